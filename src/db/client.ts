@@ -1,0 +1,79 @@
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import pg from "pg";
+import * as schema from "./schema/index.ts";
+
+/** One typed database handle over either driver; services never know which one they have. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A transaction or the database itself: anything services can run queries on. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0] | Db;
+
+export interface Database {
+  db: Db;
+  kind: "postgres" | "pglite";
+  /** Runs raw SQL, returning rows; used by migrations and health checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** The PGlite instance, when embedded (tests clone it). */
+  pglite?: PGlite;
+  /** The pool, when on PostgreSQL. */
+  pool?: pg.Pool;
+}
+
+// node-postgres returns int8 and numeric as strings; parse int8 (counts, bigint sums) as numbers
+// so both drivers agree. Values beyond 2^53 never occur in minor units or event counts.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+
+export const wrapPglite = (client: PGlite): Database => {
+  const db = drizzlePglite({ client, schema, casing: "snake_case" }) as unknown as Db;
+  return {
+    db,
+    kind: "pglite",
+    pglite: client,
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: async () => {
+      if (!client.closed) await client.close();
+    },
+  };
+};
+
+export const wrapPool = (pool: pg.Pool): Database => {
+  const db = drizzlePg({ client: pool, schema, casing: "snake_case" }) as unknown as Db;
+  return {
+    db,
+    kind: "postgres",
+    pool,
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: () => pool.end(),
+  };
+};
+
+/**
+ * Opens the database the configuration names: PostgreSQL for `postgres://`, an in-memory PGlite
+ * for `memory://`, otherwise PGlite persisted in `dataDir`.
+ */
+export const openDatabase = async (opts: {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  poolSize?: number;
+}): Promise<Database> => {
+  const url = opts.databaseUrl;
+  if (url && /^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+    pool.on("error", () => {
+      // An idle client lost its connection; the pool replaces it. Queries report their own errors.
+    });
+    return wrapPool(pool);
+  }
+  if (url?.startsWith("memory://")) return wrapPglite(await PGlite.create());
+  mkdirSync(opts.dataDir, { recursive: true });
+  return wrapPglite(await PGlite.create(`${opts.dataDir}/pglite`));
+};

@@ -1,0 +1,64 @@
+import { createHash } from "node:crypto";
+import { createMiddleware } from "hono/factory";
+import { invalid } from "../errors.ts";
+import {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  releaseIdempotencyKey,
+} from "../services/idempotency.ts";
+import { routePathOf } from "./auth.ts";
+import type { AppEnv } from "./env.ts";
+
+const mutating = new Set(["POST", "PATCH", "DELETE"]);
+
+/**
+ * `Idempotency-Key` on POST/PATCH/DELETE (DESIGN §4): the first response (below 500) is stored for
+ * 24 hours and replayed with its status and body; the same key with another request is a 422; a
+ * duplicate that arrives while the first is running is a 409. Keys are scoped to the caller.
+ */
+export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
+  const key = c.req.header("idempotency-key");
+  if (key === undefined || !mutating.has(c.req.method)) return next();
+  if (key.length < 1 || key.length > 255) {
+    throw invalid("Idempotency-Key must be 1 to 255 characters", [
+      { path: ["Idempotency-Key"], message: "1 to 255 characters" },
+    ]);
+  }
+  const ctx = c.get("deps");
+  const principal = c.get("principal");
+  const scope =
+    principal.kind === "operator"
+      ? "operator"
+      : principal.kind === "platform"
+        ? `platform:${principal.platformId}`
+        : `key:${principal.keyId}`;
+  const body = await c.req.text();
+  const fingerprint = createHash("sha256")
+    .update(`${c.req.method} ${routePathOf(c.req.path)}${new URL(c.req.url).search}\n${body}`)
+    .digest("hex");
+
+  const claim = await claimIdempotencyKey({ ctx, scope, key, fingerprint });
+  if (claim.kind === "replay") {
+    return new Response(claim.body, {
+      status: claim.status,
+      headers: {
+        "content-type": "application/json",
+        "idempotent-replayed": "true",
+        "x-request-id": c.get("requestId"),
+      },
+    });
+  }
+
+  try {
+    await next();
+  } catch (error) {
+    await releaseIdempotencyKey({ ctx, scope, key });
+    throw error;
+  }
+  if (c.res.status >= 500) {
+    await releaseIdempotencyKey({ ctx, scope, key });
+    return;
+  }
+  const responseBody = await c.res.clone().text();
+  await completeIdempotencyKey({ ctx, scope, key, status: c.res.status, body: responseBody });
+});

@@ -1,0 +1,67 @@
+import type { Hook } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import { type ErrorCode, errorStatus, invalid } from "../errors.ts";
+import type { AppEnv } from "./env.ts";
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(errorStatus) as [ErrorCode, ...ErrorCode[]]),
+      message: z.string(),
+      requestId: z.string(),
+      details: z.unknown().openapi({ description: "zod issues for VALIDATION_ERROR, else null" }),
+    }),
+  })
+  .openapi("Error");
+
+const descriptions: Record<number, string> = {
+  400: "Invalid request (VALIDATION_ERROR)",
+  401: "Missing or invalid API key (UNAUTHORIZED)",
+  402: "The payment was declined (PAYMENT_FAILED)",
+  403: "The key may not act on this resource (FORBIDDEN)",
+  404: "Not found (NOT_FOUND)",
+  409: "Conflicts with the current state (CONFLICT)",
+  413: "Body over 1 MiB (PAYLOAD_TOO_LARGE)",
+  422: "Idempotency-Key reused with another request (IDEMPOTENCY_KEY_REUSED)",
+  500: "Unexpected error (INTERNAL_ERROR)",
+  501: "Not implemented yet (NOT_IMPLEMENTED)",
+  502: "The payment processor failed (PAYMENT_PROVIDER_ERROR)",
+};
+
+const errorContent = { "application/json": { schema: ErrorSchema } };
+
+/** Error responses for a route's spec: the given statuses plus those every route can answer. */
+export const errorResponses = (...statuses: number[]) => {
+  const all = [...new Set([400, 401, 413, 422, 500, ...statuses])].sort();
+  return Object.fromEntries(
+    all.map((status) => [
+      status,
+      { description: descriptions[status] ?? "Error", content: errorContent },
+    ]),
+  );
+};
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
+
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const bearerAuth = [{ bearerAuth: [] }];
+
+/** Turns every failed zod validation into a VALIDATION_ERROR with the issues in `details`. */
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+  if (result.success) return;
+  const where = result.target === "json" ? "body" : result.target;
+  throw invalid(
+    `invalid ${where}: ${result.error.issues
+      .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
+      .slice(0, 5)
+      .join("; ")}`,
+    result.error.issues.map((issue) => ({ ...issue, in: where })),
+  );
+};

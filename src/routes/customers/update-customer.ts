@@ -1,0 +1,31 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { CustomerSchema, Email, IdParam, Metadata } from "../schemas.ts";
+
+export const UpdateCustomerBody = z
+  .object({
+    email: Email.optional(),
+    name: z.string().max(256).optional(),
+    metadata: Metadata.optional(),
+  })
+  .strict()
+  .openapi("UpdateCustomerRequest");
+
+export const route = createRoute({
+  method: "patch",
+  path: "/customers/{id}",
+  tags: ["Customers"],
+  summary: "Update a Stripe customer",
+  security: bearerAuth,
+  request: { params: IdParam, body: jsonBody(UpdateCustomerBody) },
+  responses: {
+    200: jsonResponse(CustomerSchema, "The updated customer"),
+    ...errorResponses(403, 404, 501, 502),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = () => {
+  throw notImplemented("updating customers");
+};

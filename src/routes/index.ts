@@ -1,0 +1,105 @@
+import { OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
+import { requireAuth } from "../http/auth.ts";
+import type { AppEnv } from "../http/env.ts";
+import { handleError } from "../http/error-handler.ts";
+import { idempotency } from "../http/idempotency.ts";
+import { validationHook } from "../http/openapi.ts";
+import * as createCustomer from "./customers/create-customer.ts";
+import * as getCustomer from "./customers/get-customer.ts";
+import * as getDefaultPaymentMethod from "./customers/get-default-payment-method.ts";
+import * as listCustomerPaymentMethods from "./customers/list-customer-payment-methods.ts";
+import * as listCustomerSubscriptions from "./customers/list-customer-subscriptions.ts";
+import * as updateCustomer from "./customers/update-customer.ts";
+import * as getInvoice from "./invoices/get-invoice.ts";
+import * as listInvoices from "./invoices/list-invoices.ts";
+import * as applyCredit from "./operator/apply-credit.ts";
+import * as generateInvoice from "./operator/generate-invoice.ts";
+import * as overrideSubscription from "./operator/override-subscription.ts";
+import * as overview from "./operator/overview.ts";
+import * as createApiKey from "./operator/platforms/create-api-key.ts";
+import * as createPlatform from "./operator/platforms/create-platform.ts";
+import * as getPlatform from "./operator/platforms/get-platform.ts";
+import * as listPlatforms from "./operator/platforms/list-platforms.ts";
+import * as revokeApiKey from "./operator/platforms/revoke-api-key.ts";
+import * as startTrial from "./operator/start-trial.ts";
+import * as attachPaymentMethod from "./payment-methods/attach-payment-method.ts";
+import * as detachPaymentMethod from "./payment-methods/detach-payment-method.ts";
+import * as getPaymentMethod from "./payment-methods/get-payment-method.ts";
+import * as listPlatformPaymentMethods from "./payment-methods/list-platform-payment-methods.ts";
+import * as setDefaultPaymentMethod from "./payment-methods/set-default-payment-method.ts";
+import * as listPlans from "./plans/list-plans.ts";
+import * as createPortalSession from "./portal/create-portal-session.ts";
+import * as createSetupIntent from "./setup-intents/create-setup-intent.ts";
+import * as cancelSubscription from "./subscription/cancel-subscription.ts";
+import * as changeTier from "./subscription/change-tier.ts";
+import * as getSubscription from "./subscription/get-subscription.ts";
+import * as prorationPreview from "./subscription/proration-preview.ts";
+import * as reservedSubscription from "./subscription/reserved.ts";
+import * as cancelSubscriptionById from "./subscriptions/cancel-subscription-by-id.ts";
+import * as createSubscription from "./subscriptions/create-subscription.ts";
+import * as getSubscriptionById from "./subscriptions/get-subscription-by-id.ts";
+import * as updateSubscription from "./subscriptions/update-subscription.ts";
+import * as usageAlerts from "./usage/alerts.ts";
+import * as usageCurrent from "./usage/current.ts";
+import * as usageDaily from "./usage/daily.ts";
+import * as usageEntities from "./usage/entities.ts";
+import * as usageHistory from "./usage/history.ts";
+
+/**
+ * Every operation authenticates, then applies `Idempotency-Key`, before its validators run, so a
+ * request without a key is a 401 whatever its input, and unknown paths stay 404.
+ */
+const secured = <R extends RouteConfig>(route: R): R => ({
+  ...route,
+  middleware: [requireAuth, idempotency],
+});
+
+/**
+ * The authenticated billing API: every operation of the contract plus operator provisioning.
+ * `app.ts` mounts it at `/` and at `/api/billing`.
+ */
+export const createBillingRouter = () => {
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  router.onError(handleError);
+  return router
+    .openapi(secured(listPlans.route), listPlans.handler)
+    .openapi(secured(getSubscription.route), getSubscription.handler)
+    .openapi(secured(reservedSubscription.route), reservedSubscription.handler)
+    .openapi(secured(cancelSubscription.route), cancelSubscription.handler)
+    .openapi(secured(changeTier.route), changeTier.handler)
+    .openapi(secured(prorationPreview.route), prorationPreview.handler)
+    .openapi(secured(usageCurrent.route), usageCurrent.handler)
+    .openapi(secured(usageHistory.route), usageHistory.handler)
+    .openapi(secured(usageEntities.route), usageEntities.handler)
+    .openapi(secured(usageDaily.route), usageDaily.handler)
+    .openapi(secured(usageAlerts.route), usageAlerts.handler)
+    .openapi(secured(listInvoices.route), listInvoices.handler)
+    .openapi(secured(getInvoice.route), getInvoice.handler)
+    .openapi(secured(listPlatformPaymentMethods.route), listPlatformPaymentMethods.handler)
+    .openapi(secured(getPaymentMethod.route), getPaymentMethod.handler)
+    .openapi(secured(attachPaymentMethod.route), attachPaymentMethod.handler)
+    .openapi(secured(detachPaymentMethod.route), detachPaymentMethod.handler)
+    .openapi(secured(setDefaultPaymentMethod.route), setDefaultPaymentMethod.handler)
+    .openapi(secured(createSetupIntent.route), createSetupIntent.handler)
+    .openapi(secured(createPortalSession.route), createPortalSession.handler)
+    .openapi(secured(createCustomer.route), createCustomer.handler)
+    .openapi(secured(getCustomer.route), getCustomer.handler)
+    .openapi(secured(updateCustomer.route), updateCustomer.handler)
+    .openapi(secured(listCustomerSubscriptions.route), listCustomerSubscriptions.handler)
+    .openapi(secured(listCustomerPaymentMethods.route), listCustomerPaymentMethods.handler)
+    .openapi(secured(getDefaultPaymentMethod.route), getDefaultPaymentMethod.handler)
+    .openapi(secured(createSubscription.route), createSubscription.handler)
+    .openapi(secured(getSubscriptionById.route), getSubscriptionById.handler)
+    .openapi(secured(updateSubscription.route), updateSubscription.handler)
+    .openapi(secured(cancelSubscriptionById.route), cancelSubscriptionById.handler)
+    .openapi(secured(applyCredit.route), applyCredit.handler)
+    .openapi(secured(generateInvoice.route), generateInvoice.handler)
+    .openapi(secured(overrideSubscription.route), overrideSubscription.handler)
+    .openapi(secured(startTrial.route), startTrial.handler)
+    .openapi(secured(overview.route), overview.handler)
+    .openapi(secured(createPlatform.route), createPlatform.handler)
+    .openapi(secured(listPlatforms.route), listPlatforms.handler)
+    .openapi(secured(getPlatform.route), getPlatform.handler)
+    .openapi(secured(createApiKey.route), createApiKey.handler)
+    .openapi(secured(revokeApiKey.route), revokeApiKey.handler);
+};

@@ -1,0 +1,29 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import { platformScope } from "../../http/auth.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { ActingPlatformQuery, IdParam, InvoiceSchema } from "../schemas.ts";
+
+/**
+ * The reference lists `GET /invoices/{id}` and `GET /invoices/{invoiceId}?platformId=`; they are
+ * one route. `platformId` is optional: platform keys own the invoice, operators may name it.
+ */
+export const route = createRoute({
+  method: "get",
+  path: "/invoices/{id}",
+  tags: ["Invoices"],
+  summary: "Get a single invoice with line items",
+  security: bearerAuth,
+  request: { params: IdParam, query: ActingPlatformQuery },
+  responses: {
+    200: jsonResponse(InvoiceSchema, "The invoice with its lines"),
+    ...errorResponses(403, 404, 501),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
+  const { platformId } = c.req.valid("query");
+  if (c.get("principal").kind !== "operator" || platformId) platformScope(c, platformId);
+  throw notImplemented("reading invoices");
+};

@@ -1,0 +1,31 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+
+export const route = createRoute({
+  method: "get",
+  path: "/operator/overview",
+  tags: ["Operator"],
+  summary: "Get billing overview (MRR, active platforms, trials)",
+  security: bearerAuth,
+  responses: {
+    200: jsonResponse(
+      z
+        .object({
+          mrr: z.record(z.string(), z.number().int()).openapi({ example: { usd: 129800 } }),
+          activePlatforms: z.number().int(),
+          trialingPlatforms: z.number().int(),
+          pastDuePlatforms: z.number().int(),
+          tiers: z.record(z.string(), z.number().int()),
+        })
+        .openapi("BillingOverview"),
+      "The overview",
+    ),
+    ...errorResponses(403, 501),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = () => {
+  throw notImplemented("the billing overview");
+};

@@ -1,0 +1,27 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { Id, IdParam, PaymentMethodSchema } from "../schemas.ts";
+
+export const AttachBody = z
+  .object({ customerId: Id, setAsDefault: z.boolean().optional() })
+  .strict()
+  .openapi("AttachPaymentMethodRequest");
+
+export const route = createRoute({
+  method: "post",
+  path: "/payment-methods/{id}/attach",
+  tags: ["Payment methods"],
+  summary: "Attach a payment method to a customer",
+  security: bearerAuth,
+  request: { params: IdParam, body: jsonBody(AttachBody) },
+  responses: {
+    200: jsonResponse(PaymentMethodSchema, "The attached payment method"),
+    ...errorResponses(402, 403, 404, 501, 502),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = () => {
+  throw notImplemented("attaching payment methods");
+};

@@ -1,0 +1,22 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { IdParam, PaymentMethodSchema } from "../schemas.ts";
+
+export const route = createRoute({
+  method: "get",
+  path: "/payment-methods/{id}",
+  tags: ["Payment methods"],
+  summary: "Get a payment method",
+  security: bearerAuth,
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse(PaymentMethodSchema, "The payment method"),
+    ...errorResponses(403, 404, 501),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = () => {
+  throw notImplemented("reading payment methods");
+};

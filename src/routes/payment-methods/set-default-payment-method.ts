@@ -1,0 +1,27 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { Id, IdParam, PaymentMethodSchema } from "../schemas.ts";
+
+export const SetDefaultBody = z
+  .object({ customerId: Id })
+  .strict()
+  .openapi("SetDefaultPaymentMethodRequest");
+
+export const route = createRoute({
+  method: "post",
+  path: "/payment-methods/{id}/set-default",
+  tags: ["Payment methods"],
+  summary: "Set a payment method as default",
+  security: bearerAuth,
+  request: { params: IdParam, body: jsonBody(SetDefaultBody) },
+  responses: {
+    200: jsonResponse(PaymentMethodSchema, "The new default payment method"),
+    ...errorResponses(403, 404, 501, 502),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = () => {
+  throw notImplemented("setting the default payment method");
+};

@@ -1,0 +1,37 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import { platformScope } from "../../http/auth.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { ActingPlatformQuery } from "../schemas.ts";
+
+export const PortalBody = z
+  .object({
+    returnUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .openapi({ format: "uri", example: "https://app.example.com/billing" }),
+  })
+  .strict()
+  .openapi("PortalSessionRequest");
+
+export const route = createRoute({
+  method: "post",
+  path: "/portal",
+  tags: ["Payment methods"],
+  summary: "Create a Stripe Customer Portal session",
+  security: bearerAuth,
+  request: { query: ActingPlatformQuery, body: jsonBody(PortalBody) },
+  responses: {
+    200: jsonResponse(
+      z.object({ id: z.string(), url: z.string() }).openapi("PortalSession"),
+      "A portal session URL",
+    ),
+    ...errorResponses(403, 404, 501, 502),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
+  platformScope(c, c.req.valid("query").platformId);
+  throw notImplemented("portal sessions");
+};

@@ -1,0 +1,34 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import { platformScope } from "../../http/auth.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { ActingPlatformQuery } from "../schemas.ts";
+
+export const route = createRoute({
+  method: "post",
+  path: "/setup-intent",
+  tags: ["Payment methods"],
+  summary: "Create a Stripe SetupIntent for payment method collection",
+  security: bearerAuth,
+  request: { query: ActingPlatformQuery },
+  responses: {
+    200: jsonResponse(
+      z
+        .object({
+          id: z.string(),
+          clientSecret: z.string(),
+          status: z.string(),
+          customerId: z.string(),
+        })
+        .openapi("SetupIntent"),
+      "A SetupIntent for the platform's customer",
+    ),
+    ...errorResponses(403, 404, 501, 502),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
+  platformScope(c, c.req.valid("query").platformId);
+  throw notImplemented("setup intents");
+};

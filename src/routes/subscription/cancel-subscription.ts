@@ -1,0 +1,24 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import { platformScope } from "../../http/auth.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { ActingPlatformQuery, SubscriptionSchema } from "../schemas.ts";
+
+export const route = createRoute({
+  method: "post",
+  path: "/subscription/cancel",
+  tags: ["Subscription"],
+  summary: "Cancel subscription at period end",
+  security: bearerAuth,
+  request: { query: ActingPlatformQuery },
+  responses: {
+    200: jsonResponse(SubscriptionSchema, "The subscription, now canceling at period end"),
+    ...errorResponses(403, 404, 409, 501),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
+  platformScope(c, c.req.valid("query").platformId);
+  throw notImplemented("canceling the platform's subscription");
+};

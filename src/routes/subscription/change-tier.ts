@@ -1,0 +1,35 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import { platformScope } from "../../http/auth.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { ActingPlatformQuery, InvoiceSchema, SubscriptionSchema, TierSchema } from "../schemas.ts";
+
+export const ChangeTierBody = z.object({ tier: TierSchema }).strict().openapi("ChangeTierRequest");
+
+export const route = createRoute({
+  method: "post",
+  path: "/subscription/change-tier",
+  tags: ["Subscription"],
+  summary: "Upgrade or downgrade subscription tier",
+  description:
+    "Prorated to the second. An upgrade is invoiced and charged at once; a downgrade is credited to the customer balance.",
+  security: bearerAuth,
+  request: { query: ActingPlatformQuery, body: jsonBody(ChangeTierBody) },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        subscription: SubscriptionSchema,
+        invoice: InvoiceSchema.nullable(),
+        credited: z.number().int(),
+      }),
+      "The changed subscription, the proration invoice (upgrades) and the amount credited",
+    ),
+    ...errorResponses(402, 403, 404, 409, 501),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
+  platformScope(c, c.req.valid("query").platformId);
+  throw notImplemented("changing the subscription tier");
+};

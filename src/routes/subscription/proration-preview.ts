@@ -1,0 +1,38 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import { platformScope } from "../../http/auth.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { ActingPlatformQuery, TierSchema } from "../schemas.ts";
+
+export const ProrationPreviewSchema = z
+  .object({
+    currentTier: TierSchema,
+    newTier: TierSchema,
+    prorationDate: z.string(),
+    periodEnd: z.string(),
+    currency: z.string(),
+    net: z.number().int().openapi({ description: "> 0 charged now, < 0 credited" }),
+    lines: z.array(
+      z.object({ type: z.literal("proration"), description: z.string(), amount: z.number().int() }),
+    ),
+  })
+  .openapi("ProrationPreview");
+
+export const route = createRoute({
+  method: "get",
+  path: "/subscription/proration-preview",
+  tags: ["Subscription"],
+  summary: "Preview proration before changing tier",
+  security: bearerAuth,
+  request: { query: ActingPlatformQuery.extend({ tier: TierSchema }) },
+  responses: {
+    200: jsonResponse(ProrationPreviewSchema, "What change-tier would do at this instant"),
+    ...errorResponses(403, 404, 409, 501),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
+  platformScope(c, c.req.valid("query").platformId);
+  throw notImplemented("proration previews");
+};

@@ -1,0 +1,27 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { IdParam, SubscriptionSchema } from "../schemas.ts";
+
+export const route = createRoute({
+  method: "delete",
+  path: "/subscriptions/{id}",
+  tags: ["Subscriptions"],
+  summary: "Cancel a subscription",
+  description:
+    "`immediately=true` cancels now and issues the final invoice; otherwise the subscription cancels at period end.",
+  security: bearerAuth,
+  request: {
+    params: IdParam,
+    query: z.object({ immediately: z.enum(["true", "false"]).optional() }),
+  },
+  responses: {
+    200: jsonResponse(SubscriptionSchema, "The canceled (or canceling) subscription"),
+    ...errorResponses(403, 404, 409, 501),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = () => {
+  throw notImplemented("canceling subscriptions");
+};

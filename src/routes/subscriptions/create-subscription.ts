@@ -1,0 +1,33 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { Id, Metadata, SubscriptionSchema } from "../schemas.ts";
+
+export const CreateSubscriptionBody = z
+  .object({
+    userId: Id.openapi({ description: "a platform id or a customer id" }),
+    priceId: Id.openapi({ example: "price_growth_monthly" }),
+    paymentMethodId: Id.openapi({ example: "pm_card_visa" }),
+    quantity: z.number().int().gt(0).max(1_000_000).optional(),
+    metadata: Metadata.optional(),
+  })
+  .strict()
+  .openapi("CreateSubscriptionRequest");
+
+export const route = createRoute({
+  method: "post",
+  path: "/subscriptions",
+  tags: ["Subscriptions"],
+  summary: "Create a Stripe subscription",
+  security: bearerAuth,
+  request: { body: jsonBody(CreateSubscriptionBody) },
+  responses: {
+    201: jsonResponse(SubscriptionSchema, "The new subscription, first period invoiced and paid"),
+    ...errorResponses(402, 403, 404, 409, 501, 502),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = () => {
+  throw notImplemented("creating subscriptions");
+};

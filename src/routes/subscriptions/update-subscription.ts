@@ -1,0 +1,32 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { Id, IdParam, SubscriptionSchema } from "../schemas.ts";
+
+export const UpdateSubscriptionBody = z
+  .object({
+    priceId: Id.optional(),
+    quantity: z.number().int().gt(0).max(1_000_000).optional(),
+    paymentMethodId: Id.optional(),
+    cancelAtPeriodEnd: z.boolean().optional(),
+  })
+  .strict()
+  .openapi("UpdateSubscriptionRequest");
+
+export const route = createRoute({
+  method: "patch",
+  path: "/subscriptions/{id}",
+  tags: ["Subscriptions"],
+  summary: "Update a subscription",
+  security: bearerAuth,
+  request: { params: IdParam, body: jsonBody(UpdateSubscriptionBody) },
+  responses: {
+    200: jsonResponse(SubscriptionSchema, "The updated subscription"),
+    ...errorResponses(402, 403, 404, 409, 501, 502),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = () => {
+  throw notImplemented("updating subscriptions");
+};

@@ -1,0 +1,39 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { notImplemented } from "../../errors.ts";
+import { platformScope } from "../../http/auth.ts";
+import type { AppEnv } from "../../http/env.ts";
+import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { PlatformQuery } from "../schemas.ts";
+
+export const route = createRoute({
+  method: "get",
+  path: "/usage/alerts",
+  tags: ["Usage"],
+  summary: "Get active usage alerts",
+  security: bearerAuth,
+  request: { query: PlatformQuery },
+  responses: {
+    200: jsonResponse(
+      z
+        .object({
+          data: z.array(
+            z.object({
+              meter: z.string(),
+              threshold: z.number().int().openapi({ example: 80 }),
+              value: z.number(),
+              included: z.number(),
+              raisedAt: z.string(),
+            }),
+          ),
+        })
+        .openapi("UsageAlerts"),
+      "Alerts raised in the current billing period",
+    ),
+    ...errorResponses(403, 501),
+  },
+});
+
+export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
+  platformScope(c, c.req.valid("query").platformId);
+  throw notImplemented("usage alerts");
+};

@@ -1,0 +1,104 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { and, eq, isNull } from "drizzle-orm";
+import { apiKeys } from "../db/schema/index.ts";
+import { notFound } from "../errors.ts";
+import { newId, randomToken } from "../ids.ts";
+import type { ServiceContext } from "./context.ts";
+import { getPlatform } from "./platforms.ts";
+
+/**
+ * Scopes of an API key issued for a platform:
+ * - `platform`: everything the platform may do with its own data (the default);
+ * - `usage:write`: a service key; may only ingest usage, for any platform.
+ */
+export const apiKeyScopes = ["platform", "usage:write"] as const;
+export type ApiKeyScope = (typeof apiKeyScopes)[number];
+
+export const PLATFORM_KEY_PREFIX = "nno_sk_";
+
+export type Principal =
+  | { kind: "operator" }
+  | { kind: "platform"; platformId: string; keyId: string; scopes: ApiKeyScope[] }
+  | { kind: "service"; platformId: string; keyId: string; scopes: ApiKeyScope[] };
+
+const sha256 = (value: string) => createHash("sha256").update(value).digest();
+
+/** Constant-time comparison of two secrets of any length. */
+export const secretsEqual = (a: string, b: string): boolean =>
+  timingSafeEqual(sha256(a), sha256(b));
+
+export const createApiKey = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { platformId: string; scopes: ApiKeyScope[] };
+}) => {
+  await getPlatform({ ctx, platformId: input.platformId });
+  const secret = `${PLATFORM_KEY_PREFIX}${randomToken(40)}`;
+  const [row] = await ctx.db
+    .insert(apiKeys)
+    .values({
+      platformId: input.platformId,
+      id: newId("key"),
+      keyHash: sha256(secret).toString("hex"),
+      prefix: secret.slice(0, PLATFORM_KEY_PREFIX.length + 6),
+      scopes: [...new Set(input.scopes)],
+      createdAt: ctx.clock.now(),
+    })
+    .returning();
+  if (!row) throw new Error("api key insert returned no row");
+  return {
+    id: row.id,
+    key: secret,
+    platformId: row.platformId,
+    scopes: row.scopes as ApiKeyScope[],
+    createdAt: row.createdAt.toISOString(),
+  };
+};
+
+export const revokeApiKey = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { platformId: string; keyId: string };
+}) => {
+  const now = ctx.clock.now();
+  const [row] = await ctx.db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(
+      and(
+        eq(apiKeys.platformId, input.platformId),
+        eq(apiKeys.id, input.keyId),
+        isNull(apiKeys.revokedAt),
+      ),
+    )
+    .returning();
+  if (!row) throw notFound("active api key", input.keyId);
+  return { id: row.id, platformId: row.platformId, revokedAt: now.toISOString() };
+};
+
+/** Resolves a bearer token to a principal, or undefined when it is not a live key. */
+export const authenticate = async ({
+  ctx,
+  token,
+  operatorKey,
+}: {
+  ctx: ServiceContext;
+  token: string;
+  operatorKey: string;
+}): Promise<Principal | undefined> => {
+  if (secretsEqual(token, operatorKey)) return { kind: "operator" };
+  if (!token.startsWith(PLATFORM_KEY_PREFIX) || token.length > 200) return undefined;
+  // The lookup is by hash, so timing reveals nothing about stored secrets.
+  const [row] = await ctx.db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.keyHash, sha256(token).toString("hex")), isNull(apiKeys.revokedAt)));
+  if (!row) return undefined;
+  const scopes = row.scopes as ApiKeyScope[];
+  const kind = scopes.includes("platform") ? "platform" : "service";
+  return { kind, platformId: row.platformId, keyId: row.id, scopes };
+};

@@ -1,0 +1,19 @@
+import type { Logger } from "pino";
+import type { PlanCatalog } from "../billing/plan-catalog.ts";
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config.ts";
+import type { Database, Db } from "../db/client.ts";
+
+/**
+ * Everything a service needs, built once at start (`createServices` in `app.ts`) and passed
+ * explicitly: services never import singletons, so tests give them an embedded database and a
+ * fixed clock.
+ */
+export interface ServiceContext {
+  db: Db;
+  database: Database;
+  clock: Clock;
+  catalog: PlanCatalog;
+  config: Config;
+  logger: Logger;
+}

@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { invalid } from "../errors.ts";
+
+/**
+ * Opaque keyset cursors over `(created_at, id)`: stable under concurrent inserts because a page
+ * continues strictly after the last row it returned.
+ */
+export interface CursorPosition {
+  createdAt: Date;
+  id: string;
+}
+
+const cursorSchema = z.object({ t: z.string().datetime(), id: z.string().min(1) });
+
+export const encodeCursor = (position: CursorPosition): string =>
+  Buffer.from(JSON.stringify({ t: position.createdAt.toISOString(), id: position.id })).toString(
+    "base64url",
+  );
+
+export const decodeCursor = (cursor: string | undefined): CursorPosition | undefined => {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed = cursorSchema.parse(
+      JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")),
+    );
+    return { createdAt: new Date(parsed.t), id: parsed.id };
+  } catch {
+    throw invalid("cursor is not valid; pass the nextCursor of a previous page", [
+      { path: ["cursor"], message: "invalid cursor" },
+    ]);
+  }
+};
+
+export interface Page<T> {
+  data: T[];
+  hasMore: boolean;
+  nextCursor: string | null;
+}
+
+/** Builds a page from `limit + 1` fetched rows. */
+export const toPage = <Row, T>(
+  rows: Row[],
+  limit: number,
+  position: (row: Row) => CursorPosition,
+  present: (row: Row) => T,
+): Page<T> => {
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const last = pageRows.at(-1);
+  return {
+    data: pageRows.map(present),
+    hasMore,
+    nextCursor: hasMore && last ? encodeCursor(position(last)) : null,
+  };
+};
