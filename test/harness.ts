@@ -1,4 +1,4 @@
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import { afterAll } from "vitest";
 import { createApp } from "../src/app.ts";
 import { ManualClock } from "../src/clock.ts";
@@ -29,7 +29,7 @@ export interface RequestOptions {
  * `app.request`, the same pipeline a socket request takes.
  */
 export const createTestApp = async (
-  opts: { env?: Record<string, string>; start?: string; database?: Database } = {},
+  opts: { env?: Record<string, string>; start?: string; database?: Database; logger?: Logger } = {},
 ) => {
   const database = opts.database ?? (await createTestDatabase());
   const clock = new ManualClock(opts.start ?? "2026-01-15T12:00:00.000Z");
@@ -39,7 +39,7 @@ export const createTestApp = async (
     ...opts.env,
   });
   const operatorKey = `nno_op_${randomToken(40)}`;
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const logger = opts.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const { app, deps } = createApp({ database, clock, config, logger, operatorKey });
 
   // biome-ignore lint/suspicious/noExplicitAny: as above

@@ -1,0 +1,224 @@
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTestApp } from "./harness.ts";
+import {
+  prefixes,
+  type ReferenceRoute,
+  readReferenceRoutes,
+  routeCases,
+  urlFor,
+} from "./route-table.ts";
+
+/**
+ * Cross-route suites over the whole contract: existence under both prefixes, authentication,
+ * tenant isolation, documented constraints and malformed input. A route added to the reference
+ * is covered the day it lands (and the first test fails until the table describes it).
+ */
+const t = await useTestApp();
+const routes = readReferenceRoutes();
+const key = (r: ReferenceRoute) => `${r.method} ${r.path}`;
+const caseOf = (r: ReferenceRoute) => {
+  const c = routeCases[key(r)];
+  if (!c) throw new Error(`no route case for ${key(r)}`);
+  return c;
+};
+
+let own: { platformId: string; key: string };
+let other: { platformId: string; key: string };
+let service: { platformId: string; key: string };
+beforeAll(async () => {
+  own = await t.createPlatform();
+  other = await t.createPlatform();
+  service = await t.createPlatform(["usage:write"]);
+});
+
+const expectEnvelope = (res: { status: number; body: unknown; headers: Headers }, code: string) => {
+  expect(res.body).toMatchObject({
+    error: { code, message: expect.any(String), requestId: expect.any(String) },
+  });
+  expect(res.headers.get("x-request-id")).toBe(
+    (res.body as { error: { requestId: string } }).error.requestId,
+  );
+};
+
+const send = (
+  r: ReferenceRoute,
+  prefix: "" | "/api/billing",
+  spec: { query?: Record<string, string>; body?: unknown },
+  apiKey: string | null,
+) =>
+  t.request(r.method, urlFor(prefix, r, spec.query), {
+    key: apiKey,
+    ...(spec.body === undefined ? {} : { body: spec.body }),
+  });
+
+describe("the route table", () => {
+  it("describes exactly the routes of the API reference", () => {
+    expect(routes.length).toBeGreaterThanOrEqual(36);
+    expect(routes.map(key).sort()).toEqual(Object.keys(routeCases).sort());
+  });
+
+  it("documents every route under both prefixes in /openapi.json with its errors", async () => {
+    const doc = await t.request("GET", "/openapi.json", { key: null });
+    expect(doc.status).toBe(200);
+    for (const r of routes) {
+      const path = r.path.replace("{invoiceId}", "{id}");
+      for (const prefix of prefixes) {
+        const op = doc.body.paths[`${prefix}${path}`]?.[r.method.toLowerCase()];
+        expect(op, `${r.method} ${prefix}${path}`).toBeDefined();
+        expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["400", "401", "500"]));
+        expect(op.security).toEqual([{ bearerAuth: [] }]);
+      }
+    }
+    const changeTier = doc.body.paths["/subscription/change-tier"].post;
+    expect(JSON.stringify(changeTier.requestBody)).toContain("ChangeTierRequest");
+    const daily = doc.body.paths["/usage/daily"].get.parameters;
+    expect(daily.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(["platformId", "tenantId", "from", "to"]),
+    );
+  });
+});
+
+describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
+  const rc = caseOf(route);
+
+  it.each(prefixes)("exists under '%s/' and answers 401 without a valid key", async (prefix) => {
+    const none = await send(route, prefix, rc.valid("x"), null);
+    expect(none.status).toBe(401);
+    expectEnvelope(none, "UNAUTHORIZED");
+    const unknown = await send(route, prefix, rc.valid("x"), "nno_sk_not_a_real_key_at_all");
+    expect(unknown.status).toBe(401);
+    expectEnvelope(unknown, "UNAUTHORIZED");
+  });
+
+  it.each(prefixes)("answers a valid operator request under '%s/'", async (prefix) => {
+    const res = await send(route, prefix, rc.valid(own.platformId), t.operatorKey);
+    expect(res.status, res.text).toBe(rc.expect);
+    if (rc.expect >= 400) expectEnvelope(res, "NOT_IMPLEMENTED");
+  });
+
+  if (rc.access === "operator") {
+    it("is forbidden to platform keys", async () => {
+      const res = await send(route, "", rc.valid(own.platformId), own.key);
+      expect(res.status).toBe(403);
+      expectEnvelope(res, "FORBIDDEN");
+    });
+  } else {
+    it("accepts the platform's own key", async () => {
+      const res = await send(route, "/api/billing", rc.valid(own.platformId), own.key);
+      expect(res.status, res.text).toBe(rc.expect);
+    });
+  }
+
+  if (["platform-query", "acting-platform", "owned-resource"].includes(rc.access)) {
+    it("is forbidden for another platform's platformId", async () => {
+      const res = await send(route, "", rc.valid(other.platformId), own.key);
+      expect(res.status).toBe(403);
+      expectEnvelope(res, "FORBIDDEN");
+    });
+  }
+
+  if (rc.access === "acting-platform") {
+    it("needs the operator to name the platform", async () => {
+      const { platformId: _, ...rest } = rc.valid(own.platformId).query ?? {};
+      const res = await send(
+        route,
+        "",
+        { ...rc.valid(own.platformId), query: rest },
+        t.operatorKey,
+      );
+      expect(res.status).toBe(400);
+      expectEnvelope(res, "VALIDATION_ERROR");
+      const viaHeader = await t.request(route.method, urlFor("", route, rest), {
+        headers: { "x-platform-id": own.platformId },
+        ...(rc.valid(own.platformId).body === undefined
+          ? {}
+          : { body: rc.valid(own.platformId).body }),
+      });
+      expect(viaHeader.status).toBe(rc.expect);
+    });
+  }
+
+  it("is forbidden to usage:write service keys", async () => {
+    const res = await send(route, "", rc.valid(service.platformId), service.key);
+    expect(res.status).toBe(403);
+    expectEnvelope(res, "FORBIDDEN");
+  });
+
+  if (rc.invalid.length > 0) {
+    it.each(rc.invalid)("rejects $name with 400", async (bad) => {
+      const valid = rc.valid(own.platformId);
+      const spec = {
+        query: bad.query ?? valid.query,
+        body: "body" in bad ? bad.body : valid.body,
+      };
+      for (const apiKey of [t.operatorKey, rc.access === "operator" ? null : own.key]) {
+        if (apiKey === null) continue;
+        const res = await send(route, "", spec, apiKey);
+        expect(res.status, res.text).toBe(400);
+        expectEnvelope(res, "VALIDATION_ERROR");
+        expect(Array.isArray(res.body.error.details)).toBe(true);
+        expect(res.body.error.details.length).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it("never answers 500 to malformed input", async () => {
+    const url = urlFor("", route);
+    const huge = "x".repeat(200_000);
+    const raw = [
+      "{",
+      "{'tier':'growth'}",
+      "null",
+      "[]",
+      '"just a string"',
+      "12",
+      "\u0000",
+      `{"a":${"[".repeat(5000)}${"]".repeat(5000)}}`,
+      JSON.stringify({ tier: huge, returnUrl: huge, customerId: huge, email: huge }),
+    ];
+    const statuses: number[] = [];
+    for (const apiKey of [t.operatorKey, own.key]) {
+      for (const body of raw) {
+        const res = await t.request(route.method, url, {
+          key: apiKey,
+          rawBody: route.method === "GET" ? undefined : body,
+          headers: { "content-type": "application/json" },
+        });
+        statuses.push(res.status);
+        expect(res.body.error ?? res.body, `${body.slice(0, 40)} → ${res.status}`).toBeDefined();
+      }
+      const textBody = await t.request(route.method, url, {
+        key: apiKey,
+        rawBody: route.method === "GET" ? undefined : "tier=growth",
+        headers: { "content-type": "text/plain" },
+      });
+      statuses.push(textBody.status);
+      for (const query of [
+        `platformId=${huge}`,
+        "platformId=a&platformId=b",
+        "limit=1e400",
+        "from=%zz&to=2026-13-45",
+        `tier=${encodeURIComponent("growth\u0000")}`,
+        "cursor=eyJ0IjoiIiwiaWQiOiIifQ",
+      ]) {
+        const res = await t.request(route.method, `${url}?${query}`, { key: apiKey });
+        statuses.push(res.status);
+      }
+    }
+    expect(statuses.filter((s) => s >= 500 && s !== 501)).toEqual([]);
+  });
+
+  if (route.method !== "GET") {
+    it("never answers 500 to arbitrary JSON bodies", async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), async (body) => {
+          const res = await send(route, "", { ...rc.valid(own.platformId), body }, own.key);
+          expect(res.status === 501 || res.status < 500).toBe(true);
+          expect(res.headers.get("x-request-id")).toBeTruthy();
+        }),
+        { numRuns: 25 },
+      );
+    });
+  }
+});

@@ -1,0 +1,158 @@
+import { Writable } from "node:stream";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { createTestApp, useTestApp } from "./harness.ts";
+
+const t = await useTestApp();
+
+describe("request ids", () => {
+  it("makes one for every response, errors included", async () => {
+    for (const [path, key] of [
+      ["/plans", undefined],
+      ["/plans", null],
+      ["/no/such/route", undefined],
+      ["/healthz", null],
+    ] as const) {
+      const res = await t.request("GET", path, { key });
+      expect(res.headers.get("x-request-id"), path).toMatch(/^req_[0-9a-z]{26}$/);
+    }
+  });
+
+  it("echoes a caller's id and replaces one that is not safe to log", async () => {
+    const sent = await t.request("GET", "/plans", { headers: { "x-request-id": "trace-42.a:b" } });
+    expect(sent.headers.get("x-request-id")).toBe("trace-42.a:b");
+    const unsafe = await t.request("GET", "/nope", { headers: { "x-request-id": "a b\tc" } });
+    expect(unsafe.headers.get("x-request-id")).toMatch(/^req_/);
+    expect(unsafe.body.error.requestId).toBe(unsafe.headers.get("x-request-id"));
+  });
+});
+
+describe("the error envelope", () => {
+  it("answers unknown routes with 404 NOT_FOUND, with or without a key", async () => {
+    for (const key of [undefined, null]) {
+      const res = await t.request("GET", "/api/billing/nothing-here", { key });
+      expect(res.status).toBe(404);
+      expect(res.body.error).toMatchObject({ code: "NOT_FOUND", details: null });
+    }
+  });
+
+  it("answers malformed JSON with 400 and changes nothing", async () => {
+    const res = await t.request("POST", "/operator/platforms", {
+      rawBody: '{"platformId":"broken",',
+      headers: { "content-type": "application/json" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("VALIDATION_ERROR");
+    expect((await t.request("GET", "/operator/platforms/broken")).status).toBe(404);
+  });
+
+  it("answers a non-JSON body with 400", async () => {
+    const res = await t.request("POST", "/operator/platforms", {
+      rawBody: "platformId=x",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("VALIDATION_ERROR");
+  });
+
+  it("puts zod issues in details for validation errors", async () => {
+    const res = await t.request("POST", "/operator/platforms", {
+      body: { platformId: "", name: "x", email: "not-an-email" },
+    });
+    expect(res.status).toBe(400);
+    const paths = res.body.error.details.map((d: { path: string[] }) => d.path.join("."));
+    expect(paths).toEqual(expect.arrayContaining(["platformId", "email"]));
+    expect(res.body.error.details[0]).toMatchObject({ code: expect.any(String), in: "body" });
+  });
+
+  it("refuses bodies over 1 MiB with 413 and stores nothing", async () => {
+    const res = await t.request("POST", "/operator/platforms", {
+      body: { platformId: "big", name: "x".repeat(1024 * 1024), email: "a@b.co" },
+    });
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe("PAYLOAD_TOO_LARGE");
+    expect((await t.request("GET", "/operator/platforms/big")).status).toBe(404);
+  });
+
+  it("answers unexpected failures with a logged 500 that reveals no internals", async () => {
+    const lines: string[] = [];
+    const logger = pino(
+      { level: "info" },
+      new Writable({
+        write(chunk, _enc, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
+    const broken = await createTestApp({ logger });
+    await broken.database.close();
+
+    const res = await broken.request("POST", "/operator/platforms", {
+      body: { platformId: "p1", name: "P", email: "p@example.com" },
+    });
+    expect(res.status).toBe(500);
+    expect(res.body.error).toMatchObject({
+      code: "INTERNAL_ERROR",
+      message: "An unexpected error occurred",
+      details: null,
+    });
+    expect(res.text).not.toMatch(/insert|select|pglite|postgres|stack|at /i);
+
+    const logged = lines.map((l) => JSON.parse(l));
+    const failure = logged.find((l) => l.msg === "unhandled error");
+    expect(failure.requestId).toBe(res.body.error.requestId);
+    expect(failure.err).toBeDefined();
+    const access = logged.find((l) => l.msg === "request" && l.status === 500);
+    expect(access.requestId).toBe(res.body.error.requestId);
+
+    const ready = await broken.request("GET", "/readyz", { key: null });
+    expect(ready.status).toBe(503);
+    expect(ready.body.error.code).toBe("SERVICE_UNAVAILABLE");
+  });
+});
+
+describe("operations endpoints", () => {
+  it("serves health and readiness under both prefixes without a key", async () => {
+    for (const prefix of ["", "/api/billing"]) {
+      expect((await t.request("GET", `${prefix}/healthz`, { key: null })).body).toEqual({
+        status: "ok",
+      });
+      const ready = await t.request("GET", `${prefix}/readyz`, { key: null });
+      expect(ready.status).toBe(200);
+      expect(ready.body.status).toBe("ready");
+    }
+  });
+
+  it("exports request counts and latency histograms by route pattern", async () => {
+    await t.request("GET", "/plans");
+    await t.request("GET", "/api/billing/operator/platforms/some-id");
+    const res = await t.request("GET", "/metrics", { key: null });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    expect(res.text).toMatch(
+      /http_requests_total\{method="GET",route="\/plans",status="200"\} \d+/,
+    );
+    expect(res.text).toContain(
+      'http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/billing/operator/platforms/:platformId",status="404"}',
+    );
+  });
+
+  it("serves the interactive reference offline, with its assets", async () => {
+    for (const prefix of ["", "/api/billing"]) {
+      const page = await t.request("GET", `${prefix}/docs`, { key: null });
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      expect(page.text).not.toMatch(/https?:\/\//);
+      const scripts = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+      expect(scripts.length).toBeGreaterThanOrEqual(2);
+      for (const asset of scripts) {
+        const res = await t.request("GET", `${prefix}/${asset}`, { key: null });
+        expect(res.status, asset).toBe(200);
+        expect(res.text.length).toBeGreaterThan(1000);
+      }
+      const spec = await t.request("GET", `${prefix}/openapi.json`, { key: null });
+      expect(spec.body.openapi).toBe("3.1.0");
+    }
+  });
+});

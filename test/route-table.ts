@@ -1,0 +1,384 @@
+import { readFileSync } from "node:fs";
+
+/**
+ * The contract's route table, read from the published API reference (`spec/`), plus what the
+ * cross-route suites need to know about each route: who may call it, a valid request, and the
+ * documented constraints as requests that must be rejected.
+ */
+export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+
+export interface ReferenceRoute {
+  method: Method;
+  /** Path as the reference writes it, without the `/api/billing` prefix. */
+  path: string;
+}
+
+const referenceFile = new URL("../spec/billing-api-reference.txt", import.meta.url);
+
+/** Every distinct (method, path) the reference documents, with the prefix stripped. */
+export const readReferenceRoutes = (): ReferenceRoute[] => {
+  const lines = readFileSync(referenceFile, "utf8").split("\n");
+  const seen = new Map<string, ReferenceRoute>();
+  lines.forEach((line, i) => {
+    const method = line.trim();
+    const next = lines[i + 1]?.trim() ?? "";
+    if (/^(GET|POST|PATCH|DELETE|PUT)$/.test(method) && next.startsWith("/")) {
+      const path = next.replace(/^\/api\/billing(?=\/)/, "");
+      seen.set(`${method} ${path}`, { method: method as Method, path });
+    }
+  });
+  return [...seen.values()];
+};
+
+/**
+ * - `operator`: operator key only;
+ * - `platform-query`: takes a required `platformId` query parameter (platform keys: their own);
+ * - `acting-platform`: acts on the caller's platform (operators name it with ?platformId=);
+ * - `resource`: addresses a resource by id (ownership checked once the resource exists);
+ * - `owned-resource`: a resource by id that also takes an optional `platformId` (403 if not the
+ *   caller's own);
+ * - `any`: any platform or operator key.
+ */
+export type Access =
+  | "operator"
+  | "platform-query"
+  | "acting-platform"
+  | "resource"
+  | "owned-resource"
+  | "any";
+
+export interface RequestSpec {
+  query?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface RouteCase {
+  access: Access;
+  /** A valid request for `platformId` (the caller's platform). */
+  valid: (platformId: string) => RequestSpec;
+  /** What a valid request by the operator answers today. */
+  expect: number;
+  /** Requests that break a documented constraint: each must be a 400 VALIDATION_ERROR. */
+  invalid: Array<{ name: string } & RequestSpec>;
+}
+
+const none = () => ({});
+const withPlatform = (platformId: string) => ({ query: { platformId } });
+
+export const routeCases: Record<string, RouteCase> = {
+  "GET /subscription": {
+    access: "platform-query",
+    valid: withPlatform,
+    expect: 501,
+    invalid: [
+      { name: "platformId missing", query: {} },
+      { name: "platformId empty", query: { platformId: "" } },
+    ],
+  },
+  "POST /subscription": { access: "any", valid: none, expect: 501, invalid: [] },
+  "POST /subscription/cancel": {
+    access: "acting-platform",
+    valid: withPlatform,
+    expect: 501,
+    invalid: [{ name: "platformId empty", query: { platformId: "" } }],
+  },
+  "POST /subscription/change-tier": {
+    access: "acting-platform",
+    valid: (platformId) => ({ query: { platformId }, body: { tier: "scale" } }),
+    expect: 501,
+    invalid: [
+      { name: "tier missing", body: {} },
+      { name: "tier not in the enum", body: { tier: "platinum" } },
+      { name: "tier wrong case", body: { tier: "Growth" } },
+      { name: "tier not a string", body: { tier: 2 } },
+      { name: "body an array", body: ["growth"] },
+      { name: "unknown field", body: { tier: "growth", force: true } },
+    ],
+  },
+  "GET /subscription/proration-preview": {
+    access: "acting-platform",
+    valid: (platformId) => ({ query: { platformId, tier: "scale" } }),
+    expect: 501,
+    invalid: [
+      { name: "tier missing", query: {} },
+      { name: "tier not in the enum", query: { tier: "enterprise" } },
+    ],
+  },
+  "GET /usage/current": {
+    access: "platform-query",
+    valid: withPlatform,
+    expect: 501,
+    invalid: [
+      { name: "platformId missing", query: {} },
+      { name: "platformId empty", query: { platformId: "" } },
+    ],
+  },
+  "GET /usage/history": {
+    access: "acting-platform",
+    valid: (platformId) => ({ query: { platformId, limit: "10" } }),
+    expect: 501,
+    invalid: [
+      { name: "limit 0", query: { limit: "0" } },
+      { name: "limit 101", query: { limit: "101" } },
+      { name: "limit not a number", query: { limit: "ten" } },
+      { name: "limit fractional", query: { limit: "2.5" } },
+      { name: "cursor empty", query: { cursor: "" } },
+    ],
+  },
+  "GET /usage/entities": {
+    access: "acting-platform",
+    valid: (platformId) => ({ query: { platformId, limit: "100" } }),
+    expect: 501,
+    invalid: [
+      { name: "limit 0", query: { limit: "0" } },
+      { name: "limit 101", query: { limit: "101" } },
+      { name: "limit negative", query: { limit: "-1" } },
+    ],
+  },
+  "GET /invoices": {
+    access: "platform-query",
+    valid: withPlatform,
+    expect: 501,
+    invalid: [
+      { name: "platformId missing", query: {} },
+      { name: "platformId empty", query: { platformId: "" } },
+    ],
+  },
+  "GET /invoices/{id}": {
+    access: "owned-resource",
+    valid: withPlatform,
+    expect: 501,
+    invalid: [{ name: "platformId empty", query: { platformId: "" } }],
+  },
+  "GET /invoices/{invoiceId}": {
+    access: "owned-resource",
+    valid: withPlatform,
+    expect: 501,
+    invalid: [{ name: "platformId empty", query: { platformId: "" } }],
+  },
+  "GET /payment-methods": {
+    access: "acting-platform",
+    valid: withPlatform,
+    expect: 501,
+    invalid: [],
+  },
+  "POST /setup-intent": {
+    access: "acting-platform",
+    valid: withPlatform,
+    expect: 501,
+    invalid: [],
+  },
+  "POST /portal": {
+    access: "acting-platform",
+    valid: (platformId) => ({
+      query: { platformId },
+      body: { returnUrl: "https://app.example.com/billing" },
+    }),
+    expect: 501,
+    invalid: [
+      { name: "returnUrl missing", body: {} },
+      { name: "returnUrl not a URI", body: { returnUrl: "not a url" } },
+      { name: "returnUrl not http(s)", body: { returnUrl: "javascript:alert(1)" } },
+      { name: "returnUrl not a string", body: { returnUrl: 42 } },
+    ],
+  },
+  "GET /usage/daily": {
+    access: "platform-query",
+    valid: (platformId) => ({ query: { platformId, from: "2026-01-01", to: "2026-01-31" } }),
+    expect: 501,
+    invalid: [
+      { name: "from missing", query: { to: "2026-01-31" } },
+      { name: "to missing", query: { from: "2026-01-01" } },
+      { name: "from not YYYY-MM-DD", query: { from: "2026-1-1", to: "2026-01-31" } },
+      { name: "to not a date", query: { from: "2026-01-01", to: "yesterday" } },
+      {
+        name: "platformId missing",
+        query: { from: "2026-01-01", to: "2026-01-31", platformId: "" },
+      },
+    ],
+  },
+  "GET /usage/alerts": {
+    access: "platform-query",
+    valid: withPlatform,
+    expect: 501,
+    invalid: [
+      { name: "platformId missing", query: {} },
+      { name: "platformId empty", query: { platformId: "" } },
+    ],
+  },
+  "POST /operator/credits": {
+    access: "operator",
+    valid: () => ({ body: { customerId: "cus_1", amount: 12.5, description: "goodwill" } }),
+    expect: 501,
+    invalid: [
+      { name: "customerId missing", body: { amount: 1, description: "x" } },
+      { name: "customerId empty", body: { customerId: "", amount: 1, description: "x" } },
+      { name: "amount missing", body: { customerId: "c", description: "x" } },
+      { name: "amount zero", body: { customerId: "c", amount: 0, description: "x" } },
+      { name: "amount negative", body: { customerId: "c", amount: -5, description: "x" } },
+      { name: "amount a string", body: { customerId: "c", amount: "10", description: "x" } },
+      {
+        name: "currency 2 letters",
+        body: { customerId: "c", amount: 1, currency: "us", description: "x" },
+      },
+      {
+        name: "currency 4 letters",
+        body: { customerId: "c", amount: 1, currency: "usdd", description: "x" },
+      },
+      { name: "description missing", body: { customerId: "c", amount: 1 } },
+      { name: "description empty", body: { customerId: "c", amount: 1, description: "" } },
+    ],
+  },
+  "POST /operator/invoices/generate": {
+    access: "operator",
+    valid: () => ({ body: { customerId: "cus_1", description: "manual run" } }),
+    expect: 501,
+    invalid: [
+      { name: "customerId missing", body: {} },
+      { name: "customerId empty", body: { customerId: "" } },
+      { name: "description not a string", body: { customerId: "c", description: 5 } },
+    ],
+  },
+  "PATCH /operator/subscriptions/{id}/override": {
+    access: "operator",
+    valid: () => ({ body: { planTier: "scale" } }),
+    expect: 501,
+    invalid: [
+      { name: "planTier unknown", body: { planTier: "gold" } },
+      { name: "trialEnd not a number", body: { trialEnd: "tomorrow" } },
+      { name: "trialEnd fractional", body: { trialEnd: 1.5 } },
+    ],
+  },
+  "POST /operator/subscriptions/{id}/trial": {
+    access: "operator",
+    valid: () => ({ body: { trialDays: 14 } }),
+    expect: 501,
+    invalid: [
+      { name: "trialDays missing", body: {} },
+      { name: "trialDays 0", body: { trialDays: 0 } },
+      { name: "trialDays 366", body: { trialDays: 366 } },
+      { name: "trialDays fractional", body: { trialDays: 1.5 } },
+      { name: "trialDays a string", body: { trialDays: "14" } },
+    ],
+  },
+  "GET /operator/overview": { access: "operator", valid: none, expect: 501, invalid: [] },
+  "GET /plans": { access: "any", valid: none, expect: 200, invalid: [] },
+  "POST /customers": {
+    access: "any",
+    valid: () => ({ body: { email: "user@example.com", name: "User" } }),
+    expect: 501,
+    invalid: [
+      { name: "email missing", body: {} },
+      { name: "email not an email", body: { email: "not-an-email" } },
+      { name: "name not a string", body: { email: "a@b.co", name: 3 } },
+      { name: "metadata not an object", body: { email: "a@b.co", metadata: "x" } },
+    ],
+  },
+  "GET /customers/{id}": { access: "resource", valid: none, expect: 501, invalid: [] },
+  "PATCH /customers/{id}": {
+    access: "resource",
+    valid: () => ({ body: { name: "New name" } }),
+    expect: 501,
+    invalid: [{ name: "email not an email", body: { email: "nope" } }],
+  },
+  "GET /customers/{id}/subscriptions": {
+    access: "resource",
+    valid: none,
+    expect: 501,
+    invalid: [],
+  },
+  "GET /customers/{id}/payment-methods": {
+    access: "resource",
+    valid: () => ({ query: { type: "card" } }),
+    expect: 501,
+    invalid: [{ name: "type empty", query: { type: "" } }],
+  },
+  "GET /customers/{id}/payment-methods/default": {
+    access: "resource",
+    valid: none,
+    expect: 501,
+    invalid: [],
+  },
+  "POST /subscriptions": {
+    access: "any",
+    valid: (platformId) => ({
+      body: {
+        userId: platformId,
+        priceId: "price_growth_monthly",
+        paymentMethodId: "pm_card_visa",
+      },
+    }),
+    expect: 501,
+    invalid: [
+      { name: "userId missing", body: { priceId: "p", paymentMethodId: "pm" } },
+      { name: "userId empty", body: { userId: "", priceId: "p", paymentMethodId: "pm" } },
+      { name: "priceId empty", body: { userId: "u", priceId: "", paymentMethodId: "pm" } },
+      { name: "paymentMethodId missing", body: { userId: "u", priceId: "p" } },
+      {
+        name: "quantity 0",
+        body: { userId: "u", priceId: "p", paymentMethodId: "pm", quantity: 0 },
+      },
+      {
+        name: "quantity fractional",
+        body: { userId: "u", priceId: "p", paymentMethodId: "pm", quantity: 1.5 },
+      },
+    ],
+  },
+  "GET /subscriptions/{id}": { access: "resource", valid: none, expect: 501, invalid: [] },
+  "PATCH /subscriptions/{id}": {
+    access: "resource",
+    valid: () => ({ body: { quantity: 2 } }),
+    expect: 501,
+    invalid: [
+      { name: "quantity 0", body: { quantity: 0 } },
+      { name: "priceId empty", body: { priceId: "" } },
+      { name: "paymentMethodId empty", body: { paymentMethodId: "" } },
+      { name: "cancelAtPeriodEnd not a boolean", body: { cancelAtPeriodEnd: "yes" } },
+    ],
+  },
+  "DELETE /subscriptions/{id}": {
+    access: "resource",
+    valid: () => ({ query: { immediately: "true" } }),
+    expect: 501,
+    invalid: [{ name: "immediately not a boolean", query: { immediately: "maybe" } }],
+  },
+  "POST /payment-methods/{id}/attach": {
+    access: "resource",
+    valid: () => ({ body: { customerId: "cus_1", setAsDefault: true } }),
+    expect: 501,
+    invalid: [
+      { name: "customerId missing", body: {} },
+      { name: "customerId empty", body: { customerId: "" } },
+      { name: "setAsDefault not a boolean", body: { customerId: "c", setAsDefault: "yes" } },
+    ],
+  },
+  "POST /payment-methods/{id}/detach": {
+    access: "resource",
+    valid: none,
+    expect: 501,
+    invalid: [],
+  },
+  "GET /payment-methods/{id}": { access: "resource", valid: none, expect: 501, invalid: [] },
+  "POST /payment-methods/{id}/set-default": {
+    access: "resource",
+    valid: () => ({ body: { customerId: "cus_1" } }),
+    expect: 501,
+    invalid: [
+      { name: "customerId missing", body: {} },
+      { name: "customerId empty", body: { customerId: "" } },
+    ],
+  },
+};
+
+/** A concrete URL for a route: path parameters filled, query appended. */
+export const urlFor = (
+  prefix: "" | "/api/billing",
+  route: ReferenceRoute,
+  query: Record<string, string> = {},
+) => {
+  const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => `${name}_sample_1`);
+  const search = new URLSearchParams(query).toString();
+  return `${prefix}${path}${search ? `?${search}` : ""}`;
+};
+
+export const prefixes = ["", "/api/billing"] as const;

@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+/**
+ * The real `npm start` path: a child process on an empty data dir, then again on the dir it
+ * left behind. PORT=0 lets the OS pick a port; the service logs the one it got. It always runs
+ * embedded (DATABASE_URL is cleared): that is the path a new user takes.
+ */
+const root = new URL("..", import.meta.url).pathname;
+const dataDir = await mkdtemp(join(tmpdir(), "nno-start-"));
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  lines: Array<Record<string, unknown>>;
+}
+
+const start = (env: Record<string, string> = {}): Promise<Started> =>
+  new Promise((resolve, reject) => {
+    const child = spawn("npm", ["start", "--silent"], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: "0",
+        BILLING_DATA_DIR: dataDir,
+        DATABASE_URL: "",
+        BILLING_OPERATOR_KEY: "",
+        ...env,
+      },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: Array<Record<string, unknown>> = [];
+    let buffered = "";
+    let stderr = "";
+    const timer = setTimeout(() => reject(new Error(`no start within 30 s: ${stderr}`)), 30_000);
+    child.stderr?.on("data", (d) => {
+      stderr += String(d);
+    });
+    child.stdout?.on("data", (chunk) => {
+      buffered += String(chunk);
+      let nl = buffered.indexOf("\n");
+      while (nl >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        nl = buffered.indexOf("\n");
+        try {
+          const parsed = JSON.parse(line);
+          lines.push(parsed);
+          if (typeof parsed.url === "string" && parsed.port) {
+            // Resolve once the key line (logged right after) has had a chance to arrive.
+            setTimeout(() => {
+              clearTimeout(timer);
+              resolve({ child, url: parsed.url.replace("localhost", "127.0.0.1"), lines });
+            }, 200);
+          }
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+  });
+
+const stop = async ({ child }: Started) => {
+  const exited = new Promise((r) => child.once("exit", r));
+  if (child.pid) process.kill(-child.pid, "SIGTERM");
+  await exited;
+};
+
+describe("npm start", () => {
+  it("boots on an empty data dir, generates the operator key, and keeps both across restarts", async () => {
+    const first = await start();
+    const keyFile = join(dataDir, "operator-key");
+    expect(existsSync(keyFile)).toBe(true);
+    const key = readFileSync(keyFile, "utf8").trim();
+    expect(key).toMatch(/^nno_op_/);
+    const keyLine = first.lines.find((l) => String(l.msg).includes("operator key"));
+    expect(String(keyLine?.msg)).toContain(key);
+    expect(String(first.lines.find((l) => l.url)?.msg)).toContain("listening on");
+
+    expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+    const created = await fetch(`${first.url}/operator/platforms`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ platformId: "kept", name: "Kept", email: "kept@example.com" }),
+    });
+    expect(created.status).toBe(201);
+    await stop(first);
+
+    const second = await start();
+    expect(readFileSync(keyFile, "utf8").trim()).toBe(key);
+    const read = await fetch(`${second.url}/api/billing/operator/platforms/kept`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(read.status).toBe(200);
+    expect((await read.json()).name).toBe("Kept");
+    expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
+    await stop(second);
+  });
+
+  it("refuses a bad configuration naming the variable", async () => {
+    const child = spawn("npm", ["start", "--silent"], {
+      cwd: root,
+      env: { ...process.env, PORT: "not-a-port", BILLING_DATA_DIR: dataDir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += String(d);
+    });
+    const code = await new Promise((r) => child.on("exit", r));
+    expect(code).not.toBe(0);
+    expect(stderr).toContain("PORT");
+  });
+});
