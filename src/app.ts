@@ -6,12 +6,14 @@ import type { PlanCatalog } from "./billing/plan-catalog.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
+import type { StripeEmulator } from "./emulator/stripe/index.ts";
 import { AppError } from "./errors.ts";
 import type { AppDeps, AppEnv } from "./http/env.ts";
 import { handleError, handleNotFound } from "./http/error-handler.ts";
 import { createMetricsRegistry, metricsMiddleware } from "./http/metrics.ts";
 import { validationHook } from "./http/openapi.ts";
 import { requestId } from "./http/request-id.ts";
+import type { StripeProcessor } from "./processor/stripe-processor.ts";
 import { createBillingRouter } from "./routes/index.ts";
 import { createDocsRoutes } from "./routes/ops/docs.ts";
 import { createHealthRoutes } from "./routes/ops/health.ts";
@@ -26,6 +28,9 @@ export interface CreateAppOptions {
   logger: Logger;
   operatorKey: string;
   catalog?: PlanCatalog;
+  processor: StripeProcessor;
+  /** The in-process Stripe emulator; its portal pages are served under /emulator/stripe. */
+  emulator?: StripeEmulator | undefined;
 }
 
 export const createDeps = (opts: CreateAppOptions): AppDeps => ({
@@ -36,6 +41,7 @@ export const createDeps = (opts: CreateAppOptions): AppDeps => ({
   catalog: opts.catalog ?? opts.config.catalog,
   logger: opts.logger,
   operatorKey: opts.operatorKey,
+  processor: opts.processor,
   metrics: createMetricsRegistry(opts.config.env !== "test"),
 });
 
@@ -83,6 +89,7 @@ export const createApp = (opts: CreateAppOptions) => {
     app.route(prefix, health);
     app.route(prefix, docs);
   }
+  if (opts.emulator) app.route("/emulator/stripe", opts.emulator.app);
   const billing = createBillingRouter();
   app.route("/", billing);
   app.route(API_PREFIX, billing);

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import { resolveOperatorKey } from "./operator-key.ts";
+import { createPaymentProcessor } from "./processor/create-processor.ts";
 
 /** Start-up: config → database (migrated) → app → HTTP server. */
 const main = async () => {
@@ -27,13 +28,18 @@ const main = async () => {
     configured: config.operatorKey,
     dataDir: config.dataDir,
   });
+  const payments = createPaymentProcessor({ config, db: database.db, clock: systemClock, logger });
   const { app } = createApp({
     database,
     clock: systemClock,
     config,
     logger,
     operatorKey: operatorKey.key,
+    processor: payments.processor,
+    emulator: payments.emulator,
   });
+  payments.deliverWebhooksTo((request) => Promise.resolve(app.fetch(request)));
+  payments.emulator?.startDelivery();
 
   const server = serve({ fetch: app.fetch, port: config.port }, (info: AddressInfo) => {
     const url = `http://localhost:${info.port}`;
@@ -62,6 +68,7 @@ const main = async () => {
     stopping = true;
     logger.info({ signal }, "shutting down");
     server.close();
+    await payments.emulator?.stopDelivery();
     await database.close();
     process.exit(0);
   };

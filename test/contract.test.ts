@@ -2,8 +2,10 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useTestApp } from "./harness.ts";
 import {
+  type Fixture,
   prefixes,
   type ReferenceRoute,
+  type RequestSpec,
   readReferenceRoutes,
   routeCases,
   urlFor,
@@ -23,13 +25,40 @@ const caseOf = (r: ReferenceRoute) => {
   return c;
 };
 
-let own: { platformId: string; key: string };
-let other: { platformId: string; key: string };
-let service: { platformId: string; key: string };
+type Caller = Awaited<ReturnType<typeof t.createPlatform>>;
+let own: Caller;
+let other: Caller;
+let service: Caller;
+let ownFixture: Fixture;
+let otherFixture: Fixture;
+
+/** A platform with a default card, as every resource route's valid request needs. */
+const fixtureFor = async (caller: Caller): Promise<Fixture> => {
+  const freshPaymentMethod = async () => {
+    const res = await t.request("POST", "/payment-methods/pm_card_visa/attach", {
+      body: { customerId: caller.customerId },
+    });
+    if (res.status !== 200) throw new Error(`attach failed: ${res.text}`);
+    return res.body.id as string;
+  };
+  const paymentMethodId = await freshPaymentMethod();
+  await t.request("POST", `/payment-methods/${paymentMethodId}/set-default`, {
+    body: { customerId: caller.customerId },
+  });
+  return {
+    platformId: caller.platformId,
+    customerId: caller.customerId,
+    paymentMethodId,
+    freshPaymentMethod,
+  };
+};
+
 beforeAll(async () => {
   own = await t.createPlatform();
   other = await t.createPlatform();
   service = await t.createPlatform(["usage:write"]);
+  ownFixture = await fixtureFor(own);
+  otherFixture = await fixtureFor(other);
 });
 
 const expectEnvelope = (res: { status: number; body: unknown; headers: Headers }, code: string) => {
@@ -44,11 +73,13 @@ const expectEnvelope = (res: { status: number; body: unknown; headers: Headers }
 const send = (
   r: ReferenceRoute,
   prefix: "" | "/api/billing",
-  spec: { query?: Record<string, string>; body?: unknown },
+  spec: RequestSpec,
   apiKey: string | null,
+  headers: Record<string, string> = {},
 ) =>
-  t.request(r.method, urlFor(prefix, r, spec.query), {
+  t.request(r.method, urlFor(prefix, r, spec.query, spec.params), {
     key: apiKey,
+    headers,
     ...(spec.body === undefined ? {} : { body: spec.body }),
   });
 
@@ -83,36 +114,50 @@ describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
   const rc = caseOf(route);
 
   it.each(prefixes)("exists under '%s/' and answers 401 without a valid key", async (prefix) => {
-    const none = await send(route, prefix, rc.valid("x"), null);
+    const none = await send(route, prefix, await rc.valid(ownFixture), null);
     expect(none.status).toBe(401);
     expectEnvelope(none, "UNAUTHORIZED");
-    const unknown = await send(route, prefix, rc.valid("x"), "nno_sk_not_a_real_key_at_all");
+    const unknown = await send(route, prefix, await rc.valid(ownFixture), "nno_sk_not_a_real_key");
     expect(unknown.status).toBe(401);
     expectEnvelope(unknown, "UNAUTHORIZED");
   });
 
   it.each(prefixes)("answers a valid operator request under '%s/'", async (prefix) => {
-    const res = await send(route, prefix, rc.valid(own.platformId), t.operatorKey);
+    const res = await send(route, prefix, await rc.valid(ownFixture), t.operatorKey);
     expect(res.status, res.text).toBe(rc.expect);
     if (rc.expect >= 400) expectEnvelope(res, "NOT_IMPLEMENTED");
   });
 
   if (rc.access === "operator") {
     it("is forbidden to platform keys", async () => {
-      const res = await send(route, "", rc.valid(own.platformId), own.key);
+      const res = await send(route, "", await rc.valid(ownFixture), own.key);
       expect(res.status).toBe(403);
       expectEnvelope(res, "FORBIDDEN");
     });
   } else {
     it("accepts the platform's own key", async () => {
-      const res = await send(route, "/api/billing", rc.valid(own.platformId), own.key);
+      const res = await send(route, "/api/billing", await rc.valid(ownFixture), own.key);
       expect(res.status, res.text).toBe(rc.expect);
+    });
+  }
+
+  if (rc.access === "resource" && rc.expect < 500) {
+    it("hides another platform's objects (404)", async () => {
+      const res = await send(route, "", await rc.valid(otherFixture), own.key);
+      expect(res.status, res.text).toBe(404);
+      expectEnvelope(res, "NOT_FOUND");
     });
   }
 
   if (["platform-query", "acting-platform", "owned-resource"].includes(rc.access)) {
     it("is forbidden for another platform's platformId", async () => {
-      const res = await send(route, "", rc.valid(other.platformId), own.key);
+      const spec = await rc.valid(otherFixture);
+      const res = await send(
+        route,
+        "",
+        { ...spec, query: { ...spec.query, platformId: other.platformId } },
+        own.key,
+      );
       expect(res.status).toBe(403);
       expectEnvelope(res, "FORBIDDEN");
     });
@@ -120,35 +165,29 @@ describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
 
   if (rc.access === "acting-platform") {
     it("needs the operator to name the platform", async () => {
-      const { platformId: _, ...rest } = rc.valid(own.platformId).query ?? {};
-      const res = await send(
-        route,
-        "",
-        { ...rc.valid(own.platformId), query: rest },
-        t.operatorKey,
-      );
+      const spec = await rc.valid(ownFixture);
+      const { platformId: _, ...rest } = spec.query ?? {};
+      const res = await send(route, "", { ...spec, query: rest }, t.operatorKey);
       expect(res.status).toBe(400);
       expectEnvelope(res, "VALIDATION_ERROR");
-      const viaHeader = await t.request(route.method, urlFor("", route, rest), {
-        headers: { "x-platform-id": own.platformId },
-        ...(rc.valid(own.platformId).body === undefined
-          ? {}
-          : { body: rc.valid(own.platformId).body }),
+      const viaHeader = await send(route, "", { ...spec, query: rest }, t.operatorKey, {
+        "x-platform-id": own.platformId,
       });
       expect(viaHeader.status).toBe(rc.expect);
     });
   }
 
   it("is forbidden to usage:write service keys", async () => {
-    const res = await send(route, "", rc.valid(service.platformId), service.key);
+    const res = await send(route, "", await rc.valid(ownFixture), service.key);
     expect(res.status).toBe(403);
     expectEnvelope(res, "FORBIDDEN");
   });
 
   if (rc.invalid.length > 0) {
     it.each(rc.invalid)("rejects $name with 400", async (bad) => {
-      const valid = rc.valid(own.platformId);
+      const valid = await rc.valid(ownFixture);
       const spec = {
+        params: valid.params,
         query: bad.query ?? valid.query,
         body: "body" in bad ? bad.body : valid.body,
       };
@@ -164,7 +203,7 @@ describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
   }
 
   it("never answers 500 to malformed input", async () => {
-    const url = urlFor("", route);
+    const url = urlFor("", route, {}, (await rc.valid(ownFixture)).params);
     const huge = "x".repeat(200_000);
     const raw = [
       "{",
@@ -213,7 +252,7 @@ describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
     it("never answers 500 to arbitrary JSON bodies", async () => {
       await fc.assert(
         fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), async (body) => {
-          const res = await send(route, "", { ...rc.valid(own.platformId), body }, own.key);
+          const res = await send(route, "", { ...(await rc.valid(ownFixture)), body }, own.key);
           expect(res.status === 501 || res.status < 500).toBe(true);
           expect(res.headers.get("x-request-id")).toBeTruthy();
         }),

@@ -4,7 +4,9 @@ import { createApp } from "../src/app.ts";
 import { ManualClock } from "../src/clock.ts";
 import { loadConfig } from "../src/config.ts";
 import type { Database } from "../src/db/client.ts";
+import type { StripeEmulator } from "../src/emulator/stripe/index.ts";
 import { randomToken } from "../src/ids.ts";
+import { createPaymentProcessor } from "../src/processor/create-processor.ts";
 import { createTestDatabase } from "./test-database.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are arbitrary JSON read by assertions
@@ -40,7 +42,19 @@ export const createTestApp = async (
   });
   const operatorKey = `nno_op_${randomToken(40)}`;
   const logger = opts.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const { app, deps } = createApp({ database, clock, config, logger, operatorKey });
+  const payments = createPaymentProcessor({ config, db: database.db, clock, logger });
+  const { app, deps } = createApp({
+    database,
+    clock,
+    config,
+    logger,
+    operatorKey,
+    processor: payments.processor,
+    emulator: payments.emulator,
+  });
+  payments.deliverWebhooksTo((request) => Promise.resolve(app.fetch(request)));
+  // Undefined only for tests that point the SDK elsewhere (STRIPE_API_BASE) on purpose.
+  const emulator = payments.emulator as StripeEmulator;
 
   // biome-ignore lint/suspicious/noExplicitAny: as above
   const request = async <T = any>(
@@ -80,13 +94,29 @@ export const createTestApp = async (
       body: scopes ? { scopes } : {},
     });
     if (key.status !== 201) throw new Error(`key not created: ${key.text}`);
-    return { platformId, key: key.body.key as string, keyId: key.body.id as string };
+    return {
+      platformId,
+      customerId: created.body.customerId as string,
+      key: key.body.key as string,
+      keyId: key.body.id as string,
+    };
   };
 
   const close = async () => {
     await database.close();
   };
-  return { app, deps, clock, config, database, operatorKey, request, createPlatform, close };
+  return {
+    app,
+    deps,
+    clock,
+    config,
+    database,
+    operatorKey,
+    emulator,
+    request,
+    createPlatform,
+    close,
+  };
 };
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;

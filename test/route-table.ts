@@ -48,14 +48,26 @@ export type Access =
   | "any";
 
 export interface RequestSpec {
+  /** Path parameters; unnamed ones get a sample value. */
+  params?: Record<string, string>;
   query?: Record<string, string>;
   body?: unknown;
 }
 
+/** What a valid request may refer to: the caller's platform and its processor objects. */
+export interface Fixture {
+  platformId: string;
+  customerId: string;
+  /** The customer's default payment method. */
+  paymentMethodId: string;
+  /** Attaches a fresh card to the customer (for requests that consume one, like detach). */
+  freshPaymentMethod(): Promise<string>;
+}
+
 export interface RouteCase {
   access: Access;
-  /** A valid request for `platformId` (the caller's platform). */
-  valid: (platformId: string) => RequestSpec;
+  /** A valid request on the caller's own platform and objects. */
+  valid: (fixture: Fixture) => RequestSpec | Promise<RequestSpec>;
   /** What a valid request by the operator answers today. */
   expect: number;
   /** Requests that break a documented constraint: each must be a 400 VALIDATION_ERROR. */
@@ -63,7 +75,8 @@ export interface RouteCase {
 }
 
 const none = () => ({});
-const withPlatform = (platformId: string) => ({ query: { platformId } });
+const withPlatform = ({ platformId }: Fixture) => ({ query: { platformId } });
+const customer = (f: Fixture) => ({ params: { id: f.customerId } });
 
 export const routeCases: Record<string, RouteCase> = {
   "GET /subscription": {
@@ -84,7 +97,7 @@ export const routeCases: Record<string, RouteCase> = {
   },
   "POST /subscription/change-tier": {
     access: "acting-platform",
-    valid: (platformId) => ({ query: { platformId }, body: { tier: "scale" } }),
+    valid: ({ platformId }) => ({ query: { platformId }, body: { tier: "scale" } }),
     expect: 501,
     invalid: [
       { name: "tier missing", body: {} },
@@ -97,7 +110,7 @@ export const routeCases: Record<string, RouteCase> = {
   },
   "GET /subscription/proration-preview": {
     access: "acting-platform",
-    valid: (platformId) => ({ query: { platformId, tier: "scale" } }),
+    valid: ({ platformId }) => ({ query: { platformId, tier: "scale" } }),
     expect: 501,
     invalid: [
       { name: "tier missing", query: {} },
@@ -115,7 +128,7 @@ export const routeCases: Record<string, RouteCase> = {
   },
   "GET /usage/history": {
     access: "acting-platform",
-    valid: (platformId) => ({ query: { platformId, limit: "10" } }),
+    valid: ({ platformId }) => ({ query: { platformId, limit: "10" } }),
     expect: 501,
     invalid: [
       { name: "limit 0", query: { limit: "0" } },
@@ -127,7 +140,7 @@ export const routeCases: Record<string, RouteCase> = {
   },
   "GET /usage/entities": {
     access: "acting-platform",
-    valid: (platformId) => ({ query: { platformId, limit: "100" } }),
+    valid: ({ platformId }) => ({ query: { platformId, limit: "100" } }),
     expect: 501,
     invalid: [
       { name: "limit 0", query: { limit: "0" } },
@@ -159,22 +172,22 @@ export const routeCases: Record<string, RouteCase> = {
   "GET /payment-methods": {
     access: "acting-platform",
     valid: withPlatform,
-    expect: 501,
+    expect: 200,
     invalid: [],
   },
   "POST /setup-intent": {
     access: "acting-platform",
     valid: withPlatform,
-    expect: 501,
+    expect: 200,
     invalid: [],
   },
   "POST /portal": {
     access: "acting-platform",
-    valid: (platformId) => ({
+    valid: ({ platformId }) => ({
       query: { platformId },
       body: { returnUrl: "https://app.example.com/billing" },
     }),
-    expect: 501,
+    expect: 200,
     invalid: [
       { name: "returnUrl missing", body: {} },
       { name: "returnUrl not a URI", body: { returnUrl: "not a url" } },
@@ -184,7 +197,7 @@ export const routeCases: Record<string, RouteCase> = {
   },
   "GET /usage/daily": {
     access: "platform-query",
-    valid: (platformId) => ({ query: { platformId, from: "2026-01-01", to: "2026-01-31" } }),
+    valid: ({ platformId }) => ({ query: { platformId, from: "2026-01-01", to: "2026-01-31" } }),
     expect: 501,
     invalid: [
       { name: "from missing", query: { to: "2026-01-31" } },
@@ -264,9 +277,9 @@ export const routeCases: Record<string, RouteCase> = {
   "GET /operator/overview": { access: "operator", valid: none, expect: 501, invalid: [] },
   "GET /plans": { access: "any", valid: none, expect: 200, invalid: [] },
   "POST /customers": {
-    access: "any",
+    access: "operator",
     valid: () => ({ body: { email: "user@example.com", name: "User" } }),
-    expect: 501,
+    expect: 201,
     invalid: [
       { name: "email missing", body: {} },
       { name: "email not an email", body: { email: "not-an-email" } },
@@ -274,34 +287,34 @@ export const routeCases: Record<string, RouteCase> = {
       { name: "metadata not an object", body: { email: "a@b.co", metadata: "x" } },
     ],
   },
-  "GET /customers/{id}": { access: "resource", valid: none, expect: 501, invalid: [] },
+  "GET /customers/{id}": { access: "resource", valid: customer, expect: 200, invalid: [] },
   "PATCH /customers/{id}": {
     access: "resource",
-    valid: () => ({ body: { name: "New name" } }),
-    expect: 501,
+    valid: (f) => ({ ...customer(f), body: { name: "New name" } }),
+    expect: 200,
     invalid: [{ name: "email not an email", body: { email: "nope" } }],
   },
   "GET /customers/{id}/subscriptions": {
     access: "resource",
-    valid: none,
+    valid: customer,
     expect: 501,
     invalid: [],
   },
   "GET /customers/{id}/payment-methods": {
     access: "resource",
-    valid: () => ({ query: { type: "card" } }),
-    expect: 501,
+    valid: (f) => ({ ...customer(f), query: { type: "card" } }),
+    expect: 200,
     invalid: [{ name: "type empty", query: { type: "" } }],
   },
   "GET /customers/{id}/payment-methods/default": {
     access: "resource",
-    valid: none,
-    expect: 501,
+    valid: customer,
+    expect: 200,
     invalid: [],
   },
   "POST /subscriptions": {
     access: "any",
-    valid: (platformId) => ({
+    valid: ({ platformId }) => ({
       body: {
         userId: platformId,
         priceId: "price_growth_monthly",
@@ -344,8 +357,8 @@ export const routeCases: Record<string, RouteCase> = {
   },
   "POST /payment-methods/{id}/attach": {
     access: "resource",
-    valid: () => ({ body: { customerId: "cus_1", setAsDefault: true } }),
-    expect: 501,
+    valid: (f) => ({ params: { id: "pm_card_visa" }, body: { customerId: f.customerId } }),
+    expect: 200,
     invalid: [
       { name: "customerId missing", body: {} },
       { name: "customerId empty", body: { customerId: "" } },
@@ -354,15 +367,20 @@ export const routeCases: Record<string, RouteCase> = {
   },
   "POST /payment-methods/{id}/detach": {
     access: "resource",
-    valid: none,
-    expect: 501,
+    valid: async (f) => ({ params: { id: await f.freshPaymentMethod() } }),
+    expect: 200,
     invalid: [],
   },
-  "GET /payment-methods/{id}": { access: "resource", valid: none, expect: 501, invalid: [] },
+  "GET /payment-methods/{id}": {
+    access: "resource",
+    valid: (f) => ({ params: { id: f.paymentMethodId } }),
+    expect: 200,
+    invalid: [],
+  },
   "POST /payment-methods/{id}/set-default": {
     access: "resource",
-    valid: () => ({ body: { customerId: "cus_1" } }),
-    expect: 501,
+    valid: (f) => ({ params: { id: f.paymentMethodId }, body: { customerId: f.customerId } }),
+    expect: 200,
     invalid: [
       { name: "customerId missing", body: {} },
       { name: "customerId empty", body: { customerId: "" } },
@@ -375,8 +393,11 @@ export const urlFor = (
   prefix: "" | "/api/billing",
   route: ReferenceRoute,
   query: Record<string, string> = {},
+  params: Record<string, string> = {},
 ) => {
-  const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => `${name}_sample_1`);
+  const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeURIComponent(params[name] ?? params.id ?? `${name}_sample_1`),
+  );
   const search = new URLSearchParams(query).toString();
   return `${prefix}${path}${search ? `?${search}` : ""}`;
 };

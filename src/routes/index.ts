@@ -44,6 +44,7 @@ import * as usageCurrent from "./usage/current.ts";
 import * as usageDaily from "./usage/daily.ts";
 import * as usageEntities from "./usage/entities.ts";
 import * as usageHistory from "./usage/history.ts";
+import * as stripeWebhook from "./webhooks/stripe-webhook.ts";
 
 /**
  * Every operation authenticates, then applies `Idempotency-Key`, before its validators run, so a
@@ -101,5 +102,6 @@ export const createBillingRouter = () => {
     .openapi(secured(listPlatforms.route), listPlatforms.handler)
     .openapi(secured(getPlatform.route), getPlatform.handler)
     .openapi(secured(createApiKey.route), createApiKey.handler)
-    .openapi(secured(revokeApiKey.route), revokeApiKey.handler);
+    .openapi(secured(revokeApiKey.route), revokeApiKey.handler)
+    .openapi(stripeWebhook.route, stripeWebhook.handler);
 };

@@ -148,11 +148,11 @@ export const InvoiceSchema = z
 export const CustomerSchema = z
   .object({
     id: z.string().openapi({ example: "cus_..." }),
+    platformId: z.string().nullable().openapi({ description: "the owning platform, if any" }),
     email: z.string().nullable(),
     name: z.string().nullable(),
     metadata: z.record(z.string(), z.string()),
     defaultPaymentMethodId: z.string().nullable(),
-    balance: Money.openapi({ description: "credit available, minor units" }),
     createdAt: Timestamp,
   })
   .openapi("Customer");

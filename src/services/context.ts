@@ -3,6 +3,7 @@ import type { PlanCatalog } from "../billing/plan-catalog.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { Database, Db } from "../db/client.ts";
+import type { StripeProcessor } from "../processor/stripe-processor.ts";
 
 /**
  * Everything a service needs, built once at start (`createServices` in `app.ts`) and passed
@@ -16,4 +17,5 @@ export interface ServiceContext {
   catalog: PlanCatalog;
   config: Config;
   logger: Logger;
+  processor: StripeProcessor;
 }

@@ -2,6 +2,7 @@ import { and, desc, eq, lt, or } from "drizzle-orm";
 import { type PlatformRow, platforms } from "../db/schema/index.ts";
 import { conflict, notFound } from "../errors.ts";
 import type { ServiceContext } from "./context.ts";
+import { storeCustomer } from "./customers.ts";
 import { decodeCursor, type Page, toPage } from "./pagination.ts";
 
 export interface Platform {
@@ -27,14 +28,25 @@ export const createPlatform = async ({
   ctx: ServiceContext;
   input: { platformId: string; name: string; email: string };
 }): Promise<Platform> => {
+  const exists = () => conflict(`platform '${input.platformId}' already exists`);
+  if (await findPlatform({ ctx, platformId: input.platformId })) throw exists();
+  // The processor call is keyed by the platform id, so a retry after a crash reuses the
+  // customer it created instead of making a second one.
+  const customer = await ctx.processor.createCustomer(
+    { email: input.email, name: input.name, metadata: { platformId: input.platformId } },
+    { idempotencyKey: `platform-customer-${input.platformId}` },
+  );
   const now = ctx.clock.now();
-  const [row] = await ctx.db
-    .insert(platforms)
-    .values({ ...input, createdAt: now, updatedAt: now })
-    .onConflictDoNothing()
-    .returning();
-  if (!row) throw conflict(`platform '${input.platformId}' already exists`);
-  return presentPlatform(row);
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(platforms)
+      .values({ ...input, customerId: customer.id, createdAt: now, updatedAt: now })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) throw exists();
+    await storeCustomer(tx, customer, now, input.platformId);
+    return presentPlatform(row);
+  });
 };
 
 export const findPlatform = async ({

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { createCustomer } from "../../services/customers.ts";
 import { CustomerSchema, Email, Metadata } from "../schemas.ts";
 
 export const CreateCustomerBody = z
@@ -14,6 +14,8 @@ export const route = createRoute({
   path: "/customers",
   tags: ["Customers"],
   summary: "Create a Stripe customer",
+  description:
+    "Operator only: every platform already has its customer (`customerId`), created with the platform.",
   security: bearerAuth,
   request: { body: jsonBody(CreateCustomerBody) },
   responses: {
@@ -22,6 +24,12 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("creating customers");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const customer = await createCustomer({
+    ctx: c.get("deps"),
+    principal: c.get("principal"),
+    input: c.req.valid("json"),
+    idempotencyKey: c.req.header("idempotency-key"),
+  });
+  return c.json(customer, 201);
 };

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { listCustomerPaymentMethods } from "../../services/payment-methods.ts";
 import { IdParam, PaymentMethodSchema } from "../schemas.ts";
 
 export const route = createRoute({
@@ -20,6 +20,12 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("listing a customer's payment methods");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const data = await listCustomerPaymentMethods({
+    ctx: c.get("deps"),
+    principal: c.get("principal"),
+    customerId: c.req.valid("param").id,
+    type: c.req.valid("query").type,
+  });
+  return c.json({ data }, 200);
 };

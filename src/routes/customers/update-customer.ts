@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { updateCustomer } from "../../services/customers.ts";
 import { CustomerSchema, Email, IdParam, Metadata } from "../schemas.ts";
 
 export const UpdateCustomerBody = z
@@ -26,6 +26,13 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("updating customers");
-};
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
+  c.json(
+    await updateCustomer({
+      ctx: c.get("deps"),
+      principal: c.get("principal"),
+      customerId: c.req.valid("param").id,
+      input: c.req.valid("json"),
+    }),
+    200,
+  );

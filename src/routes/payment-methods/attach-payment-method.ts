@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { attachPaymentMethod } from "../../services/payment-methods.ts";
 import { Id, IdParam, PaymentMethodSchema } from "../schemas.ts";
 
 export const AttachBody = z
@@ -22,6 +22,14 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("attaching payment methods");
-};
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
+  c.json(
+    await attachPaymentMethod({
+      ctx: c.get("deps"),
+      principal: c.get("principal"),
+      paymentMethodId: c.req.valid("param").id,
+      input: c.req.valid("json"),
+      idempotencyKey: c.req.header("idempotency-key"),
+    }),
+    200,
+  );

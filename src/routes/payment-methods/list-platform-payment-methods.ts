@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { listPlatformPaymentMethods } from "../../services/payment-methods.ts";
 import { ActingPlatformQuery, PaymentMethodSchema } from "../schemas.ts";
 
 export const route = createRoute({
@@ -18,7 +18,8 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
-  platformScope(c, c.req.valid("query").platformId);
-  throw notImplemented("listing the platform's payment methods");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const platformId = platformScope(c, c.req.valid("query").platformId);
+  const data = await listPlatformPaymentMethods({ ctx: c.get("deps"), platformId });
+  return c.json({ data }, 200);
 };

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { setDefaultPaymentMethod } from "../../services/payment-methods.ts";
 import { Id, IdParam, PaymentMethodSchema } from "../schemas.ts";
 
 export const SetDefaultBody = z
@@ -22,6 +22,13 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("setting the default payment method");
-};
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
+  c.json(
+    await setDefaultPaymentMethod({
+      ctx: c.get("deps"),
+      principal: c.get("principal"),
+      paymentMethodId: c.req.valid("param").id,
+      customerId: c.req.valid("json").customerId,
+    }),
+    200,
+  );

@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { createPortalSession } from "../../services/checkout.ts";
 import { ActingPlatformQuery } from "../schemas.ts";
 
 export const PortalBody = z
@@ -31,7 +31,13 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
-  platformScope(c, c.req.valid("query").platformId);
-  throw notImplemented("portal sessions");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const platformId = platformScope(c, c.req.valid("query").platformId);
+  const session = await createPortalSession({
+    ctx: c.get("deps"),
+    platformId,
+    returnUrl: c.req.valid("json").returnUrl,
+    idempotencyKey: c.req.header("idempotency-key"),
+  });
+  return c.json(session, 200);
 };

@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { createSetupIntent } from "../../services/checkout.ts";
 import { ActingPlatformQuery } from "../schemas.ts";
 
 export const route = createRoute({
@@ -28,7 +28,12 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
-  platformScope(c, c.req.valid("query").platformId);
-  throw notImplemented("setup intents");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const platformId = platformScope(c, c.req.valid("query").platformId);
+  const intent = await createSetupIntent({
+    ctx: c.get("deps"),
+    platformId,
+    idempotencyKey: c.req.header("idempotency-key"),
+  });
+  return c.json(intent, 200);
 };

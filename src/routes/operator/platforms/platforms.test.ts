@@ -8,7 +8,8 @@ describe("operator platforms", () => {
     const body = { platformId: "acme", name: "Acme", email: "billing@acme.example" };
     const created = await t.request("POST", "/operator/platforms", { body });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ ...body, customerId: null });
+    expect(created.body).toMatchObject(body);
+    expect(created.body.customerId).toMatch(/^cus_/);
     expect(created.body.createdAt).toBe(t.clock.now().toISOString());
 
     const again = await t.request("POST", "/api/billing/operator/platforms", { body });

@@ -1,0 +1,65 @@
+/**
+ * Stripe's error objects. A handler throws `StripeApiError`; the app renders it as Stripe does,
+ * `{ error: { type, code, message, param, ... } }` with the matching status, which is what the
+ * SDKs turn into `StripeInvalidRequestError`, `StripeCardError`, `StripeIdempotencyError`, ...
+ */
+export type StripeErrorType =
+  | "invalid_request_error"
+  | "card_error"
+  | "idempotency_error"
+  | "api_error";
+
+export interface StripeErrorBody {
+  type: StripeErrorType;
+  message: string;
+  code?: string;
+  param?: string;
+  decline_code?: string;
+  doc_url?: string;
+  [extra: string]: unknown;
+}
+
+export class StripeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: StripeErrorBody,
+  ) {
+    super(body.message);
+    this.name = "StripeApiError";
+  }
+}
+
+const docUrl = (code: string) => `https://stripe.com/docs/error-codes/${code.replaceAll("_", "-")}`;
+
+export const invalidRequest = (
+  message: string,
+  opts: { param?: string; code?: string; status?: number } = {},
+) =>
+  new StripeApiError(opts.status ?? 400, {
+    type: "invalid_request_error",
+    message,
+    ...(opts.code ? { code: opts.code, doc_url: docUrl(opts.code) } : {}),
+    ...(opts.param ? { param: opts.param } : {}),
+  });
+
+/** Stripe's 404: `No such customer: 'cus_123'`, naming the parameter the id came in. */
+export const resourceMissing = (what: string, id: string, param = "id") =>
+  invalidRequest(`No such ${what}: '${id}'`, { code: "resource_missing", param, status: 404 });
+
+export const missingParam = (param: string) =>
+  invalidRequest(`Missing required param: ${param}.`, { code: "parameter_missing", param });
+
+export const unknownParam = (param: string) =>
+  invalidRequest(`Received unknown parameter: ${param}`, { code: "parameter_unknown", param });
+
+export const invalidParam = (param: string, message: string, code = "parameter_invalid_string") =>
+  invalidRequest(message, { code, param });
+
+export const idempotencyError = (message: string) =>
+  new StripeApiError(400, { type: "idempotency_error", message });
+
+export const authenticationError = (message: string) =>
+  new StripeApiError(401, { type: "invalid_request_error", message });
+
+export const apiError = (message: string) =>
+  new StripeApiError(500, { type: "api_error", message });

@@ -1,0 +1,137 @@
+import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
+import { resourceMissing } from "./errors.ts";
+import type { OperationContext } from "./operation-context.ts";
+import { stripeEmuEvents } from "./schema.ts";
+import { type StripeList, type StripeObject, saveObject } from "./store.ts";
+import { stripeId, unixSeconds } from "./stripe-ids.ts";
+
+/** The event types the emulator produces; the service must tolerate any other Stripe sends. */
+export type EmulatorEventType =
+  | "customer.created"
+  | "customer.updated"
+  | "customer.deleted"
+  | "payment_method.attached"
+  | "payment_method.detached"
+  | "setup_intent.succeeded"
+  | "setup_intent.canceled"
+  | "payment_intent.succeeded"
+  | "payment_intent.payment_failed"
+  | "payment_intent.canceled";
+
+export interface StripeEventObject {
+  id: string;
+  object: "event";
+  api_version: string;
+  created: number;
+  data: { object: StripeObject; previous_attributes?: Record<string, unknown> };
+  livemode: false;
+  pending_webhooks: number;
+  request: { id: string | null; idempotency_key: string | null };
+  type: EmulatorEventType;
+}
+
+/**
+ * Records an event in the request's transaction, so it exists exactly when the change it
+ * describes committed; delivery picks it up afterwards (webhook-delivery.ts).
+ */
+export const emitEvent = async (
+  ctx: OperationContext,
+  type: EmulatorEventType,
+  object: StripeObject,
+  previousAttributes?: Record<string, unknown>,
+): Promise<StripeEventObject> => {
+  const event: StripeEventObject = {
+    id: stripeId("evt"),
+    object: "event",
+    api_version: ctx.apiVersion,
+    created: unixSeconds(ctx.now),
+    data: {
+      object: structuredClone(object),
+      ...(previousAttributes ? { previous_attributes: previousAttributes } : {}),
+    },
+    livemode: false,
+    pending_webhooks: ctx.webhooksEnabled ? 1 : 0,
+    request: { id: ctx.requestId, idempotency_key: ctx.idempotencyKey },
+    type,
+  };
+  await ctx.tx.insert(stripeEmuEvents).values({
+    id: event.id,
+    type,
+    createdAt: ctx.now,
+    data: event as unknown as Record<string, unknown>,
+    nextAttemptAt: ctx.webhooksEnabled ? ctx.now : null,
+  });
+  return event;
+};
+
+/** Top-level fields whose values changed, with their old values: Stripe's `previous_attributes`. */
+export const previousAttributes = (
+  before: StripeObject,
+  after: StripeObject,
+): Record<string, unknown> => {
+  const previous: Record<string, unknown> = {};
+  for (const key of Object.keys(after)) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) previous[key] = before[key];
+  }
+  return previous;
+};
+
+/**
+ * Saves a changed object and emits `<object>.updated` with what changed; saving an object that
+ * did not change emits nothing, as Stripe sends no event for a no-op update.
+ */
+export const saveWithUpdatedEvent = async (
+  ctx: OperationContext,
+  before: StripeObject,
+  after: StripeObject,
+  type: EmulatorEventType,
+): Promise<void> => {
+  const previous = previousAttributes(before, after);
+  if (Object.keys(previous).length === 0) return;
+  await saveObject(ctx, after);
+  await emitEvent(ctx, type, after, previous);
+};
+
+export const retrieveEvent = async (
+  ctx: Pick<OperationContext, "tx">,
+  id: string,
+): Promise<StripeEventObject> => {
+  const [row] = await ctx.tx
+    .select({ data: stripeEmuEvents.data })
+    .from(stripeEmuEvents)
+    .where(eq(stripeEmuEvents.id, id));
+  if (!row) throw resourceMissing("event", id, "id");
+  return row.data as unknown as StripeEventObject;
+};
+
+/** `GET /v1/events`: newest first, paginated like every Stripe list. */
+export const listEvents = async (
+  ctx: Pick<OperationContext, "tx">,
+  query: { type?: string; limit: number; startingAfter?: string; endingBefore?: string },
+): Promise<StripeList<StripeEventObject>> => {
+  const conditions: SQL[] = [];
+  if (query.type !== undefined) conditions.push(eq(stripeEmuEvents.type, query.type));
+  const cursorId = query.startingAfter ?? query.endingBefore;
+  const backwards = query.startingAfter === undefined && query.endingBefore !== undefined;
+  if (cursorId !== undefined) {
+    const [cursor] = await ctx.tx
+      .select({ seq: stripeEmuEvents.seq })
+      .from(stripeEmuEvents)
+      .where(eq(stripeEmuEvents.id, cursorId));
+    if (!cursor) {
+      throw resourceMissing("event", cursorId, backwards ? "ending_before" : "starting_after");
+    }
+    conditions.push(
+      backwards ? gt(stripeEmuEvents.seq, cursor.seq) : lt(stripeEmuEvents.seq, cursor.seq),
+    );
+  }
+  const rows = await ctx.tx
+    .select({ data: stripeEmuEvents.data })
+    .from(stripeEmuEvents)
+    .where(and(...conditions))
+    .orderBy(backwards ? asc(stripeEmuEvents.seq) : desc(stripeEmuEvents.seq))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit).map((row) => row.data as unknown as StripeEventObject);
+  if (backwards) page.reverse();
+  return { object: "list", data: page, has_more: rows.length > query.limit, url: "/v1/events" };
+};

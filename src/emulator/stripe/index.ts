@@ -1,0 +1,78 @@
+import type { Hono } from "hono";
+import type { Logger } from "pino";
+import Stripe from "stripe";
+import type { Clock } from "../../clock.ts";
+import type { Db } from "../../db/client.ts";
+import { createEmulatorApp } from "./emulator-app.ts";
+import { createIdempotencyStore } from "./idempotency.ts";
+import { createWebhookDelivery } from "./webhook-delivery.ts";
+
+export interface StripeEmulatorOptions {
+  db: Db;
+  clock: Clock;
+  /** "whsec_..." */
+  webhookSecret: string;
+  /** Where events go: e.g. in-process (req) => serviceApp.fetch(req) or a real fetch to a URL. Undefined → events are stored, never delivered. */
+  deliver?: (request: Request) => Promise<Response>;
+  /** Webhook endpoint URL used to build the delivery Request (default "http://localhost/webhooks/stripe"). */
+  webhookUrl?: string;
+  /** Base URL under which the emulator's routes are mounted, used in portal session URLs, e.g. "http://localhost:8080/emulator/stripe". */
+  publicBaseUrl: string;
+  listInvoices?: (customerId: string) => Promise<
+    Array<{
+      id: string;
+      number: string | null;
+      status: string;
+      total: number;
+      currency: string;
+      createdAt: string;
+    }>
+  >;
+  logger?: Logger;
+}
+
+export interface StripeEmulator {
+  /** The Hono app: Stripe API under /v1/*, portal pages under /portal/*. Mount it anywhere. */
+  app: Hono;
+  /** fetch for Stripe.createFetchHttpClient: (url, init) => emulator.fetch(new Request(url, init)). Ignores the host, routes by path. */
+  fetch(request: Request): Promise<Response>;
+  deliverDueEvents(): Promise<number>;
+  startDelivery(intervalMs?: number): void;
+  stopDelivery(): Promise<void>;
+}
+
+export const EMULATOR_WEBHOOK_SECRET_DEFAULT = "whsec_nno_emulator_default_secret";
+
+/**
+ * A stateful emulator of the part of Stripe's API the service uses (DESIGN §9), speaking Stripe's
+ * wire format so the official SDK talks to it unchanged. State lives in the given database.
+ */
+export const createStripeEmulator = (opts: StripeEmulatorOptions): StripeEmulator => {
+  const delivery = createWebhookDelivery({
+    db: opts.db,
+    clock: opts.clock,
+    secret: opts.webhookSecret,
+    deliver: opts.deliver,
+    webhookUrl: opts.webhookUrl ?? "http://localhost/webhooks/stripe",
+    logger: opts.logger,
+  });
+  const app = createEmulatorApp({
+    db: opts.db,
+    clock: opts.clock,
+    apiVersion: Stripe.API_VERSION,
+    webhooksEnabled: opts.deliver !== undefined,
+    publicBaseUrl: opts.publicBaseUrl.replace(/\/+$/, ""),
+    idempotency: createIdempotencyStore(opts.db),
+    listInvoices: opts.listInvoices,
+    logger: opts.logger,
+    onCommitted: delivery.kick,
+  });
+  return {
+    // Its variables are set by its own middleware, so callers need not know its env type.
+    app: app as unknown as Hono,
+    fetch: async (request) => app.fetch(request),
+    deliverDueEvents: delivery.deliverDueEvents,
+    startDelivery: delivery.start,
+    stopDelivery: delivery.stop,
+  };
+};

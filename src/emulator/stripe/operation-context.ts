@@ -1,0 +1,16 @@
+import type { Tx } from "../../db/client.ts";
+
+/**
+ * What one emulator operation runs with: the transaction every write of the request shares
+ * (objects, events and the idempotent response commit together), the request's instant, and
+ * the request identity that events record in `request: { id, idempotency_key }`.
+ */
+export interface OperationContext {
+  tx: Tx;
+  now: Date;
+  requestId: string | null;
+  idempotencyKey: string | null;
+  /** Whether a webhook endpoint is configured: events made now are queued for delivery. */
+  webhooksEnabled: boolean;
+  apiVersion: string;
+}

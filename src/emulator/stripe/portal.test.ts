@@ -1,0 +1,182 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import type Stripe from "stripe";
+import { afterAll, describe, expect, it } from "vitest";
+import { createTestDatabase } from "../../../test/test-database.ts";
+import { ManualClock } from "../../clock.ts";
+import { createStripeEmulator } from "./index.ts";
+import { sdkFor, TEST_WEBHOOK_SECRET } from "./test-kit.ts";
+
+// The portal is served over real HTTP, with the emulator mounted in a host app under a prefix,
+// the way the service mounts it.
+const database = await createTestDatabase();
+const clock = new ManualClock("2026-05-10T08:00:00.000Z");
+// Listen first so the portal's public base URL can carry the port.
+const host = new Hono();
+const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+  const s = serve({ fetch: (request) => host.fetch(request), port: 0, hostname: "127.0.0.1" }, () =>
+    resolve(s),
+  );
+});
+const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+const emulator = createStripeEmulator({
+  db: database.db,
+  clock,
+  webhookSecret: TEST_WEBHOOK_SECRET,
+  publicBaseUrl: `${origin}/emulator/stripe/`,
+  listInvoices: async () => [
+    {
+      id: "in_1",
+      number: "NNO-0001",
+      status: "paid",
+      total: 4900,
+      currency: "usd",
+      createdAt: "2026-04-01T00:00:00.000Z",
+    },
+    {
+      id: "in_2",
+      number: "<script>alert(1)</script>",
+      status: "open",
+      total: 1200,
+      currency: "jpy",
+      createdAt: "2026-05-01T00:00:00.000Z",
+    },
+  ],
+});
+host.route("/emulator/stripe", emulator.app);
+const stripe = sdkFor(emulator);
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await database.close();
+});
+
+/** The rows of the payment method table: id, brand, last4 and whether it is the default. */
+const methodsOnPage = (page: string) =>
+  [
+    ...page.matchAll(
+      /<tr data-payment-method="([^"]+)" data-brand="([^"]*)" data-last4="([^"]*)" data-default="(true|false)">/g,
+    ),
+  ].map(([, id, brand, last4, isDefault]) => ({ id, brand, last4, default: isDefault === "true" }));
+
+const getPage = async (url: string) => {
+  const res = await fetch(url);
+  return { status: res.status, type: res.headers.get("content-type"), text: await res.text() };
+};
+
+const postForm = async (pageUrl: string, action: string, form: Record<string, string> = {}) => {
+  const res = await fetch(new URL(action, pageUrl), {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form).toString(),
+    redirect: "manual",
+  });
+  return res;
+};
+
+describe("billing portal", () => {
+  it("creates a session whose URL serves the customer's page", async () => {
+    const customer = await stripe.customers.create({
+      email: "portal@example.com",
+      name: "Portal & Co",
+    });
+    const visa = await stripe.paymentMethods.attach("pm_card_visa", { customer: customer.id });
+    const amex = await stripe.paymentMethods.attach("pm_card_amex", { customer: customer.id });
+    await stripe.customers.update(customer.id, {
+      invoice_settings: { default_payment_method: visa.id },
+    });
+
+    const session = await stripe.billingPortal.sessions.create({
+      customer: customer.id,
+      return_url: "https://app.example.com/billing",
+    });
+    expect(session).toMatchObject({
+      object: "billing_portal.session",
+      customer: customer.id,
+      return_url: "https://app.example.com/billing",
+      livemode: false,
+      created: Math.floor(clock.now().getTime() / 1000),
+    });
+    expect(session.id).toMatch(/^bps_/);
+    expect(session.url).toBe(`${origin}/emulator/stripe/portal/${session.id}`);
+
+    const page = await getPage(session.url);
+    expect(page.status).toBe(200);
+    expect(page.type).toMatch(/^text\/html/);
+    expect(methodsOnPage(page.text)).toEqual([
+      { id: amex.id, brand: "amex", last4: "8431", default: false },
+      { id: visa.id, brand: "visa", last4: "4242", default: true },
+    ]);
+    expect(page.text).toContain("Visa •••• 4242");
+    expect(page.text).toContain("American Express •••• 8431");
+    expect(page.text).toContain("Portal &amp; Co");
+    // Invoices from the callback, amounts from minor units in each currency's own decimals.
+    expect(page.text).toContain("NNO-0001");
+    expect(page.text).toContain("$49.00");
+    expect(page.text).toContain("¥1,200");
+    expect(page.text).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(page.text).not.toMatch(/<script|src="http|href="http(?!s:\/\/app\.example\.com)/);
+    expect(page.text).toContain('href="https://app.example.com/billing"');
+    for (const card of ["pm_card_visa", "pm_card_mastercard", "pm_card_chargeDeclined"]) {
+      expect(page.text).toContain(`<option value="${card}">`);
+    }
+  });
+
+  it("adds a test card through its form and makes another method the default", async () => {
+    const customer = await stripe.customers.create({ email: "forms@example.com" });
+    const visa = await stripe.paymentMethods.attach("pm_card_visa", { customer: customer.id });
+    const session = await stripe.billingPortal.sessions.create({ customer: customer.id });
+    const before = await getPage(session.url);
+    const addAction = /<form method="post" action="([^"]+\/payment-methods)">/.exec(
+      before.text,
+    )?.[1];
+    expect(addAction).toBe(`/emulator/stripe/portal/${session.id}/payment-methods`);
+
+    const added = await postForm(session.url, addAction as string, { token: "pm_card_mastercard" });
+    expect(added.status).toBe(303);
+    const location = new URL(added.headers.get("location") as string, session.url);
+    expect(location.pathname).toBe(`/emulator/stripe/portal/${session.id}`);
+
+    const afterAdd = methodsOnPage((await getPage(location.toString())).text);
+    expect(afterAdd).toHaveLength(2);
+    const mastercard = afterAdd.find((pm) => pm.brand === "mastercard");
+    expect(mastercard).toMatchObject({ last4: "4444", default: true });
+    const stored = (await stripe.customers.retrieve(customer.id)) as Stripe.Customer;
+    expect(stored.invoice_settings.default_payment_method).toBe(mastercard?.id);
+
+    const makeDefault = `/emulator/stripe/portal/${session.id}/payment-methods/${visa.id}/default`;
+    expect(before.text).toContain(`action="${makeDefault}"`);
+    expect((await postForm(session.url, makeDefault)).status).toBe(303);
+    const afterDefault = methodsOnPage((await getPage(session.url)).text);
+    expect(afterDefault.find((pm) => pm.id === visa.id)?.default).toBe(true);
+    expect(afterDefault.filter((pm) => pm.default)).toHaveLength(1);
+    const updated = (await stripe.customers.retrieve(customer.id)) as Stripe.Customer;
+    expect(updated.invoice_settings.default_payment_method).toBe(visa.id);
+
+    const remove = `/emulator/stripe/portal/${session.id}/payment-methods/${mastercard?.id}/detach`;
+    expect((await postForm(session.url, remove)).status).toBe(303);
+    expect(methodsOnPage((await getPage(session.url)).text).map((pm) => pm.id)).toEqual([visa.id]);
+
+    const events = await stripe.events.list({ limit: 10 });
+    expect(events.data.map((e) => e.type)).toContain("payment_method.attached");
+  });
+
+  it("refuses unknown sessions, foreign methods and tokens that are not test cards", async () => {
+    expect((await getPage(`${origin}/emulator/stripe/portal/bps_missing`)).status).toBe(404);
+    const a = await stripe.customers.create({});
+    const b = await stripe.customers.create({});
+    const foreign = await stripe.paymentMethods.attach("pm_card_visa", { customer: b.id });
+    const session = await stripe.billingPortal.sessions.create({ customer: a.id });
+    const base = `/emulator/stripe/portal/${session.id}/payment-methods`;
+    expect((await postForm(session.url, `${base}/${foreign.id}/default`)).status).toBe(404);
+    expect((await postForm(session.url, base, { token: "pm_not_a_card" })).status).toBe(400);
+    const still = (await stripe.customers.retrieve(b.id)) as Stripe.Customer;
+    expect(still.invoice_settings.default_payment_method).toBeNull();
+    const missing = await stripe.billingPortal.sessions
+      .create({ customer: "cus_missing" })
+      .catch((error: Stripe.errors.StripeError) => error);
+    expect(missing).toMatchObject({ statusCode: 404, param: "customer" });
+  });
+});

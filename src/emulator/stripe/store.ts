@@ -1,0 +1,150 @@
+import { and, asc, desc, eq, gt, lt, type SQL, sql } from "drizzle-orm";
+import { resourceMissing } from "./errors.ts";
+import type { OperationContext } from "./operation-context.ts";
+import { stripeEmuObjects } from "./schema.ts";
+
+/** Any Stripe API object as stored: its JSON representation. */
+export interface StripeObject {
+  id: string;
+  object: string;
+  [key: string]: unknown;
+}
+
+export interface StripeList<T> {
+  object: "list";
+  data: T[];
+  has_more: boolean;
+  url: string;
+}
+
+/** The names Stripe uses in "No such ..." messages. */
+const displayNames: Record<string, string> = {
+  customer: "customer",
+  payment_method: "PaymentMethod",
+  setup_intent: "setupintent",
+  payment_intent: "payment_intent",
+  charge: "charge",
+  "billing_portal.session": "billing portal session",
+  event: "event",
+};
+
+export const displayNameOf = (object: string) => displayNames[object] ?? object;
+
+export const findObject = async <T extends StripeObject = StripeObject>(
+  ctx: Pick<OperationContext, "tx">,
+  id: string,
+  object?: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<T | undefined> => {
+  const where = object
+    ? and(eq(stripeEmuObjects.id, id), eq(stripeEmuObjects.object, object))
+    : eq(stripeEmuObjects.id, id);
+  const query = ctx.tx.select({ data: stripeEmuObjects.data }).from(stripeEmuObjects).where(where);
+  // Row locks serialise concurrent writers of one object (two attaches of one payment method).
+  const rows = opts.forUpdate ? await query.for("update") : await query;
+  return rows[0]?.data as T | undefined;
+};
+
+/** Reads an object or fails as Stripe does: 404 `resource_missing` naming the parameter. */
+export const requireObject = async <T extends StripeObject = StripeObject>(
+  ctx: Pick<OperationContext, "tx">,
+  id: string,
+  object: string,
+  opts: { param?: string; forUpdate?: boolean } = {},
+): Promise<T> => {
+  const found = await findObject<T>(ctx, id, object, opts);
+  if (!found) throw resourceMissing(displayNameOf(object), id, opts.param);
+  return found;
+};
+
+export const insertObject = async (
+  ctx: Pick<OperationContext, "tx" | "now">,
+  data: StripeObject,
+  customer: string | null = null,
+): Promise<void> => {
+  await ctx.tx.insert(stripeEmuObjects).values({
+    id: data.id,
+    object: data.object,
+    customer,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+    data,
+  });
+};
+
+export const saveObject = async (
+  ctx: Pick<OperationContext, "tx" | "now">,
+  data: StripeObject,
+  opts: { customer?: string | null; deleted?: boolean } = {},
+): Promise<void> => {
+  await ctx.tx
+    .update(stripeEmuObjects)
+    .set({
+      data,
+      updatedAt: ctx.now,
+      ...(opts.customer !== undefined ? { customer: opts.customer } : {}),
+      ...(opts.deleted !== undefined ? { deleted: opts.deleted } : {}),
+    })
+    .where(eq(stripeEmuObjects.id, data.id));
+};
+
+export interface ListQuery {
+  object: string;
+  customer?: string;
+  /** Further conditions, e.g. on `data->>'type'`. */
+  where?: SQL[];
+  limit: number;
+  startingAfter?: string;
+  endingBefore?: string;
+  url: string;
+}
+
+/** A list filter on a top-level text field of the stored object. */
+export const dataFieldEquals = (field: string, value: string): SQL =>
+  sql`${stripeEmuObjects.data}->>${field} = ${value}`;
+
+/**
+ * Stripe lists: newest first; `starting_after` continues towards older objects, `ending_before`
+ * walks back towards newer ones. Ordered by insertion (`seq`), so pages never skip or repeat
+ * objects created in the same second.
+ */
+export const listObjects = async <T extends StripeObject>(
+  ctx: Pick<OperationContext, "tx">,
+  query: ListQuery,
+): Promise<StripeList<T>> => {
+  const conditions: SQL[] = [
+    eq(stripeEmuObjects.object, query.object),
+    eq(stripeEmuObjects.deleted, false),
+    ...(query.where ?? []),
+  ];
+  if (query.customer !== undefined) conditions.push(eq(stripeEmuObjects.customer, query.customer));
+  const cursorId = query.startingAfter ?? query.endingBefore;
+  let backwards = false;
+  if (cursorId !== undefined) {
+    const [cursor] = await ctx.tx
+      .select({ seq: stripeEmuObjects.seq })
+      .from(stripeEmuObjects)
+      .where(and(eq(stripeEmuObjects.id, cursorId), eq(stripeEmuObjects.object, query.object)));
+    if (!cursor) {
+      const param = query.startingAfter !== undefined ? "starting_after" : "ending_before";
+      throw resourceMissing(displayNameOf(query.object), cursorId, param);
+    }
+    if (query.startingAfter !== undefined) {
+      conditions.push(lt(stripeEmuObjects.seq, cursor.seq));
+    } else {
+      conditions.push(gt(stripeEmuObjects.seq, cursor.seq));
+      backwards = true;
+    }
+  }
+  const rows = await ctx.tx
+    .select({ data: stripeEmuObjects.data })
+    .from(stripeEmuObjects)
+    .where(and(...conditions))
+    .orderBy(backwards ? asc(stripeEmuObjects.seq) : desc(stripeEmuObjects.seq))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit).map((row) => row.data as T);
+  // `ending_before` fetches the objects just newer than the cursor, oldest first; show them
+  // newest first like every other page.
+  if (backwards) page.reverse();
+  return { object: "list", data: page, has_more: rows.length > query.limit, url: query.url };
+};

@@ -1,0 +1,74 @@
+import type { Logger } from "pino";
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import {
+  createStripeEmulator,
+  EMULATOR_WEBHOOK_SECRET_DEFAULT,
+  type StripeEmulator,
+  type StripeEmulatorOptions,
+} from "../emulator/stripe/index.ts";
+import { createStripeClient, EMULATOR_SECRET_KEY, type FetchFn } from "./stripe-client.ts";
+import { StripeProcessor } from "./stripe-processor.ts";
+
+export interface PaymentProcessor {
+  processor: StripeProcessor;
+  /** The built-in emulator, when the SDK talks to it in-process (the embedded default). */
+  emulator: StripeEmulator | undefined;
+  /** Where the in-process emulator delivers its webhooks: the service's own app. */
+  deliverWebhooksTo(fetch: FetchFn): void;
+}
+
+/**
+ * Chooses where the SDK sends requests: Stripe (`STRIPE_SECRET_KEY`), another Stripe-compatible
+ * host (`STRIPE_API_BASE`, e.g. `npm run emulator`), or the emulator in this process. Everything
+ * above the SDK is the same code in all three cases.
+ */
+export const createPaymentProcessor = (opts: {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  listInvoices?: StripeEmulatorOptions["listInvoices"];
+}): PaymentProcessor => {
+  const { stripe } = opts.config;
+  const webhookSecret = stripe.webhookSecret ?? EMULATOR_WEBHOOK_SECRET_DEFAULT;
+  if (stripe.secretKey || stripe.apiBase) {
+    const client = createStripeClient({
+      secretKey: stripe.secretKey ?? EMULATOR_SECRET_KEY,
+      apiBase: stripe.apiBase,
+    });
+    return {
+      processor: new StripeProcessor(client, webhookSecret),
+      emulator: undefined,
+      deliverWebhooksTo: () => {},
+    };
+  }
+
+  let webhookTarget: FetchFn | undefined;
+  const emulator = createStripeEmulator({
+    db: opts.db,
+    clock: opts.clock,
+    webhookSecret,
+    deliver: (request) => {
+      if (!webhookTarget) return Promise.resolve(new Response("not ready", { status: 503 }));
+      return webhookTarget(request);
+    },
+    webhookUrl: `${opts.config.publicBaseUrl}/webhooks/stripe`,
+    publicBaseUrl: `${opts.config.publicBaseUrl}/emulator/stripe`,
+    logger: opts.logger,
+    ...(opts.listInvoices ? { listInvoices: opts.listInvoices } : {}),
+  });
+  const client = createStripeClient({
+    secretKey: EMULATOR_SECRET_KEY,
+    inProcess: (request) => emulator.fetch(request),
+    maxNetworkRetries: 0,
+  });
+  return {
+    processor: new StripeProcessor(client, webhookSecret),
+    emulator,
+    deliverWebhooksTo: (fetch) => {
+      webhookTarget = fetch;
+    },
+  };
+};

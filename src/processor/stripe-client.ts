@@ -1,0 +1,43 @@
+import Stripe from "stripe";
+
+/** The Stripe API version this service is written against; pinned, never "latest at runtime". */
+export const STRIPE_API_VERSION = Stripe.API_VERSION as Stripe.LatestApiVersion;
+
+/** The key the SDK presents to the built-in emulator (it accepts any `sk_test_` key). */
+export const EMULATOR_SECRET_KEY = "sk_test_nno_emulator";
+
+export type FetchFn = (request: Request) => Promise<Response>;
+
+/**
+ * Builds the official SDK client. Where it sends requests is the only thing that differs between
+ * production and offline use:
+ * - `inProcess`: requests go straight into the emulator's fetch handler (the embedded default);
+ * - `apiBase`: a Stripe-compatible host, e.g. the emulator run standalone;
+ * - neither: api.stripe.com.
+ */
+export const createStripeClient = (opts: {
+  secretKey: string;
+  apiBase?: string | undefined;
+  inProcess?: FetchFn | undefined;
+  maxNetworkRetries?: number;
+}): Stripe => {
+  const config: Stripe.StripeConfig = {
+    apiVersion: STRIPE_API_VERSION,
+    maxNetworkRetries: opts.maxNetworkRetries ?? 2,
+    timeout: 20_000,
+    appInfo: { name: "nno-billing" },
+  };
+  if (opts.inProcess) {
+    const handler = opts.inProcess;
+    config.httpClient = Stripe.createFetchHttpClient((input, init) =>
+      handler(new Request(input as string | URL, init as RequestInit)),
+    );
+  } else if (opts.apiBase) {
+    const base = new URL(opts.apiBase);
+    config.host = base.hostname;
+    config.protocol = base.protocol === "http:" ? "http" : "https";
+    config.port = base.port || (base.protocol === "http:" ? 80 : 443);
+    config.httpClient = Stripe.createFetchHttpClient();
+  }
+  return new Stripe(opts.secretKey, config);
+};

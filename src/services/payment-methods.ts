@@ -1,0 +1,285 @@
+import { and, asc, eq } from "drizzle-orm";
+import type { Tx } from "../db/client.ts";
+import { customers, type PaymentMethodRow, paymentMethods } from "../db/schema/index.ts";
+import { AppError, notFound } from "../errors.ts";
+import type { ProcessorPaymentMethod } from "../processor/stripe-processor.ts";
+import type { Principal } from "./api-keys.ts";
+import type { ServiceContext } from "./context.ts";
+import { customerOfPlatform, findOwnedCustomer, storeCustomer } from "./customers.ts";
+
+export interface PaymentMethod {
+  id: string;
+  type: string;
+  customerId: string | null;
+  card: { brand: string; last4: string; expMonth: number; expYear: number } | null;
+  isDefault: boolean;
+  createdAt: string;
+}
+
+const presentRow = (row: PaymentMethodRow, defaultId: string | null): PaymentMethod => ({
+  id: row.id,
+  type: row.type,
+  customerId: row.customerId,
+  card:
+    row.brand && row.last4
+      ? {
+          brand: row.brand,
+          last4: row.last4,
+          expMonth: row.expMonth ?? 0,
+          expYear: row.expYear ?? 0,
+        }
+      : null,
+  isDefault: row.id === defaultId,
+  createdAt: row.createdAt.toISOString(),
+});
+
+const presentProcessor = (pm: ProcessorPaymentMethod, defaultId: string | null): PaymentMethod => ({
+  id: pm.id,
+  type: pm.type,
+  customerId: pm.customerId,
+  card: pm.card,
+  isDefault: pm.id === defaultId,
+  createdAt: pm.createdAt.toISOString(),
+});
+
+/** Writes a processor payment method into the local view (attached) or removes it (detached). */
+export const storePaymentMethod = async (tx: Tx, pm: ProcessorPaymentMethod, now: Date) => {
+  if (!pm.customerId) {
+    await tx.delete(paymentMethods).where(eq(paymentMethods.id, pm.id));
+    return;
+  }
+  const fields = {
+    customerId: pm.customerId,
+    type: pm.type,
+    brand: pm.card?.brand ?? null,
+    last4: pm.card?.last4 ?? null,
+    expMonth: pm.card?.expMonth ?? null,
+    expYear: pm.card?.expYear ?? null,
+    updatedAt: now,
+  };
+  await tx
+    .insert(paymentMethods)
+    .values({ id: pm.id, createdAt: pm.createdAt, ...fields })
+    .onConflictDoUpdate({ target: paymentMethods.id, set: fields });
+};
+
+/**
+ * Re-reads a customer and all its payment methods from the processor and replaces the local
+ * view with them. Webhooks call this rather than applying event payloads, so events that arrive
+ * late or out of order still end in the processor's current state.
+ */
+export const resyncCustomer = async ({
+  ctx,
+  customerId,
+}: {
+  ctx: ServiceContext;
+  customerId: string;
+}): Promise<void> => {
+  const [known] = await ctx.db.select().from(customers).where(eq(customers.id, customerId));
+  if (!known) return; // not one of ours
+  let customer: Awaited<ReturnType<typeof ctx.processor.retrieveCustomer>>;
+  try {
+    customer = await ctx.processor.retrieveCustomer(customerId);
+  } catch (error) {
+    if (error instanceof AppError && error.code === "NOT_FOUND") return; // deleted there
+    throw error;
+  }
+  const methods = await ctx.processor.listPaymentMethods(customerId);
+  const now = ctx.clock.now();
+  await ctx.db.transaction(async (tx) => {
+    await storeCustomer(tx, customer, now, known.platformId);
+    const keep = new Set(methods.map((m) => m.id));
+    const local = await tx
+      .select({ id: paymentMethods.id })
+      .from(paymentMethods)
+      .where(eq(paymentMethods.customerId, customerId));
+    for (const row of local) {
+      if (!keep.has(row.id)) await tx.delete(paymentMethods).where(eq(paymentMethods.id, row.id));
+    }
+    for (const method of methods) await storePaymentMethod(tx, method, now);
+  });
+};
+
+const listLocal = async (ctx: ServiceContext, customerId: string, type?: string) =>
+  ctx.db
+    .select()
+    .from(paymentMethods)
+    .where(
+      and(
+        eq(paymentMethods.customerId, customerId),
+        type ? eq(paymentMethods.type, type) : undefined,
+      ),
+    )
+    .orderBy(asc(paymentMethods.createdAt), asc(paymentMethods.id));
+
+export const listCustomerPaymentMethods = async ({
+  ctx,
+  principal,
+  customerId,
+  type,
+}: {
+  ctx: ServiceContext;
+  principal: Principal;
+  customerId: string;
+  type?: string | undefined;
+}): Promise<PaymentMethod[]> => {
+  const customer = await findOwnedCustomer({ ctx, principal, customerId });
+  const rows = await listLocal(ctx, customer.id, type);
+  return rows.map((r) => presentRow(r, customer.defaultPaymentMethodId));
+};
+
+export const listPlatformPaymentMethods = async ({
+  ctx,
+  platformId,
+}: {
+  ctx: ServiceContext;
+  platformId: string;
+}): Promise<PaymentMethod[]> => {
+  const customer = await customerOfPlatform({ ctx, platformId });
+  const rows = await listLocal(ctx, customer.id);
+  return rows.map((r) => presentRow(r, customer.defaultPaymentMethodId));
+};
+
+export const getDefaultPaymentMethod = async (args: {
+  ctx: ServiceContext;
+  principal: Principal;
+  customerId: string;
+}): Promise<PaymentMethod> => {
+  const customer = await findOwnedCustomer(args);
+  const defaultId = customer.defaultPaymentMethodId;
+  const [row] = defaultId
+    ? await args.ctx.db.select().from(paymentMethods).where(eq(paymentMethods.id, defaultId))
+    : [];
+  if (!row)
+    throw new AppError("NOT_FOUND", `customer '${customer.id}' has no default payment method`);
+  return presentRow(row, defaultId);
+};
+
+/** A payment method attached to a customer the caller may see. */
+const findOwnedPaymentMethod = async (
+  ctx: ServiceContext,
+  principal: Principal,
+  paymentMethodId: string,
+) => {
+  const [row] = await ctx.db
+    .select()
+    .from(paymentMethods)
+    .where(eq(paymentMethods.id, paymentMethodId));
+  if (!row) return undefined;
+  const customer = await findOwnedCustomer({ ctx, principal, customerId: row.customerId }).catch(
+    () => undefined,
+  );
+  return customer ? { row, customer } : undefined;
+};
+
+export const getPaymentMethod = async ({
+  ctx,
+  principal,
+  paymentMethodId,
+}: {
+  ctx: ServiceContext;
+  principal: Principal;
+  paymentMethodId: string;
+}): Promise<PaymentMethod> => {
+  const owned = await findOwnedPaymentMethod(ctx, principal, paymentMethodId);
+  if (owned) return presentRow(owned.row, owned.customer.defaultPaymentMethodId);
+  // The operator may look up any method the processor knows (e.g. one not attached yet).
+  if (principal.kind === "operator") {
+    return presentProcessor(await ctx.processor.retrievePaymentMethod(paymentMethodId), null);
+  }
+  throw notFound("payment method", paymentMethodId);
+};
+
+const setDefault = async (
+  ctx: ServiceContext,
+  customerId: string,
+  platformId: string | null,
+  paymentMethodId: string,
+) => {
+  const updated = await ctx.processor.updateCustomer(customerId, {
+    defaultPaymentMethodId: paymentMethodId,
+  });
+  return storeCustomer(ctx.db, updated, ctx.clock.now(), platformId);
+};
+
+export const attachPaymentMethod = async ({
+  ctx,
+  principal,
+  paymentMethodId,
+  input,
+  idempotencyKey,
+}: {
+  ctx: ServiceContext;
+  principal: Principal;
+  paymentMethodId: string;
+  input: { customerId: string; setAsDefault?: boolean | undefined };
+  idempotencyKey?: string | undefined;
+}): Promise<PaymentMethod> => {
+  const customer = await findOwnedCustomer({ ctx, principal, customerId: input.customerId });
+  const attached = await ctx.processor.attachPaymentMethod(
+    paymentMethodId,
+    customer.id,
+    idempotencyKey ? { idempotencyKey: `pm-attach-${idempotencyKey}` } : undefined,
+  );
+  await storePaymentMethod(ctx.db, attached, ctx.clock.now());
+  let defaultId = customer.defaultPaymentMethodId;
+  if (input.setAsDefault) {
+    defaultId = (await setDefault(ctx, customer.id, customer.platformId, attached.id))
+      .defaultPaymentMethodId;
+  }
+  return presentProcessor(attached, defaultId);
+};
+
+export const detachPaymentMethod = async ({
+  ctx,
+  principal,
+  paymentMethodId,
+}: {
+  ctx: ServiceContext;
+  principal: Principal;
+  paymentMethodId: string;
+}): Promise<PaymentMethod> => {
+  const owned = await findOwnedPaymentMethod(ctx, principal, paymentMethodId);
+  if (!owned) throw notFound("payment method", paymentMethodId);
+  const detached = await ctx.processor.detachPaymentMethod(paymentMethodId);
+  const now = ctx.clock.now();
+  await ctx.db.transaction(async (tx) => {
+    await tx.delete(paymentMethods).where(eq(paymentMethods.id, paymentMethodId));
+    await tx
+      .update(customers)
+      .set({ defaultPaymentMethodId: null, updatedAt: now })
+      .where(
+        and(
+          eq(customers.id, owned.row.customerId),
+          eq(customers.defaultPaymentMethodId, paymentMethodId),
+        ),
+      );
+  });
+  return presentProcessor({ ...detached, customerId: null }, null);
+};
+
+export const setDefaultPaymentMethod = async ({
+  ctx,
+  principal,
+  paymentMethodId,
+  customerId,
+}: {
+  ctx: ServiceContext;
+  principal: Principal;
+  paymentMethodId: string;
+  customerId: string;
+}): Promise<PaymentMethod> => {
+  const customer = await findOwnedCustomer({ ctx, principal, customerId });
+  const [row] = await ctx.db
+    .select()
+    .from(paymentMethods)
+    .where(and(eq(paymentMethods.id, paymentMethodId), eq(paymentMethods.customerId, customer.id)));
+  if (!row) {
+    throw new AppError(
+      "NOT_FOUND",
+      `payment method '${paymentMethodId}' is not attached to customer '${customer.id}'`,
+    );
+  }
+  const updated = await setDefault(ctx, customer.id, customer.platformId, paymentMethodId);
+  return presentRow(row, updated.defaultPaymentMethodId);
+};
