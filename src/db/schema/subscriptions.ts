@@ -1,0 +1,69 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import { timestamptz } from "./columns.ts";
+
+export const subscriptionStatuses = [
+  "trialing",
+  "active",
+  "past_due",
+  "unpaid",
+  "canceled",
+  "incomplete",
+] as const;
+export type SubscriptionStatus = (typeof subscriptionStatuses)[number];
+
+/**
+ * Subscriptions. Periods are anchored on `billingAnchor` (anniversary billing): period `n` runs
+ * from anchor + n intervals to anchor + n + 1 intervals, so month-end clamping never drifts.
+ */
+export const subscriptions = pgTable(
+  "subscriptions",
+  {
+    platformId: text().notNull(),
+    id: text().notNull(),
+    customerId: text().notNull(),
+    status: text().$type<SubscriptionStatus>().notNull(),
+    tier: text().notNull(),
+    priceId: text().notNull(),
+    interval: text().$type<"month" | "year">().notNull(),
+    quantity: integer().notNull().default(1),
+    /** Price per unit per period in minor units, as it was when the price was chosen. */
+    unitAmount: integer().notNull(),
+    currency: text().notNull(),
+    billingAnchor: timestamptz("billing_anchor").notNull(),
+    periodIndex: integer().notNull().default(0),
+    currentPeriodStart: timestamptz("current_period_start").notNull(),
+    currentPeriodEnd: timestamptz("current_period_end").notNull(),
+    cancelAtPeriodEnd: boolean().notNull().default(false),
+    canceledAt: timestamptz("canceled_at"),
+    trialEnd: timestamptz("trial_end"),
+    defaultPaymentMethodId: text(),
+    metadata: jsonb().$type<Record<string, string>>().notNull().default({}),
+    createdAt: timestamptz("created_at").notNull(),
+    updatedAt: timestamptz("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.platformId, t.id] }),
+    uniqueIndex("subscriptions_id_idx").on(t.id),
+    // One live subscription per platform, enforced by the database.
+    uniqueIndex("subscriptions_one_live_idx")
+      .on(t.platformId)
+      .where(sql`${t.status} in ('trialing', 'active', 'past_due', 'unpaid', 'incomplete')`),
+    index("subscriptions_customer_idx").on(t.customerId, t.createdAt),
+    // The worker's scan: live subscriptions whose period (or trial) ends soonest.
+    index("subscriptions_due_idx")
+      .on(t.currentPeriodEnd)
+      .where(sql`${t.status} in ('trialing', 'active', 'past_due')`),
+  ],
+);
+
+export type SubscriptionRow = typeof subscriptions.$inferSelect;
