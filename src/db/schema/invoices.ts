@@ -75,7 +75,7 @@ export const invoiceLines = pgTable(
     position: integer().notNull(),
     type: text().$type<"subscription" | "proration" | "usage" | "credit">().notNull(),
     description: text().notNull(),
-    quantity: text().notNull(),
+    quantity: bigint({ mode: "number" }).notNull(),
     unitAmount: bigint({ mode: "number" }).notNull(),
     amount: bigint({ mode: "number" }).notNull(),
     periodStart: timestamptz("period_start"),
