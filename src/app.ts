@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import type { Logger } from "pino";
 import type { PlanCatalog } from "./billing/plan-catalog.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock, ManualClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import type { StripeEmulator } from "./emulator/stripe/index.ts";
@@ -29,6 +29,7 @@ export interface CreateAppOptions {
   operatorKey: string;
   catalog?: PlanCatalog;
   processor: StripeProcessor;
+  testClock?: ManualClock | undefined;
   /** The in-process Stripe emulator; its portal pages are served under /emulator/stripe. */
   emulator?: StripeEmulator | undefined;
 }
@@ -42,6 +43,7 @@ export const createDeps = (opts: CreateAppOptions): AppDeps => ({
   logger: opts.logger,
   operatorKey: opts.operatorKey,
   processor: opts.processor,
+  testClock: opts.testClock,
   metrics: createMetricsRegistry(opts.config.env !== "test"),
 });
 

@@ -2,7 +2,18 @@ import { randomBytes } from "node:crypto";
 import { typeid } from "typeid-js";
 
 /** Prefixed, k-sortable ids (TypeID: prefix + UUIDv7 in base32). */
-export type IdPrefix = "key" | "cus" | "pm" | "seti" | "pi" | "sub" | "in" | "il" | "evt" | "req";
+export type IdPrefix =
+  | "key"
+  | "cus"
+  | "pm"
+  | "seti"
+  | "pi"
+  | "sub"
+  | "in"
+  | "il"
+  | "evt"
+  | "req"
+  | "cbtxn";
 
 export const newId = (prefix: IdPrefix): string => typeid(prefix).toString();
 

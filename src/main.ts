@@ -2,12 +2,15 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import pino from "pino";
 import { createApp } from "./app.ts";
-import { systemClock } from "./clock.ts";
+import { ManualClock, systemClock } from "./clock.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import { resolveOperatorKey } from "./operator-key.ts";
 import { createPaymentProcessor } from "./processor/create-processor.ts";
+import { invoicesForPortal } from "./services/invoicing.ts";
+import { startWorker } from "./worker/due-work.ts";
+import { loadTestClock } from "./worker/test-clock.ts";
 
 /** Start-up: config → database (migrated) → app → HTTP server. */
 const main = async () => {
@@ -28,10 +31,21 @@ const main = async () => {
     configured: config.operatorKey,
     dataDir: config.dataDir,
   });
-  const payments = createPaymentProcessor({ config, db: database.db, clock: systemClock, logger });
-  const { app } = createApp({
+  // With BILLING_TEST_CLOCK=1 time stands still until the operator moves it.
+  const testClock = config.testClock ? new ManualClock(systemClock.now()) : undefined;
+  if (testClock) await loadTestClock(database.db, testClock);
+  const clock = testClock ?? systemClock;
+  const payments = createPaymentProcessor({
+    config,
+    db: database.db,
+    clock,
+    logger,
+    listInvoices: (customerId) => invoicesForPortal(database.db, customerId),
+  });
+  const { app, deps } = createApp({
     database,
-    clock: systemClock,
+    clock,
+    testClock,
     config,
     logger,
     operatorKey: operatorKey.key,
@@ -40,6 +54,7 @@ const main = async () => {
   });
   payments.deliverWebhooksTo((request) => Promise.resolve(app.fetch(request)));
   payments.emulator?.startDelivery();
+  const worker = startWorker(deps);
 
   const server = serve({ fetch: app.fetch, port: config.port }, (info: AddressInfo) => {
     const url = `http://localhost:${info.port}`;
@@ -68,6 +83,7 @@ const main = async () => {
     stopping = true;
     logger.info({ signal }, "shutting down");
     server.close();
+    await worker.stop();
     await payments.emulator?.stopDelivery();
     await database.close();
     process.exit(0);

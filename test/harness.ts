@@ -7,6 +7,7 @@ import type { Database } from "../src/db/client.ts";
 import type { StripeEmulator } from "../src/emulator/stripe/index.ts";
 import { randomToken } from "../src/ids.ts";
 import { createPaymentProcessor } from "../src/processor/create-processor.ts";
+import { invoicesForPortal } from "../src/services/invoicing.ts";
 import { createTestDatabase } from "./test-database.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are arbitrary JSON read by assertions
@@ -42,10 +43,17 @@ export const createTestApp = async (
   });
   const operatorKey = `nno_op_${randomToken(40)}`;
   const logger = opts.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const payments = createPaymentProcessor({ config, db: database.db, clock, logger });
+  const payments = createPaymentProcessor({
+    config,
+    db: database.db,
+    clock,
+    logger,
+    listInvoices: (customerId) => invoicesForPortal(database.db, customerId),
+  });
   const { app, deps } = createApp({
     database,
     clock,
+    testClock: clock,
     config,
     logger,
     operatorKey,

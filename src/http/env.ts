@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import type { ManualClock } from "../clock.ts";
 import type { Principal } from "../services/api-keys.ts";
 import type { ServiceContext } from "../services/context.ts";
 
@@ -6,6 +7,8 @@ export interface AppDeps extends ServiceContext {
   /** The operator bearer token (from config or the data dir). */
   operatorKey: string;
   metrics: Registry;
+  /** Set when BILLING_TEST_CLOCK=1: the clock the operator moves (the same object as `clock`). */
+  testClock?: ManualClock | undefined;
 }
 
 export interface AppEnv {

@@ -22,6 +22,8 @@ import * as getPlatform from "./operator/platforms/get-platform.ts";
 import * as listPlatforms from "./operator/platforms/list-platforms.ts";
 import * as revokeApiKey from "./operator/platforms/revoke-api-key.ts";
 import * as startTrial from "./operator/start-trial.ts";
+import * as advanceTestClock from "./operator/test-clock/advance-test-clock.ts";
+import * as getTestClock from "./operator/test-clock/get-test-clock.ts";
 import * as attachPaymentMethod from "./payment-methods/attach-payment-method.ts";
 import * as detachPaymentMethod from "./payment-methods/detach-payment-method.ts";
 import * as getPaymentMethod from "./payment-methods/get-payment-method.ts";
@@ -103,5 +105,7 @@ export const createBillingRouter = () => {
     .openapi(secured(getPlatform.route), getPlatform.handler)
     .openapi(secured(createApiKey.route), createApiKey.handler)
     .openapi(secured(revokeApiKey.route), revokeApiKey.handler)
+    .openapi(secured(getTestClock.route), getTestClock.handler)
+    .openapi(secured(advanceTestClock.route), advanceTestClock.handler)
     .openapi(stripeWebhook.route, stripeWebhook.handler);
 };

@@ -9,6 +9,7 @@ import {
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import type { Tier } from "../../billing/plan-catalog.ts";
 import { timestamptz } from "./columns.ts";
 
 export const subscriptionStatuses = [
@@ -32,7 +33,7 @@ export const subscriptions = pgTable(
     id: text().notNull(),
     customerId: text().notNull(),
     status: text().$type<SubscriptionStatus>().notNull(),
-    tier: text().notNull(),
+    tier: text().$type<Tier>().notNull(),
     priceId: text().notNull(),
     interval: text().$type<"month" | "year">().notNull(),
     quantity: integer().notNull().default(1),

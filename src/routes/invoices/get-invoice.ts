@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { getInvoice } from "../../services/invoicing.ts";
 import { ActingPlatformQuery, IdParam, InvoiceSchema } from "../schemas.ts";
 
 /**
@@ -22,8 +22,14 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const { platformId } = c.req.valid("query");
   if (c.get("principal").kind !== "operator" || platformId) platformScope(c, platformId);
-  throw notImplemented("reading invoices");
+  const invoice = await getInvoice({
+    ctx: c.get("deps"),
+    principal: c.get("principal"),
+    invoiceId: c.req.valid("param").id,
+    platformId,
+  });
+  return c.json(invoice, 200);
 };

@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { listInvoices } from "../../services/invoicing.ts";
 import { Cursor, InvoiceSchema, Limit, listOf, PlatformQuery } from "../schemas.ts";
 
 export const route = createRoute({
@@ -18,7 +18,8 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
-  platformScope(c, c.req.valid("query").platformId);
-  throw notImplemented("listing invoices");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const { platformId: requested, ...page } = c.req.valid("query");
+  const platformId = platformScope(c, requested);
+  return c.json(await listInvoices({ ctx: c.get("deps"), platformId, input: page }), 200);
 };

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { applyCredit } from "../../services/credits.ts";
 import { Id } from "../schemas.ts";
 
 export const ApplyCreditBody = z
@@ -40,6 +40,12 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("customer credits");
-};
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
+  c.json(
+    await applyCredit({
+      ctx: c.get("deps"),
+      principal: c.get("principal"),
+      input: c.req.valid("json"),
+    }),
+    200,
+  );

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { overrideSubscription } from "../../services/operator-subscriptions.ts";
 import { IdParam, SubscriptionSchema, TierSchema } from "../schemas.ts";
 
 export const OverrideBody = z
@@ -32,6 +32,12 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("subscription overrides");
-};
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
+  c.json(
+    await overrideSubscription({
+      ctx: c.get("deps"),
+      subscriptionId: c.req.valid("param").id,
+      input: c.req.valid("json"),
+    }),
+    200,
+  );

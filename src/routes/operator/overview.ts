@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { billingOverview } from "../../services/overview.ts";
 
 export const route = createRoute({
   method: "get",
@@ -26,6 +26,5 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("the billing overview");
-};
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
+  c.json(await billingOverview({ ctx: c.get("deps") }), 200);

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { startTrial } from "../../services/operator-subscriptions.ts";
 import { IdParam, SubscriptionSchema } from "../schemas.ts";
 
 export const StartTrialBody = z
@@ -22,6 +22,12 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("operator trials");
-};
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
+  c.json(
+    await startTrial({
+      ctx: c.get("deps"),
+      subscriptionId: c.req.valid("param").id,
+      trialDays: c.req.valid("json").trialDays,
+    }),
+    200,
+  );

@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { cancelPlatformSubscription } from "../../services/subscriptions.ts";
 import { ActingPlatformQuery, SubscriptionSchema } from "../schemas.ts";
 
 export const route = createRoute({
@@ -18,7 +18,7 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
-  platformScope(c, c.req.valid("query").platformId);
-  throw notImplemented("canceling the platform's subscription");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const platformId = platformScope(c, c.req.valid("query").platformId);
+  return c.json(await cancelPlatformSubscription({ ctx: c.get("deps"), platformId }), 200);
 };

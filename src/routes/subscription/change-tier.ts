@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { changeTier } from "../../services/plan-change.ts";
 import { ActingPlatformQuery, InvoiceSchema, SubscriptionSchema, TierSchema } from "../schemas.ts";
 
 export const ChangeTierBody = z.object({ tier: TierSchema }).strict().openapi("ChangeTierRequest");
@@ -29,7 +29,12 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
-  platformScope(c, c.req.valid("query").platformId);
-  throw notImplemented("changing the subscription tier");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const platformId = platformScope(c, c.req.valid("query").platformId);
+  const result = await changeTier({
+    ctx: c.get("deps"),
+    platformId,
+    tier: c.req.valid("json").tier,
+  });
+  return c.json(result, 200);
 };

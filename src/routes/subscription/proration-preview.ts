@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { previewTierChange } from "../../services/plan-change.ts";
 import { ActingPlatformQuery, TierSchema } from "../schemas.ts";
 
 export const ProrationPreviewSchema = z
@@ -32,7 +32,8 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
-  platformScope(c, c.req.valid("query").platformId);
-  throw notImplemented("proration previews");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const { platformId: requested, tier } = c.req.valid("query");
+  const platformId = platformScope(c, requested);
+  return c.json(await previewTierChange({ ctx: c.get("deps"), platformId, tier }), 200);
 };

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { cancelSubscription } from "../../services/subscriptions.ts";
 import { IdParam, SubscriptionSchema } from "../schemas.ts";
 
 export const route = createRoute({
@@ -22,6 +22,13 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("canceling subscriptions");
-};
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
+  c.json(
+    await cancelSubscription({
+      ctx: c.get("deps"),
+      principal: c.get("principal"),
+      subscriptionId: c.req.valid("param").id,
+      immediately: c.req.valid("query").immediately === "true",
+    }),
+    200,
+  );

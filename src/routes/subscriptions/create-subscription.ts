@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { createSubscription } from "../../services/subscriptions.ts";
 import { Id, Metadata, SubscriptionSchema } from "../schemas.ts";
 
 export const CreateSubscriptionBody = z
@@ -28,6 +28,12 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("creating subscriptions");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const subscription = await createSubscription({
+    ctx: c.get("deps"),
+    principal: c.get("principal"),
+    input: c.req.valid("json"),
+    idempotencyKey: c.req.header("idempotency-key"),
+  });
+  return c.json(subscription, 201);
 };

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { getSubscription } from "../../services/subscriptions.ts";
 import { IdParam, SubscriptionSchema } from "../schemas.ts";
 
 export const route = createRoute({
@@ -17,6 +17,12 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("reading subscriptions");
-};
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
+  c.json(
+    await getSubscription({
+      ctx: c.get("deps"),
+      principal: c.get("principal"),
+      subscriptionId: c.req.valid("param").id,
+    }),
+    200,
+  );

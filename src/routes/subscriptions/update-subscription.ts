@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { updateSubscription } from "../../services/update-subscription.ts";
 import { Id, IdParam, SubscriptionSchema } from "../schemas.ts";
 
 export const UpdateSubscriptionBody = z
@@ -27,6 +27,13 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("updating subscriptions");
-};
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
+  c.json(
+    await updateSubscription({
+      ctx: c.get("deps"),
+      principal: c.get("principal"),
+      subscriptionId: c.req.valid("param").id,
+      input: c.req.valid("json"),
+    }),
+    200,
+  );

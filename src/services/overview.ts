@@ -1,0 +1,45 @@
+import { inArray } from "drizzle-orm";
+import { monthlyRecurringRevenue } from "../billing/mrr.ts";
+import { subscriptions } from "../db/schema/index.ts";
+import type { ServiceContext } from "./context.ts";
+
+/**
+ * The operator's overview: MRR per currency over `active` and `past_due` subscriptions
+ * (yearly prices normalised to a month), and how many platforms stand where, by tier.
+ */
+export const billingOverview = async ({ ctx }: { ctx: ServiceContext }) => {
+  const rows = await ctx.db
+    .select({
+      platformId: subscriptions.platformId,
+      status: subscriptions.status,
+      tier: subscriptions.tier,
+      unitAmount: subscriptions.unitAmount,
+      quantity: subscriptions.quantity,
+      interval: subscriptions.interval,
+      currency: subscriptions.currency,
+    })
+    .from(subscriptions)
+    .where(inArray(subscriptions.status, ["trialing", "active", "past_due", "unpaid"]));
+  const platformsIn = (status: string) =>
+    new Set(rows.filter((r) => r.status === status).map((r) => r.platformId)).size;
+  const tiers: Record<string, number> = Object.fromEntries(
+    ctx.catalog.plans.map((p) => [p.tier, 0]),
+  );
+  for (const row of rows) tiers[row.tier] = (tiers[row.tier] ?? 0) + 1;
+  return {
+    mrr: monthlyRecurringRevenue(
+      rows.map((r) => ({
+        status: r.status,
+        amount: r.unitAmount,
+        quantity: r.quantity,
+        interval: r.interval,
+        currency: r.currency,
+      })),
+    ),
+    activePlatforms: platformsIn("active"),
+    trialingPlatforms: platformsIn("trialing"),
+    pastDuePlatforms: platformsIn("past_due"),
+    unpaidPlatforms: platformsIn("unpaid"),
+    tiers,
+  };
+};

@@ -1,0 +1,88 @@
+import { and, inArray, isNotNull, min } from "drizzle-orm";
+import { invoices, subscriptions } from "../db/schema/index.ts";
+import { collectInvoice, dueInvoiceIds } from "../services/collection.ts";
+import type { ServiceContext } from "../services/context.ts";
+import { renewingStatuses } from "../services/subscriptions.ts";
+import { renewDueSubscriptions } from "./renewals.ts";
+
+const BATCH = 100;
+/** Charges in flight at once: the processor is remote, so waiting on one at a time wastes time. */
+const CHARGE_CONCURRENCY = 16;
+
+export interface WorkDone {
+  renewed: number;
+  attempted: number;
+}
+
+const inParallel = async <T>(items: T[], limit: number, run: (item: T) => Promise<unknown>) => {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await run(item);
+    }
+  });
+  await Promise.all(lanes);
+};
+
+/**
+ * Runs every piece of due work at the clock's current time until none is left: renewals, trial
+ * ends and period-end cancellations, then payment attempts (new invoices and dunning retries).
+ */
+export const runDueWork = async (ctx: ServiceContext): Promise<WorkDone> => {
+  const done: WorkDone = { renewed: 0, attempted: 0 };
+  for (;;) {
+    const { renewed } = await renewDueSubscriptions({ ctx, limit: BATCH });
+    const due = await dueInvoiceIds(ctx, BATCH * 2);
+    await inParallel(due, CHARGE_CONCURRENCY, async (invoiceId) => {
+      try {
+        const outcome = await collectInvoice({ ctx, invoiceId });
+        if (outcome.status !== "skipped") done.attempted += 1;
+      } catch (error) {
+        // The processor is unreachable: the attempt is rescheduled; other invoices go on.
+        ctx.logger.warn({ err: error, invoiceId }, "payment attempt failed to run");
+      }
+    });
+    done.renewed += renewed;
+    if (renewed === 0 && due.length === 0) return done;
+  }
+};
+
+/** The earliest instant at which some work becomes due (for the test clock's stepping). */
+export const nextDueAt = async (ctx: ServiceContext): Promise<Date | undefined> => {
+  const [renewal] = await ctx.db
+    .select({ at: min(subscriptions.currentPeriodEnd) })
+    .from(subscriptions)
+    .where(inArray(subscriptions.status, [...renewingStatuses]));
+  const [attempt] = await ctx.db
+    .select({ at: min(invoices.nextPaymentAttempt) })
+    .from(invoices)
+    .where(and(isNotNull(invoices.nextPaymentAttempt), inArray(invoices.status, ["open"])));
+  const candidates = [renewal?.at, attempt?.at]
+    .filter((d): d is Date => d != null)
+    .map((d) => new Date(d));
+  if (candidates.length === 0) return undefined;
+  return new Date(Math.min(...candidates.map((d) => d.getTime())));
+};
+
+/** A background loop running due work every `intervalMs`; `stop()` waits for the current pass. */
+export const startWorker = (ctx: ServiceContext, intervalMs = 5_000) => {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  const tick = () => {
+    running = runDueWork(ctx)
+      .catch((error) => ctx.logger.error({ err: error }, "worker pass failed"))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, intervalMs);
+      });
+  };
+  tick();
+  return {
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+};

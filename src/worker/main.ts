@@ -1,0 +1,57 @@
+import pino from "pino";
+import { createDeps } from "../app.ts";
+import { systemClock } from "../clock.ts";
+import { ConfigError, loadConfig } from "../config.ts";
+import { openDatabase } from "../db/client.ts";
+import { migrate } from "../db/migrate.ts";
+import { resolveOperatorKey } from "../operator-key.ts";
+import { createPaymentProcessor } from "../processor/create-processor.ts";
+import { runDueWork, startWorker } from "./due-work.ts";
+
+/**
+ * `npm run worker`: the due-work loop alone, for running more workers than API servers against
+ * one PostgreSQL. `--once` runs a single pass and exits (used by tests and cron-style setups).
+ */
+const main = async () => {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = pino({ level: config.logLevel, base: { service: "nno-billing-worker" } });
+  const database = await openDatabase(config);
+  await migrate(database);
+  const payments = createPaymentProcessor({ config, db: database.db, clock: systemClock, logger });
+  const ctx = createDeps({
+    database,
+    clock: systemClock,
+    config,
+    logger,
+    operatorKey: resolveOperatorKey({ configured: config.operatorKey, dataDir: config.dataDir })
+      .key,
+    processor: payments.processor,
+  });
+
+  if (process.argv.includes("--once")) {
+    const done = await runDueWork(ctx);
+    logger.info(done, "worker pass done");
+    await database.close();
+    return;
+  }
+  const worker = startWorker(ctx);
+  logger.info({ database: database.kind }, "worker running");
+  const stop = async () => {
+    await worker.stop();
+    await database.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => void stop());
+};
+
+await main();
