@@ -406,3 +406,45 @@ describe("plan changes", () => {
     expect(invoices.map((i) => i.status)).toEqual(["paid", "void"]);
   });
 });
+
+describe("recovery through the portal", () => {
+  it("collects an unpaid invoice when a working card becomes the default elsewhere", async () => {
+    const s = await scenario("2026-04-01T00:00:00.000Z");
+    const { platformId, key, res } = await s.subscribe();
+    await s.t.request("PATCH", `/subscriptions/${res.body.id}`, {
+      key,
+      body: { paymentMethodId: "pm_card_chargeDeclined" },
+    });
+    await s.clockTo("2026-05-06T00:00:00.000Z");
+    expect((await s.subscription(res.body.id)).status).toBe("unpaid");
+
+    // The customer adds a card in the hosted portal; the emulator's webhook tells the service.
+    const session = await s.t.request("POST", "/portal", {
+      key,
+      body: { returnUrl: "https://app.example.com" },
+    });
+    const page = new URL(session.body.url);
+    const html = await (await s.t.app.request(page.pathname)).text();
+    const form = [...html.matchAll(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)].find(
+      (f) => f[2]?.includes("pm_card_visa"),
+    );
+    const field = form?.[2]?.match(/<select[^>]*name="([^"]+)"/)?.[1] ?? "";
+    const hidden = [...(form?.[2] ?? "").matchAll(/<input[^>]*type="hidden"[^>]*>/g)].map((m) => [
+      m[0].match(/name="([^"]+)"/)?.[1] ?? "",
+      m[0].match(/value="([^"]*)"/)?.[1] ?? "",
+    ]);
+    const action = new URL(form?.[1]?.replaceAll("&amp;", "&") ?? "", page);
+    await s.t.app.request(action.pathname + action.search, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams([...hidden, [field, "pm_card_visa"]] as string[][]).toString(),
+    });
+    await s.t.emulator.deliverDueEvents();
+
+    expect((await s.subscription(res.body.id)).status).toBe("active");
+    const renewal = (await s.invoices(platformId))[1];
+    expect(renewal).toMatchObject({ status: "paid", amountPaid: 9900 });
+    const portal = await (await s.t.app.request(page.pathname)).text();
+    expect(portal).toContain(renewal?.number ?? "missing");
+  });
+});

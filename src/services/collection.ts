@@ -64,8 +64,10 @@ export const collectInvoice = async ({
   if (!claimed) return { status: "skipped" };
   const { invoice, subscription, customer } = claimed;
   const attempt = invoice.attemptCount + 1;
+  // The customer's default is the most recent choice (set by subscribing, PATCH, set-default or
+  // the portal); the subscription's is the fallback.
   const paymentMethodId =
-    subscription?.defaultPaymentMethodId ?? customer?.defaultPaymentMethodId ?? null;
+    customer?.defaultPaymentMethodId ?? subscription?.defaultPaymentMethodId ?? null;
 
   let outcome: CollectionOutcome;
   if (!paymentMethodId) {

@@ -4,6 +4,7 @@ import { customers, type PaymentMethodRow, paymentMethods } from "../db/schema/i
 import { AppError, notFound } from "../errors.ts";
 import type { ProcessorPaymentMethod } from "../processor/stripe-processor.ts";
 import type { Principal } from "./api-keys.ts";
+import { retryOpenInvoices } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { customerOfPlatform, findOwnedCustomer, storeCustomer } from "./customers.ts";
 
@@ -98,6 +99,13 @@ export const resyncCustomer = async ({
     }
     for (const method of methods) await storePaymentMethod(tx, method, now);
   });
+  // A new default set elsewhere (the portal) is a chance to collect what is overdue.
+  if (
+    customer.defaultPaymentMethodId &&
+    customer.defaultPaymentMethodId !== known.defaultPaymentMethodId
+  ) {
+    await retryOpenInvoices({ ctx, customerId });
+  }
 };
 
 const listLocal = async (ctx: ServiceContext, customerId: string, type?: string) =>
@@ -226,6 +234,7 @@ export const attachPaymentMethod = async ({
   if (input.setAsDefault) {
     defaultId = (await setDefault(ctx, customer.id, customer.platformId, attached.id))
       .defaultPaymentMethodId;
+    await retryOpenInvoices({ ctx, customerId: customer.id });
   }
   return presentProcessor(attached, defaultId);
 };
@@ -281,5 +290,6 @@ export const setDefaultPaymentMethod = async ({
     );
   }
   const updated = await setDefault(ctx, customer.id, customer.platformId, paymentMethodId);
+  await retryOpenInvoices({ ctx, customerId: customer.id });
   return presentRow(row, updated.defaultPaymentMethodId);
 };
