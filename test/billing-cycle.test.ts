@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Invoice } from "../src/services/invoicing.ts";
 import { createTestApp, type TestApp, type TestResponse } from "./harness.ts";
@@ -446,5 +447,46 @@ describe("recovery through the portal", () => {
     expect(renewal).toMatchObject({ status: "paid", amountPaid: 9900 });
     const portal = await (await s.t.app.request(page.pathname)).text();
     expect(portal).toContain(renewal?.number ?? "missing");
+  });
+});
+
+describe("proration preview", () => {
+  it("equals the change made at the same instant, wherever in the period it happens", async () => {
+    const s = await scenario("2026-07-01T00:00:00.000Z"); // a 31-day period
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 31 * 86_400 - 1 }),
+        fc.constantFrom("starter", "scale"),
+        async (offset, tier) => {
+          const { key, res } = await s.subscribe();
+          const start = new Date(res.body.currentPeriodStart).getTime();
+          const now = new Date(
+            (await s.t.request("GET", "/operator/test-clock")).body.now,
+          ).getTime();
+          // Each run subscribes at the current instant; move within that subscription's period.
+          const at = Math.max(now, start + offset);
+          await s.clockTo(new Date(at).toISOString());
+          const preview = await s.t.request("GET", `/subscription/proration-preview?tier=${tier}`, {
+            key,
+          });
+          const change = await s.t.request("POST", "/subscription/change-tier", {
+            key,
+            body: { tier },
+          });
+          expect(change.status, change.text).toBe(200);
+          const changed = change.body.invoice
+            ? change.body.invoice.lines.map((l: { amount: number }) => l.amount)
+            : null;
+          const previewed = preview.body.lines.map((l: { amount: number }) => l.amount);
+          if (preview.body.net > 0) {
+            expect(changed).toEqual(previewed);
+            expect(change.body.invoice.subtotal).toBe(preview.body.net);
+          } else {
+            expect(change.body.credited).toBe(-preview.body.net);
+          }
+        },
+      ),
+      { numRuns: 8 },
+    );
   });
 });
