@@ -114,7 +114,8 @@ describe("npm start", () => {
     child.stderr.on("data", (d) => {
       stderr += String(d);
     });
-    const code = await new Promise((r) => child.on("exit", r));
+    // "close", not "exit": stderr may still be draining when the process exits.
+    const code = await new Promise((r) => child.on("close", r));
     expect(code).not.toBe(0);
     expect(stderr).toContain("PORT");
   });
