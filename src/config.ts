@@ -80,6 +80,19 @@ export const loadPlanCatalog = (file: string | URL): PlanCatalog => {
   }
 };
 
+/** For entry points: the configuration, or a message naming the bad variable and exit 1. */
+export const loadConfigOrExit = (): Config => {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+};
+
 /** Parses the environment once at start; a bad value stops start-up naming the variable. */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   // An empty variable (`DATABASE_URL= npm start`) means "unset", as in most tools.

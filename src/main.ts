@@ -1,29 +1,18 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import pino from "pino";
-import { createApp } from "./app.ts";
 import { ManualClock, systemClock } from "./clock.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { composeService } from "./compose.ts";
+import { loadConfigOrExit } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
 import { resolveOperatorKey } from "./operator-key.ts";
-import { createPaymentProcessor } from "./processor/create-processor.ts";
-import { invoicesForPortal } from "./services/invoicing.ts";
 import { startWorker } from "./worker/due-work.ts";
 import { loadTestClock } from "./worker/test-clock.ts";
 
 /** Start-up: config → database (migrated) → app → HTTP server. */
 const main = async () => {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger = pino({ level: config.logLevel, base: { service: "nno-billing" } });
   const database = await openDatabase(config);
   await migrate(database);
@@ -35,25 +24,15 @@ const main = async () => {
   const testClock = config.testClock ? new ManualClock(systemClock.now()) : undefined;
   if (testClock) await loadTestClock(database.db, testClock);
   const clock = testClock ?? systemClock;
-  const payments = createPaymentProcessor({
-    config,
-    db: database.db,
-    clock,
-    logger,
-    listInvoices: (customerId) => invoicesForPortal(database.db, customerId),
-  });
-  const { app, deps } = createApp({
+  const { app, deps, emulator } = composeService({
     database,
+    config,
+    logger,
     clock,
     testClock,
-    config,
-    logger,
     operatorKey: operatorKey.key,
-    processor: payments.processor,
-    emulator: payments.emulator,
   });
-  payments.deliverWebhooksTo((request) => Promise.resolve(app.fetch(request)));
-  payments.emulator?.startDelivery();
+  emulator?.startDelivery();
   const worker = startWorker(deps);
 
   const server = serve({ fetch: app.fetch, port: config.port }, (info: AddressInfo) => {
@@ -84,7 +63,7 @@ const main = async () => {
     logger.info({ signal }, "shutting down");
     server.close();
     await worker.stop();
-    await payments.emulator?.stopDelivery();
+    await emulator?.stopDelivery();
     await database.close();
     process.exit(0);
   };

@@ -1,13 +1,11 @@
 import pino, { type Logger } from "pino";
 import { afterAll } from "vitest";
-import { createApp } from "../src/app.ts";
 import { ManualClock } from "../src/clock.ts";
+import { composeService } from "../src/compose.ts";
 import { loadConfig } from "../src/config.ts";
 import type { Database } from "../src/db/client.ts";
 import type { StripeEmulator } from "../src/emulator/stripe/index.ts";
 import { randomToken } from "../src/ids.ts";
-import { createPaymentProcessor } from "../src/processor/create-processor.ts";
-import { invoicesForPortal } from "../src/services/invoicing.ts";
 import { createTestDatabase } from "./test-database.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are arbitrary JSON read by assertions
@@ -43,26 +41,17 @@ export const createTestApp = async (
   });
   const operatorKey = `nno_op_${randomToken(40)}`;
   const logger = opts.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const payments = createPaymentProcessor({
-    config,
-    db: database.db,
-    clock,
-    logger,
-    listInvoices: (customerId) => invoicesForPortal(database.db, customerId),
-  });
-  const { app, deps } = createApp({
+  const composed = composeService({
     database,
+    config,
+    logger,
     clock,
     testClock: clock,
-    config,
-    logger,
     operatorKey,
-    processor: payments.processor,
-    emulator: payments.emulator,
   });
-  payments.deliverWebhooksTo((request) => Promise.resolve(app.fetch(request)));
+  const { app, deps } = composed;
   // Undefined only for tests that point the SDK elsewhere (STRIPE_API_BASE) on purpose.
-  const emulator = payments.emulator as StripeEmulator;
+  const emulator = composed.emulator as StripeEmulator;
 
   // biome-ignore lint/suspicious/noExplicitAny: as above
   const request = async <T = any>(

@@ -1,7 +1,7 @@
 import pino from "pino";
 import { createDeps } from "../app.ts";
 import { systemClock } from "../clock.ts";
-import { ConfigError, loadConfig } from "../config.ts";
+import { loadConfigOrExit } from "../config.ts";
 import { openDatabase } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { resolveOperatorKey } from "../operator-key.ts";
@@ -13,16 +13,7 @@ import { runDueWork, startWorker } from "./due-work.ts";
  * one PostgreSQL. `--once` runs a single pass and exits (used by tests and cron-style setups).
  */
 const main = async () => {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger = pino({ level: config.logLevel, base: { service: "nno-billing-worker" } });
   const database = await openDatabase(config);
   await migrate(database);

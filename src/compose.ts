@@ -1,0 +1,42 @@
+import type { Logger } from "pino";
+import { createApp } from "./app.ts";
+import type { Clock, ManualClock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import type { Database } from "./db/client.ts";
+import { createPaymentProcessor } from "./processor/create-processor.ts";
+import { invoicesForPortal } from "./services/invoicing.ts";
+
+/**
+ * Wires the whole service from its dependencies: the payment processor (and, by default, the
+ * in-process Stripe emulator whose webhooks come back to this app), then the HTTP app. `npm
+ * start` and the tests compose the service the same way.
+ */
+export const composeService = (opts: {
+  database: Database;
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  testClock?: ManualClock | undefined;
+  operatorKey: string;
+}) => {
+  const { database, config, logger, clock } = opts;
+  const payments = createPaymentProcessor({
+    config,
+    db: database.db,
+    clock,
+    logger,
+    listInvoices: (customerId) => invoicesForPortal(database.db, customerId),
+  });
+  const { app, deps } = createApp({
+    database,
+    clock,
+    testClock: opts.testClock,
+    config,
+    logger,
+    operatorKey: opts.operatorKey,
+    processor: payments.processor,
+    emulator: payments.emulator,
+  });
+  payments.deliverWebhooksTo((request) => Promise.resolve(app.fetch(request)));
+  return { app, deps, emulator: payments.emulator };
+};
