@@ -4,6 +4,8 @@ import { AppError } from "../errors.ts";
 import type { ServiceContext } from "./context.ts";
 import { resyncCustomer } from "./payment-methods.ts";
 
+const resyncedTypes = ["customer.", "payment_method.", "setup_intent."];
+
 /** The customer an event is about, whatever kind of object it carries. */
 const customerOf = (object: Record<string, unknown>): string | null => {
   if (object.object === "customer" && typeof object.id === "string") return object.id;
@@ -46,12 +48,16 @@ export const receiveProcessorWebhook = async ({
   if (seen) return { id: event.id, type: event.type, duplicate: true };
 
   const object = event.data.object as unknown as Record<string, unknown>;
-  const customerId =
-    customerOf(object) ??
-    (object.object === "payment_method" && typeof object.id === "string"
-      ? await localCustomerOfPaymentMethod(ctx, object.id) // a detached method names no customer
-      : null);
-  if (customerId && event.type !== "customer.deleted") await resyncCustomer({ ctx, customerId });
+  // Only events about customers and their payment methods change the local view; payment
+  // intents are settled by the collector that created them.
+  if (resyncedTypes.some((prefix) => event.type.startsWith(prefix))) {
+    const customerId =
+      customerOf(object) ??
+      (object.object === "payment_method" && typeof object.id === "string"
+        ? await localCustomerOfPaymentMethod(ctx, object.id) // a detached method names no customer
+        : null);
+    if (customerId && event.type !== "customer.deleted") await resyncCustomer({ ctx, customerId });
+  }
 
   const inserted = await ctx.db
     .insert(processorEvents)
