@@ -44,6 +44,10 @@ export const wrapPglite = (client: PGlite): Database => {
 };
 
 export const wrapPool = (pool: pg.Pool): Database => {
+  pool.on("error", () => {
+    // An idle client lost its connection (server restart, database dropped); the pool replaces
+    // it on next use and queries report their own errors. Unhandled, this would crash the process.
+  });
   const db = drizzlePg({ client: pool, schema, casing: "snake_case" }) as unknown as Db;
   return {
     db,
@@ -67,11 +71,7 @@ export const openDatabase = async (opts: {
 }): Promise<Database> => {
   const url = opts.databaseUrl;
   if (url && /^postgres(ql)?:\/\//.test(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
-    pool.on("error", () => {
-      // An idle client lost its connection; the pool replaces it. Queries report their own errors.
-    });
-    return wrapPool(pool);
+    return wrapPool(new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 }));
   }
   if (url?.startsWith("memory://")) return wrapPglite(await PGlite.create());
   mkdirSync(opts.dataDir, { recursive: true });
