@@ -4,7 +4,7 @@ import { systemClock } from "../clock.ts";
 import { loadConfigOrExit } from "../config.ts";
 import { openDatabase } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
-import { resolveOperatorKey } from "../operator-key.ts";
+import { randomToken } from "../ids.ts";
 import { createPaymentProcessor } from "../processor/create-processor.ts";
 import { runDueWork, startWorker } from "./due-work.ts";
 
@@ -23,8 +23,8 @@ const main = async () => {
     clock: systemClock,
     config,
     logger,
-    operatorKey: resolveOperatorKey({ configured: config.operatorKey, dataDir: config.dataDir })
-      .key,
+    // The worker serves no HTTP; it needs no operator key (and must not race to create one).
+    operatorKey: config.operatorKey ?? `unused_${randomToken(32)}`,
     processor: payments.processor,
   });
 
