@@ -126,7 +126,7 @@ export const routeCases: Record<string, RouteCase> = {
   "GET /usage/current": {
     access: "platform-query",
     valid: withPlatform,
-    expect: 501,
+    expect: 200,
     invalid: [
       { name: "platformId missing", query: {} },
       { name: "platformId empty", query: { platformId: "" } },
@@ -135,23 +135,26 @@ export const routeCases: Record<string, RouteCase> = {
   "GET /usage/history": {
     access: "acting-platform",
     valid: ({ platformId }) => ({ query: { platformId, limit: "10" } }),
-    expect: 501,
+    expect: 200,
     invalid: [
       { name: "limit 0", query: { limit: "0" } },
       { name: "limit 101", query: { limit: "101" } },
       { name: "limit not a number", query: { limit: "ten" } },
       { name: "limit fractional", query: { limit: "2.5" } },
       { name: "cursor empty", query: { cursor: "" } },
+      { name: "cursor not one of ours", query: { cursor: "garbage" } },
+      { name: "tenantId empty", query: { tenantId: "" } },
     ],
   },
   "GET /usage/entities": {
     access: "acting-platform",
     valid: ({ platformId }) => ({ query: { platformId, limit: "100" } }),
-    expect: 501,
+    expect: 200,
     invalid: [
       { name: "limit 0", query: { limit: "0" } },
       { name: "limit 101", query: { limit: "101" } },
       { name: "limit negative", query: { limit: "-1" } },
+      { name: "cursor not one of ours", query: { cursor: "garbage" } },
     ],
   },
   "GET /invoices": {
@@ -204,7 +207,7 @@ export const routeCases: Record<string, RouteCase> = {
   "GET /usage/daily": {
     access: "platform-query",
     valid: ({ platformId }) => ({ query: { platformId, from: "2026-01-01", to: "2026-01-31" } }),
-    expect: 501,
+    expect: 200,
     invalid: [
       { name: "from missing", query: { to: "2026-01-31" } },
       { name: "to missing", query: { from: "2026-01-01" } },
@@ -219,7 +222,7 @@ export const routeCases: Record<string, RouteCase> = {
   "GET /usage/alerts": {
     access: "platform-query",
     valid: withPlatform,
-    expect: 501,
+    expect: 200,
     invalid: [
       { name: "platformId missing", query: {} },
       { name: "platformId empty", query: { platformId: "" } },
@@ -250,8 +253,8 @@ export const routeCases: Record<string, RouteCase> = {
   },
   "POST /operator/invoices/generate": {
     access: "operator",
-    valid: () => ({ body: { customerId: "cus_1", description: "manual run" } }),
-    expect: 501,
+    valid: (f) => ({ body: { customerId: f.customerId, description: "manual run" } }),
+    expect: [201, 409], // 409: nothing pending (the fixture has no usage overage)
     invalid: [
       { name: "customerId missing", body: {} },
       { name: "customerId empty", body: { customerId: "" } },

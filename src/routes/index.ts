@@ -46,6 +46,7 @@ import * as usageCurrent from "./usage/current.ts";
 import * as usageDaily from "./usage/daily.ts";
 import * as usageEntities from "./usage/entities.ts";
 import * as usageHistory from "./usage/history.ts";
+import * as ingestEvents from "./usage/ingest-events.ts";
 import * as stripeWebhook from "./webhooks/stripe-webhook.ts";
 
 /**
@@ -76,6 +77,7 @@ export const createBillingRouter = () => {
     .openapi(secured(usageEntities.route), usageEntities.handler)
     .openapi(secured(usageDaily.route), usageDaily.handler)
     .openapi(secured(usageAlerts.route), usageAlerts.handler)
+    .openapi(secured(ingestEvents.route), ingestEvents.handler)
     .openapi(secured(listInvoices.route), listInvoices.handler)
     .openapi(secured(getInvoice.route), getInvoice.handler)
     .openapi(secured(listPlatformPaymentMethods.route), listPlatformPaymentMethods.handler)

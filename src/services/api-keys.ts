@@ -77,8 +77,19 @@ export const revokeApiKey = async ({
     )
     .returning();
   if (!row) throw notFound("active api key", input.keyId);
+  keyCache.delete(row.keyHash);
   return { id: row.id, platformId: row.platformId, revokedAt: now.toISOString() };
 };
+
+/**
+ * Live keys recently resolved, by hash: every request authenticates, and usage reads and
+ * ingestion should not pay a query for it. An entry lives `keyCacheTtlMs`; revoking a key drops
+ * it here at once, so another instance honours a revocation within that time (documented in the
+ * README). Unknown and revoked keys are never cached.
+ */
+export const keyCacheTtlMs = 2_000;
+const keyCache = new Map<string, { principal: Principal; expires: number }>();
+const keyCacheLimit = 10_000;
 
 /** Resolves a bearer token to a principal, or undefined when it is not a live key. */
 export const authenticate = async ({
@@ -93,12 +104,22 @@ export const authenticate = async ({
   if (secretsEqual(token, operatorKey)) return { kind: "operator" };
   if (!token.startsWith(PLATFORM_KEY_PREFIX) || token.length > 200) return undefined;
   // The lookup is by hash, so timing reveals nothing about stored secrets.
+  const keyHash = sha256(token).toString("hex");
+  const now = Date.now(); // cache bookkeeping only, not domain time
+  const cached = keyCache.get(keyHash);
+  if (cached && cached.expires > now) return cached.principal;
   const [row] = await ctx.db
     .select()
     .from(apiKeys)
-    .where(and(eq(apiKeys.keyHash, sha256(token).toString("hex")), isNull(apiKeys.revokedAt)));
-  if (!row) return undefined;
+    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
+  if (!row) {
+    keyCache.delete(keyHash);
+    return undefined;
+  }
   const scopes = row.scopes as ApiKeyScope[];
   const kind = scopes.includes("platform") ? "platform" : "service";
-  return { kind, platformId: row.platformId, keyId: row.id, scopes };
+  const principal: Principal = { kind, platformId: row.platformId, keyId: row.id, scopes };
+  if (keyCache.size >= keyCacheLimit) keyCache.clear();
+  keyCache.set(keyHash, { principal, expires: now + keyCacheTtlMs });
+  return principal;
 };

@@ -117,7 +117,8 @@ export interface NewInvoice {
   periodStart: Date;
   periodEnd: Date;
   description?: string | null;
-  lines: InvoiceLine[];
+  /** Usage lines name their meter, so later invoices of the period can subtract them. */
+  lines: Array<InvoiceLine & { meter?: string }>;
   /**
    * `worker` (default): the first payment attempt is due at once and the collector makes it.
    * `caller`: the caller charges synchronously with `collectInvoice({ now: true })`.
@@ -175,6 +176,7 @@ export const issueInvoice = async (
         amount: line.amount,
         periodStart: line.periodStart ?? null,
         periodEnd: line.periodEnd ?? null,
+        meter: input.lines[position]?.meter ?? null,
       })),
     );
   }

@@ -393,6 +393,7 @@ export const cancelNow = async ({
         subscription: locked,
         periodStart: locked.currentPeriodStart,
         periodEnd: now,
+        until: new Date(now.getTime() + 1),
       }),
     });
     invoiceId = invoice?.id ?? null;

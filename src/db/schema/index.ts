@@ -9,3 +9,8 @@ export * from "./platforms.ts";
 export * from "./processor-events.ts";
 export * from "./subscriptions.ts";
 export * from "./test-clock.ts";
+export * from "./usage-alerts.ts";
+export * from "./usage-events.ts";
+export * from "./usage-rollups.ts";
+export * from "./usage-tenants.ts";
+export * from "./usage-unique-counts.ts";

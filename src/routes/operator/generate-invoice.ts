@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import type { AppEnv } from "../../http/env.ts";
+import { generateInvoice } from "../../services/generate-invoice.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
 import { Id, InvoiceSchema } from "../schemas.ts";
 
@@ -22,6 +22,12 @@ export const route = createRoute({
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = () => {
-  throw notImplemented("invoice generation");
-};
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
+  c.json(
+    await generateInvoice({
+      ctx: c.get("deps"),
+      principal: c.get("principal"),
+      input: c.req.valid("json"),
+    }),
+    201,
+  );

@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { getUsageAlerts } from "../../services/usage/index.ts";
 import { PlatformQuery } from "../schemas.ts";
 
 export const route = createRoute({
@@ -29,11 +29,11 @@ export const route = createRoute({
         .openapi("UsageAlerts"),
       "Alerts raised in the current billing period",
     ),
-    ...errorResponses(403, 501),
+    ...errorResponses(403, 404),
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
-  platformScope(c, c.req.valid("query").platformId);
-  throw notImplemented("usage alerts");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const platformId = platformScope(c, c.req.valid("query").platformId);
+  return c.json(await getUsageAlerts({ ctx: c.get("deps"), input: { platformId } }), 200);
 };

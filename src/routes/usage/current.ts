@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { getCurrentUsage } from "../../services/usage/index.ts";
 import { Id, PlatformQuery, UsageMeterSnapshotSchema } from "../schemas.ts";
 
 export const route = createRoute({
@@ -25,11 +25,16 @@ export const route = createRoute({
         .openapi("UsageSnapshot"),
       "Usage of the current billing period, per meter",
     ),
-    ...errorResponses(403, 501),
+    ...errorResponses(403, 404),
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
-  platformScope(c, c.req.valid("query").platformId);
-  throw notImplemented("usage snapshots");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const query = c.req.valid("query");
+  const platformId = platformScope(c, query.platformId);
+  const snapshot = await getCurrentUsage({
+    ctx: c.get("deps"),
+    input: { platformId, tenantId: query.tenantId },
+  });
+  return c.json(snapshot, 200);
 };

@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { getDailyUsage } from "../../services/usage/index.ts";
 import { DateSchema, Id, PlatformQuery } from "../schemas.ts";
 
 export const route = createRoute({
@@ -26,11 +26,13 @@ export const route = createRoute({
         .openapi("DailyUsage"),
       "One entry per UTC day in the range, zero-filled",
     ),
-    ...errorResponses(403, 501),
+    ...errorResponses(403, 404),
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
-  platformScope(c, c.req.valid("query").platformId);
-  throw notImplemented("daily usage");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const query = c.req.valid("query");
+  const platformId = platformScope(c, query.platformId);
+  const daily = await getDailyUsage({ ctx: c.get("deps"), input: { ...query, platformId } });
+  return c.json(daily, 200);
 };

@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { listUsageEntities } from "../../services/usage/index.ts";
 import { ActingPlatformQuery, Cursor, Limit, listOf } from "../schemas.ts";
 
 const UsageEntitySchema = z
@@ -23,11 +23,13 @@ export const route = createRoute({
   request: { query: ActingPlatformQuery.extend({ limit: Limit, cursor: Cursor }) },
   responses: {
     200: jsonResponse(listOf(UsageEntitySchema, "UsageEntityList"), "Tenants with usage"),
-    ...errorResponses(403, 501),
+    ...errorResponses(403, 404),
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
-  platformScope(c, c.req.valid("query").platformId);
-  throw notImplemented("usage entities");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const query = c.req.valid("query");
+  const platformId = platformScope(c, query.platformId);
+  const page = await listUsageEntities({ ctx: c.get("deps"), input: { ...query, platformId } });
+  return c.json(page, 200);
 };

@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { notImplemented } from "../../errors.ts";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
+import { getUsageHistory } from "../../services/usage/index.ts";
 import { ActingPlatformQuery, Cursor, Id, Limit, listOf } from "../schemas.ts";
 
 const UsagePeriodSchema = z
@@ -27,11 +27,13 @@ export const route = createRoute({
       listOf(UsagePeriodSchema, "UsagePeriodList"),
       "Billing periods, newest first",
     ),
-    ...errorResponses(403, 501),
+    ...errorResponses(403, 404),
   },
 });
 
-export const handler: RouteHandler<typeof route, AppEnv> = (c) => {
-  platformScope(c, c.req.valid("query").platformId);
-  throw notImplemented("usage history");
+export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const query = c.req.valid("query");
+  const platformId = platformScope(c, query.platformId);
+  const page = await getUsageHistory({ ctx: c.get("deps"), input: { ...query, platformId } });
+  return c.json(page, 200);
 };

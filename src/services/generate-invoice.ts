@@ -1,0 +1,75 @@
+import { and, desc, eq, gte } from "drizzle-orm";
+import { invoices } from "../db/schema/index.ts";
+import { conflict } from "../errors.ts";
+import type { Principal } from "./api-keys.ts";
+import { collectInvoice } from "./collection.ts";
+import type { ServiceContext } from "./context.ts";
+import { findOwnedCustomer } from "./customers.ts";
+import { type Invoice, issueInvoice, loadInvoice } from "./invoicing.ts";
+import { liveSubscriptionOf } from "./subscriptions.ts";
+import { usageOverageLines } from "./usage-billing.ts";
+
+/**
+ * `POST /operator/invoices/generate`: invoices what is pending for the customer now — usage
+ * overage accrued in the current period and not yet billed — finalizes it and collects it. The
+ * renewal at period end then bills only the rest. Nothing pending → 409.
+ */
+export const generateInvoice = async ({
+  ctx,
+  principal,
+  input,
+}: {
+  ctx: ServiceContext;
+  principal: Principal;
+  input: { customerId: string; description?: string | undefined };
+}): Promise<Invoice> => {
+  const customer = await findOwnedCustomer({ ctx, principal, customerId: input.customerId });
+  const subscription = customer.platformId
+    ? await liveSubscriptionOf(ctx, customer.platformId)
+    : undefined;
+  const nothing = () => conflict(`nothing is pending for customer '${customer.id}'`);
+  if (!subscription || subscription.status === "trialing") throw nothing();
+
+  const now = ctx.clock.now();
+  const invoice = await ctx.db.transaction(async (tx) => {
+    const lines = await usageOverageLines({
+      ctx,
+      tx,
+      subscription,
+      periodStart: subscription.currentPeriodStart,
+      periodEnd: subscription.currentPeriodEnd,
+      until: new Date(now.getTime() + 1),
+    });
+    if (lines.length === 0) throw nothing();
+    // This invoice covers usage since the previous manual one of the period (if any).
+    const [previous] = await tx
+      .select({ periodEnd: invoices.periodEnd })
+      .from(invoices)
+      .where(
+        and(
+          eq(invoices.subscriptionId, subscription.id),
+          eq(invoices.kind, "manual"),
+          gte(invoices.periodStart, subscription.currentPeriodStart),
+        ),
+      )
+      .orderBy(desc(invoices.periodEnd))
+      .limit(1);
+    const issued = await issueInvoice(tx, now, {
+      kind: "manual",
+      platformId: subscription.platformId,
+      customerId: customer.id,
+      subscriptionId: subscription.id,
+      currency: subscription.currency,
+      periodStart: previous?.periodEnd ?? subscription.currentPeriodStart,
+      periodEnd: now,
+      description: input.description ?? "Usage to date",
+      lines,
+    });
+    if (!issued) throw nothing(); // a concurrent request invoiced the same instant
+    return issued;
+  });
+  if (invoice.status === "open") await collectInvoice({ ctx, invoiceId: invoice.id });
+  const loaded = await loadInvoice(ctx.db, invoice.id);
+  if (!loaded) throw new Error("generated invoice vanished");
+  return loaded;
+};

@@ -1,0 +1,153 @@
+import type { Database } from "../../db/client.ts";
+import { ingestBatch, lockUniqueValues, updateUniqueGaps } from "./ingest-sql.ts";
+import { runSql } from "./sql-runner.ts";
+
+/** A row of the batch parameter of `ingestBatch` (see ingest-sql.ts for the field names). */
+export interface BatchRow {
+  p: string;
+  i: string;
+  t: string;
+  m: string;
+  v: number;
+  ts: string;
+  b: string;
+  pr: Record<string, unknown> | null;
+  u: string | null;
+  /** Which request of a merged write the row belongs to. */
+  r?: number;
+}
+
+interface Pending {
+  rows: BatchRow[];
+  receivedAt: Date;
+  resolve(accepted: number): void;
+  reject(error: unknown): void;
+}
+
+/** Events one merged write may carry. */
+const maxEventsPerWrite = 5_000;
+
+/**
+ * Group commit for ingestion. Requests that arrive while writes are running are merged into the
+ * next write: one transaction, the same set-based statements, each request told how many of its
+ * own events were new. An idle service writes a request at once; a busy one pays the statement,
+ * rollup upserts and commit once per several requests, and updates each hot rollup row once
+ * per write instead of once per request. A merged write that fails is retried one request at a
+ * time, so a request only ever fails for its own reasons.
+ */
+class IngestQueue {
+  readonly #database: Database;
+  readonly #maxWrites: number;
+  #pending: Pending[] = [];
+  #writing = 0;
+
+  constructor(database: Database) {
+    this.#database = database;
+    // PGlite runs one statement at a time; PostgreSQL gets two writers, one per core of the
+    // 2-core target machine, so neither waits for the other's commit.
+    this.#maxWrites = database.pool ? 2 : 1;
+  }
+
+  /** Stores one request's rows; answers how many were new. */
+  submit(rows: BatchRow[], receivedAt: Date): Promise<number> {
+    if (rows.length === 0) return Promise.resolve(0);
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ rows, receivedAt, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  #pump() {
+    while (this.#writing < this.#maxWrites && this.#pending.length > 0) {
+      let events = 0;
+      let take = 0;
+      while (take < this.#pending.length) {
+        const next = this.#pending[take] as Pending;
+        if (take > 0 && events + next.rows.length > maxEventsPerWrite) break;
+        events += next.rows.length;
+        take += 1;
+      }
+      const group = this.#pending.splice(0, take);
+      this.#writing += 1;
+      void this.#write(group).finally(() => {
+        this.#writing -= 1;
+        this.#pump();
+      });
+    }
+  }
+
+  async #write(group: Pending[]) {
+    try {
+      const accepted = await storeRequests(this.#database, group);
+      group.forEach((p, i) => {
+        p.resolve(accepted[i] ?? 0);
+      });
+    } catch (error) {
+      if (group.length === 1) {
+        group[0]?.reject(error);
+        return;
+      }
+      for (const p of group) {
+        try {
+          p.resolve((await storeRequests(this.#database, [p]))[0] ?? 0);
+        } catch (own) {
+          p.reject(own);
+        }
+      }
+    }
+  }
+}
+
+const queues = new WeakMap<Database, IngestQueue>();
+
+/** The ingestion queue of a database (one per process and database). */
+export const ingestQueueOf = (database: Database): IngestQueue => {
+  let queue = queues.get(database);
+  if (!queue) {
+    queue = new IngestQueue(database);
+    queues.set(database, queue);
+  }
+  return queue;
+};
+
+/**
+ * Stores the rows of several requests in one transaction and answers how many of each request's
+ * events were new. Earlier requests win a duplicate id, as if they had been written one by one.
+ * One statement when there are no unique_count events (a statement is its own transaction),
+ * three otherwise.
+ */
+const storeRequests = async (
+  database: Database,
+  requests: ReadonlyArray<Pick<Pending, "rows" | "receivedAt">>,
+): Promise<number[]> => {
+  const rows: BatchRow[] = [];
+  const seen = new Set<string>();
+  let withUniques = false;
+  requests.forEach((request, r) => {
+    for (const row of request.rows) {
+      const key = `${row.p}\u0000${row.i}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      row.r = r;
+      rows.push(row);
+      if (row.u !== null) withUniques = true;
+    }
+  });
+  return runSql(database, { transaction: withUniques }, async (sql) => {
+    const [result] = await sql.query<{
+      accepted: Record<string, number> | null;
+      occurrences: unknown[] | null;
+    }>(ingestBatch, [
+      JSON.stringify(rows),
+      JSON.stringify(requests.map((request) => request.receivedAt.toISOString())),
+    ]);
+    if (!result) throw new Error("the ingest statement returned no row");
+    const occurrences = result.occurrences ?? [];
+    if (occurrences.length > 0) {
+      const param = JSON.stringify(occurrences);
+      await sql.query(lockUniqueValues, [param]);
+      await sql.query(updateUniqueGaps, [param]);
+    }
+    return requests.map((_, r) => Number(result.accepted?.[r] ?? 0));
+  });
+};

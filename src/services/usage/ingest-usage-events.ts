@@ -1,0 +1,170 @@
+import type { Meter } from "../../billing/plan-catalog.ts";
+import { invalid } from "../../errors.ts";
+import type { Principal } from "../api-keys.ts";
+import type { ServiceContext } from "../context.ts";
+import { type BatchRow, ingestQueueOf } from "./ingest-queue.ts";
+import { platformSubscriptions } from "./platform-context.ts";
+import { raiseUsageAlerts } from "./usage-alerts.ts";
+import { msPerDay, type UsageSubscription, usageBucketFor } from "./usage-period.ts";
+
+/** One event as the API receives it (already shape-checked by the route's schema). */
+export interface UsageEventInput {
+  id: string;
+  platformId: string;
+  tenantId?: string | null | undefined;
+  meter: string;
+  value?: number | undefined;
+  /** ISO-8601 with an offset, or unix seconds. */
+  timestamp?: string | number | undefined;
+  properties?: Record<string, unknown> | undefined;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+}
+
+/** How far back and ahead an event's timestamp may be, relative to the clock. */
+export const maxEventAgeMs = 35 * msPerDay;
+export const maxEventLeadMs = 5 * 60_000;
+/** Longest distinct value kept for a unique_count meter. */
+export const maxUniqueValueLength = 255;
+
+interface Issue {
+  index: number;
+  path: Array<string | number>;
+  message: string;
+}
+
+const timestampOf = (input: string | number | undefined, now: Date): Date | undefined => {
+  if (input === undefined) return now;
+  const at = typeof input === "number" ? new Date(input * 1000) : new Date(input);
+  return Number.isNaN(at.getTime()) ? undefined : at;
+};
+
+const uniqueValueOf = (meter: Meter, properties: Record<string, unknown> | undefined) => {
+  const raw = meter.property === undefined ? undefined : properties?.[meter.property];
+  if (typeof raw === "number" && Number.isFinite(raw)) return String(raw);
+  if (typeof raw === "string" && raw.length > 0 && raw.length <= maxUniqueValueLength) return raw;
+  return undefined;
+};
+
+/**
+ * Ingests a batch (DESIGN §6): the whole batch is validated first (any bad event: 400 naming
+ * every bad index, nothing stored); then the events are deduplicated by (platform, id), stored
+ * raw and rolled up in one transaction (possibly shared with concurrent requests, see
+ * ingest-queue.ts). Alerts are raised right after the commit.
+ */
+export const ingestUsageEvents = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { events: UsageEventInput[]; principal: Principal };
+}): Promise<IngestResult> => {
+  const now = ctx.clock.now();
+  const { events, principal } = input;
+  const issues: Issue[] = [];
+  const bad = (index: number, field: string | string[], message: string) => {
+    issues.push({ index, path: ["events", index, ...[field].flat()], message });
+  };
+
+  // Platforms: a platform key writes its own only; the operator and usage:write service keys
+  // write any platform that exists. One query answers existence and the live subscription.
+  const platformIds = [...new Set(events.map((e) => e.platformId))];
+  const contexts = await platformSubscriptions({ ctx, platformIds });
+
+  const rows: BatchRow[] = [];
+  const seen = new Set<string>();
+  events.forEach((event, index) => {
+    if (principal.kind === "platform" && event.platformId !== principal.platformId) {
+      bad(
+        index,
+        "platformId",
+        `this key may only write usage of platform '${principal.platformId}'`,
+      );
+    } else if (!contexts.has(event.platformId)) {
+      bad(index, "platformId", `unknown platform '${event.platformId}'`);
+    }
+    const meter = ctx.catalog.meter(event.meter);
+    if (!meter) {
+      bad(index, "meter", `unknown meter '${event.meter}'`);
+      return;
+    }
+    const at = timestampOf(event.timestamp, now);
+    if (!at) {
+      bad(index, "timestamp", "not a valid timestamp");
+    } else if (at.getTime() < now.getTime() - maxEventAgeMs) {
+      bad(index, "timestamp", "older than 35 days");
+    } else if (at.getTime() > now.getTime() + maxEventLeadMs) {
+      bad(index, "timestamp", "more than 5 minutes in the future");
+    }
+    let unique: string | null = null;
+    if (meter.aggregation === "unique_count") {
+      unique = uniqueValueOf(meter, event.properties) ?? null;
+      if (unique === null) {
+        bad(
+          index,
+          ["properties", meter.property ?? ""],
+          `meter '${meter.key}' counts distinct properties.${meter.property}: a string of 1 to ${maxUniqueValueLength} characters or a number`,
+        );
+      }
+    }
+    if (issues.length > 0 || !at) return;
+    // A repeat inside the batch is a duplicate like any other: the first one counts.
+    const key = `${event.platformId}\u0000${event.id}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const subscription = contexts.get(event.platformId) ?? null;
+    rows.push({
+      p: event.platformId,
+      i: event.id,
+      t: event.tenantId ?? "",
+      m: meter.key,
+      v: event.value ?? 1,
+      ts: at.toISOString(),
+      b: usageBucketFor(subscription, at).toISOString(),
+      pr: event.properties ?? null,
+      u: unique,
+    });
+  });
+  if (issues.length > 0) {
+    const indexes = [...new Set(issues.map((i) => i.index))];
+    throw invalid(
+      `${indexes.length} of ${events.length} events are invalid (indexes ${indexes.slice(0, 20).join(", ")}${indexes.length > 20 ? ", …" : ""}); nothing was stored`,
+      issues.map((issue) => ({ ...issue, in: "body" })),
+    );
+  }
+
+  const accepted = await ingestQueueOf(ctx.database).submit(rows, now);
+
+  if (accepted > 0) {
+    await raiseAlertsAfterIngest({ ctx, rows, contexts });
+  }
+  return { accepted, duplicates: events.length - accepted };
+};
+
+const raiseAlertsAfterIngest = async ({
+  ctx,
+  rows,
+  contexts,
+}: {
+  ctx: ServiceContext;
+  rows: BatchRow[];
+  contexts: Map<string, UsageSubscription | null>;
+}) => {
+  const metersByPlatform = new Map<string, Set<string>>();
+  for (const row of rows) {
+    if (!contexts.get(row.p)) continue;
+    let meters = metersByPlatform.get(row.p);
+    if (!meters) {
+      meters = new Set();
+      metersByPlatform.set(row.p, meters);
+    }
+    meters.add(row.m);
+  }
+  for (const [platformId, meters] of metersByPlatform) {
+    const subscription = contexts.get(platformId);
+    if (subscription) await raiseUsageAlerts({ ctx, platformId, subscription, meters });
+  }
+};

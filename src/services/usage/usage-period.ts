@@ -1,0 +1,110 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { periodContaining } from "../../billing/periods.ts";
+import type { Tx } from "../../db/client.ts";
+import { type SubscriptionRow, subscriptions } from "../../db/schema/index.ts";
+import type { ServiceContext } from "../context.ts";
+
+/**
+ * Billing periods as usage sees them (DESIGN §7): the live subscription's periods while it lasts,
+ * calendar months (UTC) before it and when there is none. One place decides, so ingestion (which
+ * splits rollup buckets at period starts), the reads and the invoice's overage agree.
+ */
+
+/** The statuses the database treats as a platform's live subscription (its one-live index). */
+export const liveSubscriptionStatuses = [
+  "trialing",
+  "active",
+  "past_due",
+  "unpaid",
+  "incomplete",
+] as const;
+
+/** What usage needs of a live subscription (a `SubscriptionRow` is one). */
+export type UsageSubscription = Pick<
+  SubscriptionRow,
+  "interval" | "billingAnchor" | "currentPeriodStart" | "currentPeriodEnd" | "createdAt"
+> & { tier: string };
+
+export interface UsagePeriod {
+  start: Date;
+  end: Date;
+}
+
+const startOfUtcMonth = (at: Date, add = 0) =>
+  new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + add, 1));
+
+const minDate = (a: Date, b: Date) => (a.getTime() <= b.getTime() ? a : b);
+
+/** The period containing `at` (`start <= at < end`) given the platform's live subscription. */
+export const usagePeriodFor = (subscription: UsageSubscription | null, at: Date): UsagePeriod => {
+  const t = at.getTime();
+  if (subscription) {
+    const { currentPeriodStart: start, currentPeriodEnd: end } = subscription;
+    if (start.getTime() <= t && t < end.getTime()) return { start, end };
+    const anchor = subscription.billingAnchor;
+    if (t >= anchor.getTime()) {
+      const period = periodContaining(anchor, subscription.interval, at);
+      return { start: period.start, end: period.end };
+    }
+    // Before the anchor: a trial (from creation to its end), or the time before the subscription.
+    const created = minDate(subscription.createdAt, start);
+    if (t >= created.getTime()) return { start: created, end: anchor };
+    return { start: startOfUtcMonth(at), end: minDate(startOfUtcMonth(at, 1), created) };
+  }
+  return { start: startOfUtcMonth(at), end: startOfUtcMonth(at, 1) };
+};
+
+export const msPerDay = 86_400_000;
+
+/**
+ * The rollup bucket of an event at `at`: its UTC day, or, on the day a billing period starts, the
+ * part of the day from that start. A period is then always a whole number of buckets.
+ */
+export const usageBucketFor = (subscription: UsageSubscription | null, at: Date): Date => {
+  const dayStart = Math.floor(at.getTime() / msPerDay) * msPerDay;
+  if (!subscription) return new Date(dayStart);
+  const { start } = usagePeriodFor(subscription, at);
+  return new Date(Math.max(dayStart, start.getTime()));
+};
+
+/** The platform's live subscription, if any. */
+export const liveSubscription = async ({
+  ctx,
+  platformId,
+  tx,
+}: {
+  ctx: ServiceContext;
+  platformId: string;
+  tx?: Tx | undefined;
+}): Promise<SubscriptionRow | null> => {
+  const [row] = await (tx ?? ctx.db)
+    .select()
+    .from(subscriptions)
+    .where(
+      and(
+        eq(subscriptions.platformId, platformId),
+        inArray(subscriptions.status, [...liveSubscriptionStatuses]),
+      ),
+    )
+    .limit(1);
+  return row ?? null;
+};
+
+/**
+ * The usage period of `platformId` that contains `at`, with the live subscription it comes from
+ * (null: calendar months).
+ */
+export const usagePeriodOf = async ({
+  ctx,
+  platformId,
+  at,
+  tx,
+}: {
+  ctx: ServiceContext;
+  platformId: string;
+  at: Date;
+  tx?: Tx | undefined;
+}): Promise<UsagePeriod & { subscription: SubscriptionRow | null }> => {
+  const subscription = await liveSubscription({ ctx, platformId, tx });
+  return { ...usagePeriodFor(subscription, at), subscription };
+};

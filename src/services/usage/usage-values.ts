@@ -1,0 +1,161 @@
+import type { Meter } from "../../billing/plan-catalog.ts";
+import type { Tx } from "../../db/client.ts";
+import type { ServiceContext } from "../context.ts";
+import { queryRows, type SqlStatement } from "./sql-runner.ts";
+import type { UsagePeriod } from "./usage-period.ts";
+
+/**
+ * Usage over ranges of rollup buckets, read from the rollups only (never the raw events). A
+ * range is `[start, end)`; callers pass billing periods or whole days, both of which are whole
+ * buckets (see `usageBucketFor`).
+ */
+export interface MeterAggregates {
+  /** Sum of the values. */
+  total: number;
+  events: number;
+  peak: number | null;
+  /** Value of the latest event. */
+  latest: number | null;
+  /** Distinct values (unique_count meters). */
+  uniques: number;
+}
+
+const empty: MeterAggregates = { total: 0, events: 0, peak: null, latest: null, uniques: 0 };
+
+/** A meter's value in a range, by its aggregation. */
+export const meterValue = (meter: Meter, aggregates: MeterAggregates | undefined): number => {
+  const a = aggregates ?? empty;
+  switch (meter.aggregation) {
+    case "sum":
+      return a.total;
+    case "count":
+      return a.events;
+    case "max":
+      return a.peak ?? 0;
+    case "last":
+      return a.latest ?? 0;
+    case "unique_count":
+      return a.uniques;
+  }
+};
+
+interface AggregateRow extends Record<string, unknown> {
+  i: number;
+  meter: string;
+  total: number | null;
+  events: number | null;
+  peak: number | null;
+  latest: number | null;
+  uniques: number | null;
+}
+
+const rangeAggregates = (scope: "platform" | "tenant"): SqlStatement => {
+  const tenant = scope === "tenant";
+  return {
+    name: `usage_range_aggregates_${scope}_v1`,
+    text: `
+with r as (
+  select * from jsonb_to_recordset($1::jsonb) as r(i int, s timestamptz, e timestamptz)
+),
+agg as (
+  select r.i, u.meter,
+    sum(u.total)::float8 as total,
+    sum(u.event_count)::float8 as events,
+    max(u.peak)::float8 as peak,
+    (array_agg(u.last_value order by u.last_at desc, u.last_event_id desc))[1]::float8 as latest
+  from r join ${tenant ? "usage_rollups" : "usage_platform_rollups"} u
+    on u.platform_id = $2 ${tenant ? "and u.tenant_id = $3" : ""}
+    and u.bucket >= r.s and u.bucket < r.e
+  group by r.i, u.meter
+),
+uniq as (
+  select r.i, g.meter, sum(g.occurrences)::float8 as uniques
+  from r join ${tenant ? "usage_unique_gaps" : "usage_platform_unique_gaps"} g
+    on g.platform_id = $2 ${tenant ? "and g.tenant_id = $3" : ""}
+    and g.bucket >= r.s and g.bucket < r.e and g.prev_bucket < r.s
+  group by r.i, g.meter
+)
+select coalesce(agg.i, uniq.i) as i, coalesce(agg.meter, uniq.meter) as meter,
+  agg.total, agg.events, agg.peak, agg.latest, uniq.uniques
+from agg full join uniq on uniq.i = agg.i and uniq.meter = agg.meter`,
+  };
+};
+const platformRangeAggregates = rangeAggregates("platform");
+const tenantRangeAggregates = rangeAggregates("tenant");
+
+/**
+ * Aggregates per meter for each range (in the order given), for the whole platform or one
+ * tenant. One query: the rollup rows of the ranges, and the distinct counts as the occurrences in
+ * a range whose previous occurrence of the same value is before the range.
+ */
+export const readRangeAggregates = async ({
+  ctx,
+  platformId,
+  tenantId,
+  ranges,
+  tx,
+}: {
+  ctx: ServiceContext;
+  platformId: string;
+  tenantId?: string | undefined;
+  ranges: readonly UsagePeriod[];
+  tx?: Tx | undefined;
+}): Promise<Array<Map<string, MeterAggregates>>> => {
+  const result = ranges.map(() => new Map<string, MeterAggregates>());
+  if (ranges.length === 0) return result;
+  const rangeParam = JSON.stringify(
+    ranges.map((r, i) => ({ i, s: r.start.toISOString(), e: r.end.toISOString() })),
+  );
+  const rows =
+    tenantId === undefined
+      ? await queryRows<AggregateRow>(ctx.database, tx, platformRangeAggregates, [
+          rangeParam,
+          platformId,
+        ])
+      : await queryRows<AggregateRow>(ctx.database, tx, tenantRangeAggregates, [
+          rangeParam,
+          platformId,
+          tenantId,
+        ]);
+  for (const row of rows) {
+    result[Number(row.i)]?.set(row.meter, {
+      total: row.total ?? 0,
+      events: row.events ?? 0,
+      peak: row.peak,
+      latest: row.latest,
+      uniques: row.uniques ?? 0,
+    });
+  }
+  return result;
+};
+
+/**
+ * Each catalog meter's usage of a platform over `[periodStart, periodEnd)`, from the rollups
+ * (exact for unique_count meters): what renewal bills as overage. The bounds should be a billing
+ * period's, which ingestion keeps on bucket boundaries. Pass `tx` when calling from inside a
+ * transaction.
+ */
+export const usageForPeriod = async ({
+  ctx,
+  platformId,
+  periodStart,
+  periodEnd,
+  tx,
+}: {
+  ctx: ServiceContext;
+  platformId: string;
+  periodStart: Date;
+  periodEnd: Date;
+  tx?: Tx | undefined;
+}): Promise<Array<{ meter: string; value: number }>> => {
+  const [aggregates] = await readRangeAggregates({
+    ctx,
+    platformId,
+    ranges: [{ start: periodStart, end: periodEnd }],
+    tx,
+  });
+  return ctx.catalog.meters.map((meter) => ({
+    meter: meter.key,
+    value: meterValue(meter, aggregates?.get(meter.key)),
+  }));
+};
