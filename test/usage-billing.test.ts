@@ -39,7 +39,11 @@ describe("usage overage", () => {
     const p = await t.createPlatform();
     const sub = await t.request("POST", "/subscriptions", {
       key: p.key,
-      body: { userId: p.platformId, priceId: "price_starter_monthly", paymentMethodId: "pm_card_visa" },
+      body: {
+        userId: p.platformId,
+        priceId: "price_starter_monthly",
+        paymentMethodId: "pm_card_visa",
+      },
     });
     expect(sub.status).toBe(201);
 
@@ -51,7 +55,11 @@ describe("usage overage", () => {
     });
     expect(generated.status, generated.text).toBe(201);
     expect(usageLines(generated.body)).toEqual([["api_requests", 3, 100, 300]]);
-    expect(generated.body).toMatchObject({ status: "paid", total: 300, description: "Usage so far" });
+    expect(generated.body).toMatchObject({
+      status: "paid",
+      total: 300,
+      description: "Usage so far",
+    });
     const again = await t.request("POST", "/operator/invoices/generate", {
       body: { customerId: p.customerId },
     });
@@ -81,7 +89,11 @@ describe("usage overage", () => {
     const p = await t.createPlatform();
     const sub = await t.request("POST", "/subscriptions", {
       key: p.key,
-      body: { userId: p.platformId, priceId: "price_starter_monthly", paymentMethodId: "pm_card_visa" },
+      body: {
+        userId: p.platformId,
+        priceId: "price_starter_monthly",
+        paymentMethodId: "pm_card_visa",
+      },
     });
     await ingest(p.key, p.platformId, "bandwidth_gb", 51);
     const canceled = await t.request("DELETE", `/subscriptions/${sub.body.id}?immediately=true`, {
@@ -99,7 +111,11 @@ describe("usage overage", () => {
     const p = await t.createPlatform();
     await t.request("POST", "/subscriptions", {
       key: p.key,
-      body: { userId: p.platformId, priceId: "price_growth_monthly", paymentMethodId: "pm_card_visa" },
+      body: {
+        userId: p.platformId,
+        priceId: "price_growth_monthly",
+        paymentMethodId: "pm_card_visa",
+      },
     });
     await ingest(p.key, p.platformId, "api_requests", 10);
     const res = await t.request("POST", "/operator/invoices/generate", {

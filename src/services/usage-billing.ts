@@ -72,7 +72,10 @@ export const usageOverageLines = async ({
     const charge = overageCharge({ used: value, included: terms.included, overage: terms.overage });
     const packages = charge.packages - (billed.get(key) ?? 0);
     if (packages <= 0) continue;
-    const per = terms.overage.per === 1 ? meter.unit : `${terms.overage.per.toLocaleString("en-US")} ${meter.unit}`;
+    const per =
+      terms.overage.per === 1
+        ? meter.unit
+        : `${terms.overage.per.toLocaleString("en-US")} ${meter.unit}`;
     lines.push({
       type: "usage",
       meter: key,

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
-import { generateInvoice } from "../../services/generate-invoice.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { generateInvoice } from "../../services/generate-invoice.ts";
 import { Id, InvoiceSchema } from "../schemas.ts";
 
 export const GenerateInvoiceBody = z
