@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { subscriptions } from "../src/db/schema/index.ts";
-import { usageForPeriod } from "../src/services/usage/index.ts";
+import { usageForPeriod, usageForPeriods } from "../src/services/usage/index.ts";
 import { useTestApp } from "./harness.ts";
 
 /**
@@ -416,6 +416,49 @@ describe("GET /usage/current", () => {
       periodEnd: start,
     });
     expect(before).toContainEqual({ meter: "api_requests", value: 1_000_000 });
+    // The batched form answers the same, in order.
+    const batched = await usageForPeriods({
+      ctx: t.deps,
+      periods: [
+        {
+          platformId: p.platformId,
+          periodStart: start,
+          periodEnd: new Date("2026-02-10T08:30:00.000Z"),
+        },
+        {
+          platformId: p.platformId,
+          periodStart: new Date("2026-01-01T00:00:00.000Z"),
+          periodEnd: start,
+        },
+        {
+          platformId: "ghost",
+          periodStart: start,
+          periodEnd: new Date("2026-02-10T08:30:00.000Z"),
+        },
+      ],
+    });
+    expect(batched[0]).toEqual(usage);
+    expect(batched[1]).toEqual(before);
+    expect(batched[2]?.every((m) => m.value === 0)).toBe(true);
+  });
+
+  it("follows the anchor when the subscription's period has ended and is not renewed yet", async () => {
+    const p = await t.createPlatform();
+    // Period 0 ended on Jan 3; the worker has not moved it on: period 1 runs Jan 3 to Feb 3.
+    await subscribe(p, {
+      start: new Date("2025-12-03T06:00:00.000Z"),
+      end: new Date("2026-01-03T06:00:00.000Z"),
+    });
+    await ingest([{ id: id(), platformId: p.platformId, meter: "api_requests", value: 5 }]);
+    const snapshot = await current(p.platformId);
+    expect([snapshot.periodStart, snapshot.periodEnd]).toEqual([
+      "2026-01-03T06:00:00.000Z",
+      "2026-02-03T06:00:00.000Z",
+    ]);
+    expect(snapshot.meters[0]?.value).toBe(5);
+    const tenantSnapshot = await current(p.platformId, { tenantId: "nobody" });
+    expect(tenantSnapshot.periodStart).toBe("2026-01-03T06:00:00.000Z");
+    expect(tenantSnapshot.meters[0]?.value).toBe(0);
   });
 
   it("without a subscription: the calendar month, nothing included, all of it overage", async () => {

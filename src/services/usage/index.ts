@@ -15,4 +15,4 @@ export {
   usagePeriodFor,
   usagePeriodOf,
 } from "./usage-period.ts";
-export { usageForPeriod } from "./usage-values.ts";
+export { usageForPeriod, usageForPeriods } from "./usage-values.ts";

@@ -39,7 +39,62 @@ export const meterValue = (meter: Meter, aggregates: MeterAggregates | undefined
   }
 };
 
-interface AggregateRow extends Record<string, unknown> {
+/**
+ * The aggregate CTEs over the ranges of a CTE `r(i, s, e)`, for the platform `platform` (default
+ * `$2`) or one of its tenants (`$3`), ending in a CTE
+ * `aggregates(i, meter, total, events, peak, latest, uniques)`.
+ */
+export const aggregateCtes = (scope: "platform" | "tenant", platform = "$2") => {
+  const tenant = scope === "tenant";
+  return `
+agg as (
+  select r.i, u.meter,
+    sum(u.total)::float8 as total,
+    sum(u.event_count)::float8 as events,
+    max(u.peak)::float8 as peak,
+    (array_agg(u.last_value order by u.last_at desc, u.last_event_id desc))[1]::float8 as latest
+  from r join ${tenant ? "usage_rollups" : "usage_platform_rollups"} u
+    on u.platform_id = ${platform} ${tenant ? "and u.tenant_id = $3" : ""}
+    and u.bucket >= r.s and u.bucket < r.e
+  group by r.i, u.meter
+),
+uniq as (
+  select r.i, g.meter, sum(g.occurrences)::float8 as uniques
+  from r join ${tenant ? "usage_unique_gaps" : "usage_platform_unique_gaps"} g
+    on g.platform_id = ${platform} ${tenant ? "and g.tenant_id = $3" : ""}
+    and g.bucket >= r.s and g.bucket < r.e and g.prev_bucket < r.s
+  group by r.i, g.meter
+),
+aggregates as (
+  select coalesce(agg.i, uniq.i) as i, coalesce(agg.meter, uniq.meter) as meter,
+    agg.total, agg.events, agg.peak, agg.latest, uniq.uniques
+  from agg full join uniq on uniq.i = agg.i and uniq.meter = agg.meter
+)`;
+};
+
+const rangeAggregates = (scope: "platform" | "tenant"): SqlStatement => ({
+  name: `usage_range_aggregates_${scope}_v2`,
+  text: `
+with r as (
+  select * from jsonb_to_recordset($1::jsonb) as r(i int, s timestamptz, e timestamptz)
+),
+${aggregateCtes(scope)}
+select * from aggregates`,
+});
+const platformRangeAggregates = rangeAggregates("platform");
+/** Ranges of several platforms at once: `r(i, p, s, e)`. */
+const periodsAggregates: SqlStatement = {
+  name: "usage_periods_aggregates_v1",
+  text: `
+with r as (
+  select * from jsonb_to_recordset($1::jsonb) as r(i int, p text, s timestamptz, e timestamptz)
+),
+${aggregateCtes("platform", "r.p")}
+select * from aggregates`,
+};
+const tenantRangeAggregates = rangeAggregates("tenant");
+
+export interface AggregateRow extends Record<string, unknown> {
   i: number;
   meter: string;
   total: number | null;
@@ -49,39 +104,20 @@ interface AggregateRow extends Record<string, unknown> {
   uniques: number | null;
 }
 
-const rangeAggregates = (scope: "platform" | "tenant"): SqlStatement => {
-  const tenant = scope === "tenant";
-  return {
-    name: `usage_range_aggregates_${scope}_v1`,
-    text: `
-with r as (
-  select * from jsonb_to_recordset($1::jsonb) as r(i int, s timestamptz, e timestamptz)
-),
-agg as (
-  select r.i, u.meter,
-    sum(u.total)::float8 as total,
-    sum(u.event_count)::float8 as events,
-    max(u.peak)::float8 as peak,
-    (array_agg(u.last_value order by u.last_at desc, u.last_event_id desc))[1]::float8 as latest
-  from r join ${tenant ? "usage_rollups" : "usage_platform_rollups"} u
-    on u.platform_id = $2 ${tenant ? "and u.tenant_id = $3" : ""}
-    and u.bucket >= r.s and u.bucket < r.e
-  group by r.i, u.meter
-),
-uniq as (
-  select r.i, g.meter, sum(g.occurrences)::float8 as uniques
-  from r join ${tenant ? "usage_unique_gaps" : "usage_platform_unique_gaps"} g
-    on g.platform_id = $2 ${tenant ? "and g.tenant_id = $3" : ""}
-    and g.bucket >= r.s and g.bucket < r.e and g.prev_bucket < r.s
-  group by r.i, g.meter
-)
-select coalesce(agg.i, uniq.i) as i, coalesce(agg.meter, uniq.meter) as meter,
-  agg.total, agg.events, agg.peak, agg.latest, uniq.uniques
-from agg full join uniq on uniq.i = agg.i and uniq.meter = agg.meter`,
-  };
+/** Rows of `aggregates` into a map per meter, for each of `count` ranges. */
+export const aggregatesByRange = (rows: readonly AggregateRow[], count: number) => {
+  const result = Array.from({ length: count }, () => new Map<string, MeterAggregates>());
+  for (const row of rows) {
+    result[Number(row.i)]?.set(row.meter, {
+      total: row.total ?? 0,
+      events: row.events ?? 0,
+      peak: row.peak,
+      latest: row.latest,
+      uniques: row.uniques ?? 0,
+    });
+  }
+  return result;
 };
-const platformRangeAggregates = rangeAggregates("platform");
-const tenantRangeAggregates = rangeAggregates("tenant");
 
 /**
  * Aggregates per meter for each range (in the order given), for the whole platform or one
@@ -101,8 +137,7 @@ export const readRangeAggregates = async ({
   ranges: readonly UsagePeriod[];
   tx?: Tx | undefined;
 }): Promise<Array<Map<string, MeterAggregates>>> => {
-  const result = ranges.map(() => new Map<string, MeterAggregates>());
-  if (ranges.length === 0) return result;
+  if (ranges.length === 0) return [];
   const rangeParam = JSON.stringify(
     ranges.map((r, i) => ({ i, s: r.start.toISOString(), e: r.end.toISOString() })),
   );
@@ -117,16 +152,7 @@ export const readRangeAggregates = async ({
           platformId,
           tenantId,
         ]);
-  for (const row of rows) {
-    result[Number(row.i)]?.set(row.meter, {
-      total: row.total ?? 0,
-      events: row.events ?? 0,
-      peak: row.peak,
-      latest: row.latest,
-      uniques: row.uniques ?? 0,
-    });
-  }
-  return result;
+  return aggregatesByRange(rows, ranges.length);
 };
 
 /**
@@ -158,4 +184,35 @@ export const usageForPeriod = async ({
     meter: meter.key,
     value: meterValue(meter, aggregates?.get(meter.key)),
   }));
+};
+
+/**
+ * `usageForPeriod` for many platforms' periods in one statement (a renewal batch), in the order
+ * given.
+ */
+export const usageForPeriods = async ({
+  ctx,
+  periods,
+  tx,
+}: {
+  ctx: ServiceContext;
+  periods: ReadonlyArray<{ platformId: string; periodStart: Date; periodEnd: Date }>;
+  tx?: Tx | undefined;
+}): Promise<Array<Array<{ meter: string; value: number }>>> => {
+  if (periods.length === 0) return [];
+  const param = JSON.stringify(
+    periods.map((p, i) => ({
+      i,
+      p: p.platformId,
+      s: p.periodStart.toISOString(),
+      e: p.periodEnd.toISOString(),
+    })),
+  );
+  const rows = await queryRows<AggregateRow>(ctx.database, tx, periodsAggregates, [param]);
+  return aggregatesByRange(rows, periods.length).map((aggregates) =>
+    ctx.catalog.meters.map((meter) => ({
+      meter: meter.key,
+      value: meterValue(meter, aggregates.get(meter.key)),
+    })),
+  );
 };
