@@ -33,7 +33,8 @@ interface Server {
 
 const running = new Set<ChildProcess>();
 afterAll(() => {
-  for (const child of running) if (child.pid) process.kill(-child.pid, "SIGKILL");
+  for (const child of running)
+    if (child.pid && groupAlive(child.pid)) process.kill(-child.pid, "SIGKILL");
 });
 
 const start = (): Promise<Server> =>
@@ -52,7 +53,6 @@ const start = (): Promise<Server> =>
       stdio: ["ignore", "pipe", "pipe"],
     });
     running.add(child);
-    child.once("exit", () => running.delete(child));
     let buffered = "";
     let stderr = "";
     const timer = setTimeout(() => reject(new Error(`no start within 60 s: ${stderr}`)), 60_000);
@@ -81,10 +81,29 @@ const start = (): Promise<Server> =>
     child.on("exit", (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
   });
 
+const groupAlive = (pid: number) => {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Signals the server's whole process group (npm, tsx, node). npm may exit before the server has
+ * shut down, so wait for the group to be gone, and after a grace period kill what is left: no
+ * server may outlive the test and its database.
+ */
 const kill = async ({ child }: Server, signal: NodeJS.Signals) => {
-  const exited = new Promise((r) => child.once("exit", r));
-  if (child.pid) process.kill(-child.pid, signal);
+  const pid = child.pid;
+  if (!pid) return;
+  const exited = child.exitCode === null ? new Promise((r) => child.once("exit", r)) : undefined;
+  process.kill(-pid, signal);
   await exited;
+  const deadline = Date.now() + 5_000;
+  while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (groupAlive(pid)) process.kill(-pid, "SIGKILL");
 };
 
 const call = async (server: Server, method: string, path: string, body?: unknown) => {
