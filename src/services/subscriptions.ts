@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { periodAt } from "../billing/periods.ts";
 import type { Price, Tier } from "../billing/plan-catalog.ts";
 import { isUniqueViolation } from "../db/errors.ts";
@@ -17,9 +17,9 @@ import type { ServiceContext } from "./context.ts";
 import { findOwnedCustomer, storeCustomer } from "./customers.ts";
 import { issueInvoice } from "./invoicing.ts";
 import { storePaymentMethod } from "./payment-methods.ts";
+import { liveSubscription } from "./usage/usage-period.ts";
 import { usageOverageLines } from "./usage-billing.ts";
 
-export const liveStatuses = ["trialing", "active", "past_due", "unpaid", "incomplete"] as const;
 /** Statuses in which a subscription renews and may change plan. */
 export const renewingStatuses = ["trialing", "active", "past_due"] as const;
 
@@ -103,18 +103,8 @@ export const findOwnedSubscription = async ({
 export const liveSubscriptionOf = async (
   ctx: ServiceContext,
   platformId: string,
-): Promise<SubscriptionRow | undefined> => {
-  const [row] = await ctx.db
-    .select()
-    .from(subscriptions)
-    .where(
-      and(
-        eq(subscriptions.platformId, platformId),
-        inArray(subscriptions.status, [...liveStatuses]),
-      ),
-    );
-  return row;
-};
+): Promise<SubscriptionRow | undefined> =>
+  (await liveSubscription({ ctx, platformId })) ?? undefined;
 
 /** `userId` is a platform id or the id of a platform's customer. */
 const resolveSubscriber = async (ctx: ServiceContext, principal: Principal, userId: string) => {

@@ -22,6 +22,15 @@ export const subscriptionStatuses = [
 ] as const;
 export type SubscriptionStatus = (typeof subscriptionStatuses)[number];
 
+/** A platform's live subscription: at most one per platform (`subscriptions_one_live_idx`). */
+export const liveSubscriptionStatuses = [
+  "trialing",
+  "active",
+  "past_due",
+  "unpaid",
+  "incomplete",
+] as const satisfies readonly SubscriptionStatus[];
+
 /**
  * Subscriptions. Periods are anchored on `billingAnchor` (anniversary billing): period `n` runs
  * from anchor + n intervals to anchor + n + 1 intervals, so month-end clamping never drifts.
@@ -58,6 +67,7 @@ export const subscriptions = pgTable(
     // One live subscription per platform, enforced by the database.
     uniqueIndex("subscriptions_one_live_idx")
       .on(t.platformId)
+      // The same statuses as liveSubscriptionStatuses (the migration keeps this exact text).
       .where(sql`${t.status} in ('trialing', 'active', 'past_due', 'unpaid', 'incomplete')`),
     index("subscriptions_customer_idx").on(t.customerId, t.createdAt),
     // The worker's scan: live subscriptions whose period (or trial) ends soonest.

@@ -1,8 +1,9 @@
 import type { Tx } from "../../db/client.ts";
+import { liveSubscriptionStatuses } from "../../db/schema/index.ts";
 import { notFound } from "../../errors.ts";
 import type { ServiceContext } from "../context.ts";
 import { queryRows, type SqlStatement } from "./sql-runner.ts";
-import { liveSubscriptionStatuses, type UsageSubscription } from "./usage-period.ts";
+import type { UsageSubscription } from "./usage-period.ts";
 
 /**
  * Which platforms exist, each with what usage needs of its live subscription (or null), in one

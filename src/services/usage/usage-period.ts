@@ -1,7 +1,11 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { periodContaining } from "../../billing/periods.ts";
 import type { Tx } from "../../db/client.ts";
-import { type SubscriptionRow, subscriptions } from "../../db/schema/index.ts";
+import {
+  liveSubscriptionStatuses,
+  type SubscriptionRow,
+  subscriptions,
+} from "../../db/schema/index.ts";
 import type { ServiceContext } from "../context.ts";
 
 /**
@@ -9,15 +13,6 @@ import type { ServiceContext } from "../context.ts";
  * calendar months (UTC) before it and when there is none. One place decides, so ingestion (which
  * splits rollup buckets at period starts), the reads and the invoice's overage agree.
  */
-
-/** The statuses the database treats as a platform's live subscription (its one-live index). */
-export const liveSubscriptionStatuses = [
-  "trialing",
-  "active",
-  "past_due",
-  "unpaid",
-  "incomplete",
-] as const;
 
 /** What usage needs of a live subscription (a `SubscriptionRow` is one). */
 export type UsageSubscription = Pick<
