@@ -1,9 +1,15 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import {
+  killLeftoverServers,
+  type ServerProcess,
+  startServer,
+  stopServer,
+} from "./server-process.ts";
 
 /**
  * The real `npm start` path: a child process on an empty data dir, then again on the dir it
@@ -14,64 +20,11 @@ const root = new URL("..", import.meta.url).pathname;
 const dataDir = await mkdtemp(join(tmpdir(), "nno-start-"));
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  lines: Array<Record<string, unknown>>;
-}
+afterAll(killLeftoverServers);
 
-const start = (env: Record<string, string> = {}): Promise<Started> =>
-  new Promise((resolve, reject) => {
-    const child = spawn("npm", ["start", "--silent"], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: "0",
-        BILLING_DATA_DIR: dataDir,
-        DATABASE_URL: "",
-        BILLING_OPERATOR_KEY: "",
-        ...env,
-      },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const lines: Array<Record<string, unknown>> = [];
-    let buffered = "";
-    let stderr = "";
-    const timer = setTimeout(() => reject(new Error(`no start within 30 s: ${stderr}`)), 30_000);
-    child.stderr?.on("data", (d) => {
-      stderr += String(d);
-    });
-    child.stdout?.on("data", (chunk) => {
-      buffered += String(chunk);
-      let nl = buffered.indexOf("\n");
-      while (nl >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        nl = buffered.indexOf("\n");
-        try {
-          const parsed = JSON.parse(line);
-          lines.push(parsed);
-          if (typeof parsed.url === "string" && parsed.port) {
-            // Resolve once the key line (logged right after) has had a chance to arrive.
-            setTimeout(() => {
-              clearTimeout(timer);
-              resolve({ child, url: parsed.url.replace("localhost", "127.0.0.1"), lines });
-            }, 200);
-          }
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
-  });
-
-const stop = async ({ child }: Started) => {
-  const exited = new Promise((r) => child.once("exit", r));
-  if (child.pid) process.kill(-child.pid, "SIGTERM");
-  await exited;
-};
+const start = () =>
+  startServer({ BILLING_DATA_DIR: dataDir, DATABASE_URL: "", BILLING_OPERATOR_KEY: "" }, 30_000);
+const stop = (server: ServerProcess) => stopServer(server, "SIGTERM");
 
 describe("npm start", () => {
   it("boots on an empty data dir, generates the operator key, and keeps both across restarts", async () => {

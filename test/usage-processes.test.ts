@@ -1,10 +1,15 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { randomToken } from "../src/ids.ts";
+import {
+  killLeftoverServers,
+  type ServerProcess,
+  startServer,
+  stopServer,
+} from "./server-process.ts";
 import { createTestDatabase, postgresUrl } from "./test-database.ts";
 
 /**
@@ -13,7 +18,6 @@ import { createTestDatabase, postgresUrl } from "./test-database.ts";
  * on this file's PostgreSQL database); two processes ingesting overlapping batches into one
  * PostgreSQL must not count anything twice.
  */
-const root = new URL("..", import.meta.url).pathname;
 const dataDir = await mkdtemp(join(tmpdir(), "nno-usage-"));
 const operatorKey = `nno_op_${randomToken(32)}`;
 const onPostgres = postgresUrl() !== undefined;
@@ -26,85 +30,19 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-}
+type Server = ServerProcess;
 
-const running = new Set<ChildProcess>();
-afterAll(() => {
-  for (const child of running)
-    if (child.pid && groupAlive(child.pid)) process.kill(-child.pid, "SIGKILL");
-});
+afterAll(killLeftoverServers);
 
-const start = (): Promise<Server> =>
-  new Promise((resolve, reject) => {
-    const child = spawn("npm", ["start", "--silent"], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: "0",
-        BILLING_DATA_DIR: dataDir,
-        DATABASE_URL: databaseUrl ?? "",
-        BILLING_OPERATOR_KEY: operatorKey,
-        LOG_LEVEL: "info",
-      },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    running.add(child);
-    let buffered = "";
-    let stderr = "";
-    const timer = setTimeout(() => reject(new Error(`no start within 60 s: ${stderr}`)), 60_000);
-    child.stderr?.on("data", (d) => {
-      stderr += String(d);
-    });
-    child.stdout?.on("data", (chunk) => {
-      buffered += String(chunk);
-      let nl = buffered.indexOf("\n");
-      while (nl >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        nl = buffered.indexOf("\n");
-        if (!line.includes('"port"')) continue;
-        try {
-          const parsed = JSON.parse(line);
-          if (typeof parsed.url === "string" && parsed.port) {
-            clearTimeout(timer);
-            resolve({ child, url: parsed.url.replace("localhost", "127.0.0.1") });
-          }
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`exited with ${code}: ${stderr}`)));
+const start = () =>
+  startServer({
+    BILLING_DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl ?? "",
+    BILLING_OPERATOR_KEY: operatorKey,
+    LOG_LEVEL: "info",
   });
 
-const groupAlive = (pid: number) => {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/**
- * Signals the server's whole process group (npm, tsx, node). npm may exit before the server has
- * shut down, so wait for the group to be gone, and after a grace period kill what is left: no
- * server may outlive the test and its database.
- */
-const kill = async ({ child }: Server, signal: NodeJS.Signals) => {
-  const pid = child.pid;
-  if (!pid) return;
-  const exited = child.exitCode === null ? new Promise((r) => child.once("exit", r)) : undefined;
-  process.kill(-pid, signal);
-  await exited;
-  const deadline = Date.now() + 5_000;
-  while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (groupAlive(pid)) process.kill(-pid, "SIGKILL");
-};
+const kill = stopServer;
 
 const call = async (server: Server, method: string, path: string, body?: unknown) => {
   const res = await fetch(`${server.url}${path}`, {
