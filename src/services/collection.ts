@@ -1,5 +1,13 @@
 import { and, eq, inArray, isNotNull, isNull, lte } from "drizzle-orm";
-import { customers, invoices, subscriptions } from "../db/schema/index.ts";
+import type { Tx } from "../db/client.ts";
+import {
+  type CustomerRow,
+  customers,
+  type InvoiceRow,
+  invoices,
+  type SubscriptionRow,
+  subscriptions,
+} from "../db/schema/index.ts";
 import { AppError } from "../errors.ts";
 import type { ServiceContext } from "./context.ts";
 
@@ -15,6 +23,98 @@ export type CollectionOutcome =
   | { status: "paid"; paymentIntentId: string }
   | { status: "failed"; error: AppError }
   | { status: "skipped" };
+
+/** An open invoice reserved for one payment attempt, with what the attempt needs. */
+export interface ClaimedInvoice {
+  invoice: InvoiceRow;
+  subscription: SubscriptionRow | undefined;
+  customer: CustomerRow | undefined;
+}
+
+/** The subscriptions and customers of claimed invoices, two statements for any number. */
+const withOwners = async (tx: Tx, claimed: InvoiceRow[]): Promise<ClaimedInvoice[]> => {
+  if (claimed.length === 0) return [];
+  const subscriptionIds = claimed.flatMap((i) => (i.subscriptionId ? [i.subscriptionId] : []));
+  const subscriptionRows =
+    subscriptionIds.length === 0
+      ? []
+      : await tx.select().from(subscriptions).where(inArray(subscriptions.id, subscriptionIds));
+  const customerRows = await tx
+    .select()
+    .from(customers)
+    .where(
+      inArray(
+        customers.id,
+        claimed.map((i) => i.customerId),
+      ),
+    );
+  const subscriptionById = new Map(subscriptionRows.map((r) => [r.id, r]));
+  const customerById = new Map(customerRows.map((r) => [r.id, r]));
+  return claimed.map((invoice) => ({
+    invoice,
+    subscription: invoice.subscriptionId ? subscriptionById.get(invoice.subscriptionId) : undefined,
+    customer: customerById.get(invoice.customerId),
+  }));
+};
+
+/**
+ * Claims up to `limit` open invoices whose payment attempt is due, oldest first, in one
+ * statement: `FOR UPDATE SKIP LOCKED` picks rows no other worker is claiming, and the lease
+ * moved into `next_payment_attempt` keeps them out of every other worker's scan until it lapses
+ * (a worker that dies mid-charge is retried by another after the lease, with the same
+ * idempotency key).
+ */
+export const claimDueInvoices = async (
+  ctx: ServiceContext,
+  limit: number,
+): Promise<ClaimedInvoice[]> => {
+  const now = ctx.clock.now();
+  const due = ctx.db
+    .select({ id: invoices.id })
+    .from(invoices)
+    .where(
+      and(
+        eq(invoices.status, "open"),
+        isNotNull(invoices.nextPaymentAttempt),
+        lte(invoices.nextPaymentAttempt, now),
+      ),
+    )
+    .orderBy(invoices.nextPaymentAttempt)
+    .limit(limit)
+    .for("update", { skipLocked: true });
+  const claimed = await ctx.db
+    .update(invoices)
+    .set({ nextPaymentAttempt: new Date(now.getTime() + ATTEMPT_LEASE_MS) })
+    .where(inArray(invoices.id, due))
+    .returning();
+  claimed.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  return withOwners(ctx.db, claimed);
+};
+
+/** Claims one open invoice for a payment attempt; undefined when it is not due or taken. */
+const claimInvoice = async (
+  ctx: ServiceContext,
+  invoiceId: string,
+  immediate: boolean,
+): Promise<ClaimedInvoice | undefined> => {
+  const now = ctx.clock.now();
+  const [invoice] = await ctx.db
+    .update(invoices)
+    .set({ nextPaymentAttempt: new Date(now.getTime() + ATTEMPT_LEASE_MS) })
+    .where(
+      and(
+        eq(invoices.id, invoiceId),
+        eq(invoices.status, "open"),
+        immediate
+          ? isNull(invoices.nextPaymentAttempt)
+          : and(isNotNull(invoices.nextPaymentAttempt), lte(invoices.nextPaymentAttempt, now)),
+      ),
+    )
+    .returning();
+  if (!invoice) return undefined;
+  const [claimed] = await withOwners(ctx.db, [invoice]);
+  return claimed;
+};
 
 /**
  * One payment attempt for an open invoice: charge the default payment method off-session through
@@ -32,37 +132,21 @@ export const collectInvoice = async ({
   /** Collect an invoice issued with `collect: "caller"` (its attempt is not scheduled). */
   now?: boolean;
 }): Promise<CollectionOutcome> => {
-  const now = ctx.clock.now();
-  const claimed = await ctx.db.transaction(async (tx) => {
-    const [invoice] = await tx
-      .select()
-      .from(invoices)
-      .where(
-        and(
-          eq(invoices.id, invoiceId),
-          eq(invoices.status, "open"),
-          immediate
-            ? isNull(invoices.nextPaymentAttempt)
-            : and(isNotNull(invoices.nextPaymentAttempt), lte(invoices.nextPaymentAttempt, now)),
-        ),
-      )
-      .for("update", { skipLocked: true });
-    if (!invoice) return undefined;
-    await tx
-      .update(invoices)
-      .set({ nextPaymentAttempt: new Date(now.getTime() + ATTEMPT_LEASE_MS) })
-      .where(eq(invoices.id, invoiceId));
-    const [subscription] = invoice.subscriptionId
-      ? await tx.select().from(subscriptions).where(eq(subscriptions.id, invoice.subscriptionId))
-      : [];
-    const [customer] = await tx
-      .select()
-      .from(customers)
-      .where(eq(customers.id, invoice.customerId));
-    return { invoice, subscription, customer };
-  });
+  const claimed = await claimInvoice(ctx, invoiceId, immediate);
   if (!claimed) return { status: "skipped" };
-  const { invoice, subscription, customer } = claimed;
+  return attemptPayment(ctx, claimed);
+};
+
+/**
+ * Charges a claimed invoice and records the outcome: paid (and the subscription active again),
+ * or failed with the next retry of the dunning schedule (and the subscription past due, unpaid
+ * once the retries are exhausted). A processor outage reschedules the attempt and rethrows.
+ */
+export const attemptPayment = async (
+  ctx: ServiceContext,
+  { invoice, subscription, customer }: ClaimedInvoice,
+): Promise<CollectionOutcome> => {
+  const now = ctx.clock.now();
   const attempt = invoice.attemptCount + 1;
   // The customer's default is the most recent choice (set by subscribing, PATCH, set-default or
   // the portal); the subscription's is the fallback.
@@ -105,9 +189,9 @@ export const collectInvoice = async ({
   }
 
   const settledAt = ctx.clock.now();
-  await ctx.db.transaction(async (tx) => {
-    if (outcome.status === "paid") {
-      await tx
+  if (outcome.status === "paid") {
+    const markPaid = (tx: Tx) =>
+      tx
         .update(invoices)
         .set({
           status: "paid",
@@ -118,14 +202,25 @@ export const collectInvoice = async ({
           paymentIntentId: outcome.paymentIntentId,
         })
         .where(and(eq(invoices.id, invoice.id), eq(invoices.status, "open")));
-      if (subscription && ["past_due", "unpaid", "incomplete"].includes(subscription.status)) {
-        await tx
-          .update(subscriptions)
-          .set({ status: "active", updatedAt: settledAt })
-          .where(eq(subscriptions.id, subscription.id));
-      }
-      return;
+    const reactivate =
+      subscription !== undefined &&
+      ["past_due", "unpaid", "incomplete"].includes(subscription.status);
+    if (!reactivate) {
+      // The common case is one statement, which needs no transaction around it.
+      await markPaid(ctx.db);
+      return outcome;
     }
+    await ctx.db.transaction(async (tx) => {
+      await markPaid(tx);
+      await tx
+        .update(subscriptions)
+        .set({ status: "active", updatedAt: settledAt })
+        .where(eq(subscriptions.id, subscription.id));
+    });
+    return outcome;
+  }
+
+  await ctx.db.transaction(async (tx) => {
     // Invoices charged while the caller waits (a new subscription, an upgrade) are not dunned:
     // the caller learns of the decline (402) and the subscription's standing does not change.
     const dunned = invoice.kind !== "subscription_create" && invoice.kind !== "proration";
@@ -153,23 +248,6 @@ export const collectInvoice = async ({
     }
   });
   return outcome;
-};
-
-/** Open invoices whose next payment attempt is due, oldest first. */
-export const dueInvoiceIds = async (ctx: ServiceContext, limit: number): Promise<string[]> => {
-  const rows = await ctx.db
-    .select({ id: invoices.id })
-    .from(invoices)
-    .where(
-      and(
-        eq(invoices.status, "open"),
-        isNotNull(invoices.nextPaymentAttempt),
-        lte(invoices.nextPaymentAttempt, ctx.clock.now()),
-      ),
-    )
-    .orderBy(invoices.nextPaymentAttempt)
-    .limit(limit);
-  return rows.map((r) => r.id);
 };
 
 /**

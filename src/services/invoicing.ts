@@ -1,8 +1,9 @@
-import { and, desc, eq, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
 import { assembleInvoice, type InvoiceLine } from "../billing/invoice-assembly.ts";
 import type { Tx } from "../db/client.ts";
 import {
   balanceEntries,
+  customers,
   type InvoiceKind,
   type InvoiceLineRow,
   type InvoiceRow,
@@ -95,17 +96,24 @@ export const customerBalance = async (tx: Tx, customerId: string, currency: stri
   return Number(row?.balance ?? 0);
 };
 
-/** The next gap-free invoice number; only ever called inside the finalizing transaction. */
-const nextInvoiceNumber = async (tx: Tx): Promise<string> => {
+/**
+ * Takes the next `count` gap-free invoice numbers; only ever called inside the finalizing
+ * transaction. The counter row stays locked until commit, so it is taken as late as possible.
+ */
+const takeInvoiceNumbers = async (tx: Tx, count: number): Promise<string[]> => {
   const [row] = await tx
     .insert(invoiceNumberCounter)
-    .values({ id: 1, last: 1 })
+    .values({ id: 1, last: count })
     .onConflictDoUpdate({
       target: invoiceNumberCounter.id,
-      set: { last: sql`${invoiceNumberCounter.last} + 1` },
+      set: { last: sql`${invoiceNumberCounter.last} + ${count}` },
     })
     .returning({ last: invoiceNumberCounter.last });
-  return `NNO-${String(row?.last ?? 0).padStart(6, "0")}`;
+  const last = Number(row?.last);
+  return Array.from(
+    { length: count },
+    (_, k) => `NNO-${String(last - count + 1 + k).padStart(6, "0")}`,
+  );
 };
 
 export interface NewInvoice {
@@ -126,86 +134,151 @@ export interface NewInvoice {
   collect?: "worker" | "caller";
 }
 
+const balanceKey = (customerId: string, currency: string) => `${customerId}\u0000${currency}`;
+
 /**
- * Creates and finalizes an invoice in one step inside the caller's transaction: lines stored,
- * the customer's credit applied (never making the total negative), a gap-free number assigned.
- * Nothing due → `paid` at once; otherwise `open` with a payment attempt due now, which the
- * collector picks up after commit. Returns undefined when this (subscription, period, kind) was
- * invoiced already: the unique index makes a second invoice impossible.
+ * Each customer's credit balance per currency, with the customers' rows locked until commit: two
+ * transactions issuing invoices to one customer take turns, so credit is never applied twice.
  */
+const lockBalances = async (tx: Tx, inputs: readonly NewInvoice[]) => {
+  const customerIds = [...new Set(inputs.map((i) => i.customerId))].sort();
+  await tx
+    .select({ id: customers.id })
+    .from(customers)
+    .where(inArray(customers.id, customerIds))
+    .orderBy(customers.id)
+    .for("update");
+  const rows = await tx
+    .select({
+      customerId: balanceEntries.customerId,
+      currency: balanceEntries.currency,
+      balance: sql<number>`sum(${balanceEntries.amount})::bigint`,
+    })
+    .from(balanceEntries)
+    .where(inArray(balanceEntries.customerId, customerIds))
+    .groupBy(balanceEntries.customerId, balanceEntries.currency);
+  return new Map(rows.map((r) => [balanceKey(r.customerId, r.currency), Number(r.balance)]));
+};
+
+/**
+ * Creates and finalizes invoices inside the caller's transaction, a statement per step for the
+ * whole batch: lines stored, each customer's credit applied (in order, never making a total
+ * negative, never more than the balance), gap-free numbers assigned in input order. Nothing due
+ * → `paid` at once; otherwise `open` with a payment attempt due now, which the collector picks up
+ * after commit. An entry is undefined when its (subscription, period, kind) was invoiced already:
+ * the unique index makes a second invoice impossible.
+ */
+export const issueInvoices = async (
+  tx: Tx,
+  now: Date,
+  inputs: readonly NewInvoice[],
+): Promise<Array<InvoiceRow | undefined>> => {
+  if (inputs.length === 0) return [];
+  const balances = await lockBalances(tx, inputs);
+  const drafts = inputs.map((input) => {
+    const key = balanceKey(input.customerId, input.currency);
+    const balance = balances.get(key) ?? 0;
+    const assembled = assembleInvoice({ lines: input.lines, creditBalance: Math.max(balance, 0) });
+    balances.set(key, balance - assembled.creditApplied);
+    return { id: newId("in"), input, assembled };
+  });
+
+  const inserted = await tx
+    .insert(invoices)
+    .values(
+      drafts.map(({ id, input, assembled }) => ({
+        id,
+        kind: input.kind,
+        platformId: input.platformId,
+        customerId: input.customerId,
+        subscriptionId: input.subscriptionId,
+        status: "draft" as const,
+        description: input.description ?? null,
+        currency: input.currency,
+        periodStart: input.periodStart,
+        periodEnd: input.periodEnd,
+        subtotal: assembled.subtotal,
+        creditApplied: assembled.creditApplied,
+        total: assembled.total,
+        amountDue: assembled.amountDue,
+        createdAt: now,
+      })),
+    )
+    .onConflictDoNothing()
+    .returning({ id: invoices.id });
+  const insertedIds = new Set(inserted.map((r) => r.id));
+  // A draft that hit the unique index reserved credit it will not use; the later invoices of its
+  // customer in this batch simply got less. Claims lock subscriptions, so it does not happen.
+  const kept = drafts.filter((d) => insertedIds.has(d.id));
+  if (kept.length === 0) return inputs.map(() => undefined);
+
+  const lines = kept.flatMap(({ id, input, assembled }) =>
+    assembled.lines.map((line, position) => ({
+      id: newId("il"),
+      invoiceId: id,
+      position,
+      type: line.type,
+      description: line.description,
+      quantity: line.quantity,
+      unitAmount: line.unitAmount,
+      amount: line.amount,
+      periodStart: line.periodStart ?? null,
+      periodEnd: line.periodEnd ?? null,
+      meter: input.lines[position]?.meter ?? null,
+    })),
+  );
+  if (lines.length > 0) await tx.insert(invoiceLines).values(lines);
+  const applications = kept.filter((d) => d.assembled.creditApplied > 0);
+  if (applications.length > 0) {
+    await tx.insert(balanceEntries).values(
+      applications.map(({ id, input, assembled }) => ({
+        id: newId("cbtxn"),
+        customerId: input.customerId,
+        currency: input.currency,
+        amount: -assembled.creditApplied,
+        kind: "invoice_application" as const,
+        description: `Applied to invoice ${id}`,
+        invoiceId: id,
+        createdAt: now,
+      })),
+    );
+  }
+
+  const numbers = await takeInvoiceNumbers(tx, kept.length);
+  const finalization = kept.map(({ id, input, assembled }, k) => {
+    const paidNow = assembled.amountDue === 0;
+    return {
+      id,
+      number: numbers[k],
+      status: paidNow ? "paid" : "open",
+      paid_at: paidNow ? now.toISOString() : null,
+      next_attempt: paidNow || input.collect === "caller" ? null : now.toISOString(),
+    };
+  });
+  const finalized = await tx
+    .update(invoices)
+    .set({
+      number: sql`v.number`,
+      status: sql`v.status`,
+      finalizedAt: now,
+      paidAt: sql`v.paid_at`,
+      nextPaymentAttempt: sql`v.next_attempt`,
+    })
+    .from(
+      sql`jsonb_to_recordset(${JSON.stringify(finalization)}::jsonb) as v(id text, number text, status text, paid_at timestamptz, next_attempt timestamptz)`,
+    )
+    .where(eq(invoices.id, sql`v.id`))
+    .returning(getTableColumns(invoices));
+  const byId = new Map(finalized.map((row) => [row.id, row]));
+  return drafts.map((d) => byId.get(d.id));
+};
+
+/** `issueInvoices` for one invoice. */
 export const issueInvoice = async (
   tx: Tx,
   now: Date,
   input: NewInvoice,
-): Promise<InvoiceRow | undefined> => {
-  const balance = await customerBalance(tx, input.customerId, input.currency);
-  const assembled = assembleInvoice({ lines: input.lines, creditBalance: Math.max(balance, 0) });
-  const id = newId("in");
-  const [row] = await tx
-    .insert(invoices)
-    .values({
-      id,
-      kind: input.kind,
-      platformId: input.platformId,
-      customerId: input.customerId,
-      subscriptionId: input.subscriptionId,
-      status: "draft",
-      description: input.description ?? null,
-      currency: input.currency,
-      periodStart: input.periodStart,
-      periodEnd: input.periodEnd,
-      subtotal: assembled.subtotal,
-      creditApplied: assembled.creditApplied,
-      total: assembled.total,
-      amountDue: assembled.amountDue,
-      createdAt: now,
-    })
-    .onConflictDoNothing()
-    .returning();
-  if (!row) return undefined;
-  if (assembled.lines.length > 0) {
-    await tx.insert(invoiceLines).values(
-      assembled.lines.map((line, position) => ({
-        id: newId("il"),
-        invoiceId: id,
-        position,
-        type: line.type,
-        description: line.description,
-        quantity: line.quantity,
-        unitAmount: line.unitAmount,
-        amount: line.amount,
-        periodStart: line.periodStart ?? null,
-        periodEnd: line.periodEnd ?? null,
-        meter: input.lines[position]?.meter ?? null,
-      })),
-    );
-  }
-  if (assembled.creditApplied > 0) {
-    await tx.insert(balanceEntries).values({
-      id: newId("cbtxn"),
-      customerId: input.customerId,
-      currency: input.currency,
-      amount: -assembled.creditApplied,
-      kind: "invoice_application",
-      description: `Applied to invoice ${id}`,
-      invoiceId: id,
-      createdAt: now,
-    });
-  }
-  const paidNow = assembled.amountDue === 0;
-  const [finalized] = await tx
-    .update(invoices)
-    .set({
-      number: await nextInvoiceNumber(tx),
-      status: paidNow ? "paid" : "open",
-      finalizedAt: now,
-      paidAt: paidNow ? now : null,
-      nextPaymentAttempt: paidNow || input.collect === "caller" ? null : now,
-    })
-    .where(eq(invoices.id, id))
-    .returning();
-  return finalized;
-};
+): Promise<InvoiceRow | undefined> => (await issueInvoices(tx, now, [input]))[0];
 
 export const linesOf = async (tx: Tx, invoiceIds: string[]) =>
   invoiceIds.length === 0

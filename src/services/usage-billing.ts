@@ -4,47 +4,42 @@ import { overageCharge } from "../billing/overage.ts";
 import type { Tx } from "../db/client.ts";
 import { invoiceLines, invoices, type SubscriptionRow } from "../db/schema/index.ts";
 import type { ServiceContext } from "./context.ts";
-import { usageForPeriod } from "./usage/index.ts";
+import { usageForPeriods } from "./usage/index.ts";
 
 export type UsageLine = InvoiceLine & { meter: string };
 
-/** Packages of each meter already invoiced for the period that starts at `periodStart`. */
-const billedPackages = async (tx: Tx, subscriptionId: string, periodStart: Date) => {
+/**
+ * Packages of each meter already invoiced for the given periods of subscriptions, one map per
+ * period in the order given.
+ */
+const billedPackages = async (
+  tx: Tx,
+  periods: ReadonlyArray<{ subscriptionId: string; periodStart: Date }>,
+) => {
   const rows = await tx
     .select({
+      i: sql<number>`p.i`,
       meter: invoiceLines.meter,
-      packages: sql<number>`coalesce(sum(${invoiceLines.quantity}), 0)::bigint`,
+      packages: sql<number>`sum(${invoiceLines.quantity})::bigint`,
     })
-    .from(invoiceLines)
-    .innerJoin(invoices, eq(invoices.id, invoiceLines.invoiceId))
-    .where(
-      and(
-        eq(invoices.subscriptionId, subscriptionId),
-        ne(invoices.status, "void"),
-        eq(invoiceLines.type, "usage"),
-        eq(invoiceLines.periodStart, periodStart),
-      ),
+    .from(
+      sql`jsonb_to_recordset(${JSON.stringify(
+        periods.map((p, i) => ({ i, s: p.subscriptionId, start: p.periodStart.toISOString() })),
+      )}::jsonb) as p(i int, s text, start timestamptz)`,
     )
-    .groupBy(invoiceLines.meter);
-  return new Map(rows.map((r) => [r.meter ?? "", Number(r.packages)]));
+    .innerJoin(invoices, eq(invoices.subscriptionId, sql`p.s`))
+    .innerJoin(
+      invoiceLines,
+      and(eq(invoiceLines.invoiceId, invoices.id), eq(invoiceLines.periodStart, sql`p.start`)),
+    )
+    .where(and(ne(invoices.status, "void"), eq(invoiceLines.type, "usage")))
+    .groupBy(sql`p.i`, invoiceLines.meter);
+  const result = periods.map(() => new Map<string, number>());
+  for (const row of rows) result[Number(row.i)]?.set(row.meter ?? "", Number(row.packages));
+  return result;
 };
 
-/**
- * Usage overage for a subscription's period from `periodStart` up to `until` (billed in
- * arrears): per meter, usage beyond the plan's included quantity, priced per unit or per started
- * package, less what earlier invoices of the same period already billed (an operator may have
- * invoiced usage mid-period). Lines carry the whole period so later invoices can subtract them.
- */
-export const usageOverageLines = async ({
-  ctx,
-  tx,
-  subscription,
-  periodStart,
-  periodEnd,
-  until = periodEnd,
-}: {
-  ctx: ServiceContext;
-  tx: Tx;
+export interface UsagePeriodToBill {
   subscription: SubscriptionRow;
   periodStart: Date;
   periodEnd: Date;
@@ -53,39 +48,76 @@ export const usageOverageLines = async ({
    * (UTC days, split at period starts), so "up to now" means `now + 1 ms`: today's bucket.
    */
   until?: Date;
-}): Promise<UsageLine[]> => {
-  const plan = ctx.catalog.plan(subscription.tier);
-  if (!plan) return [];
-  const usage = await usageForPeriod({
+}
+
+/**
+ * Usage overage for subscriptions' periods from `periodStart` up to `until` (billed in arrears),
+ * two statements however many periods: per meter, usage beyond the plan's included quantity,
+ * priced per unit or per started package, less what earlier invoices of the same period already
+ * billed (an operator may have invoiced usage mid-period). Lines carry the whole period so later
+ * invoices can subtract them. One list of lines per period, in the order given.
+ */
+export const usageOverageLinesFor = async ({
+  ctx,
+  tx,
+  periods,
+}: {
+  ctx: ServiceContext;
+  tx: Tx;
+  periods: readonly UsagePeriodToBill[];
+}): Promise<UsageLine[][]> => {
+  if (periods.length === 0) return [];
+  const usage = await usageForPeriods({
     ctx,
-    platformId: subscription.platformId,
-    periodStart,
-    periodEnd: until,
     tx,
+    periods: periods.map((p) => ({
+      platformId: p.subscription.platformId,
+      periodStart: p.periodStart,
+      periodEnd: p.until ?? p.periodEnd,
+    })),
   });
-  const billed = await billedPackages(tx, subscription.id, periodStart);
-  const lines: UsageLine[] = [];
-  for (const { meter: key, value } of usage) {
-    const terms = plan.meters[key];
-    const meter = ctx.catalog.meter(key);
-    if (!terms?.overage || !meter) continue;
-    const charge = overageCharge({ used: value, included: terms.included, overage: terms.overage });
-    const packages = charge.packages - (billed.get(key) ?? 0);
-    if (packages <= 0) continue;
-    const per =
-      terms.overage.per === 1
-        ? meter.unit
-        : `${terms.overage.per.toLocaleString("en-US")} ${meter.unit}`;
-    lines.push({
-      type: "usage",
-      meter: key,
-      description: `${key}: ${value.toLocaleString("en-US")} ${meter.unit} used, ${terms.included.toLocaleString("en-US")} included; overage per ${per}`,
-      quantity: packages,
-      unitAmount: terms.overage.amount,
-      amount: packages * terms.overage.amount,
-      periodStart,
-      periodEnd,
-    });
-  }
-  return lines;
+  const billed = await billedPackages(
+    tx,
+    periods.map((p) => ({ subscriptionId: p.subscription.id, periodStart: p.periodStart })),
+  );
+  return periods.map((period, k) => {
+    const plan = ctx.catalog.plan(period.subscription.tier);
+    if (!plan) return [];
+    const lines: UsageLine[] = [];
+    for (const { meter: key, value } of usage[k] ?? []) {
+      const terms = plan.meters[key];
+      const meter = ctx.catalog.meter(key);
+      if (!terms?.overage || !meter) continue;
+      const charge = overageCharge({
+        used: value,
+        included: terms.included,
+        overage: terms.overage,
+      });
+      const packages = charge.packages - (billed[k]?.get(key) ?? 0);
+      if (packages <= 0) continue;
+      const per =
+        terms.overage.per === 1
+          ? meter.unit
+          : `${terms.overage.per.toLocaleString("en-US")} ${meter.unit}`;
+      lines.push({
+        type: "usage",
+        meter: key,
+        description: `${key}: ${value.toLocaleString("en-US")} ${meter.unit} used, ${terms.included.toLocaleString("en-US")} included; overage per ${per}`,
+        quantity: packages,
+        unitAmount: terms.overage.amount,
+        amount: packages * terms.overage.amount,
+        periodStart: period.periodStart,
+        periodEnd: period.periodEnd,
+      });
+    }
+    return lines;
+  });
 };
+
+/** `usageOverageLinesFor` for one subscription's period. */
+export const usageOverageLines = async ({
+  ctx,
+  tx,
+  ...period
+}: UsagePeriodToBill & { ctx: ServiceContext; tx: Tx }): Promise<UsageLine[]> =>
+  (await usageOverageLinesFor({ ctx, tx, periods: [period] }))[0] ?? [];

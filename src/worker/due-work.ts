@@ -1,6 +1,6 @@
 import { and, inArray, isNotNull, min } from "drizzle-orm";
 import { invoices, subscriptions } from "../db/schema/index.ts";
-import { collectInvoice, dueInvoiceIds } from "../services/collection.ts";
+import { attemptPayment, claimDueInvoices } from "../services/collection.ts";
 import type { ServiceContext } from "../services/context.ts";
 import { renewingStatuses } from "../services/subscriptions.ts";
 import { renewDueSubscriptions } from "./renewals.ts";
@@ -33,14 +33,17 @@ export const runDueWork = async (ctx: ServiceContext): Promise<WorkDone> => {
   const done: WorkDone = { renewed: 0, attempted: 0 };
   for (;;) {
     const { renewed } = await renewDueSubscriptions({ ctx, limit: BATCH });
-    const due = await dueInvoiceIds(ctx, BATCH * 2);
-    await inParallel(due, CHARGE_CONCURRENCY, async (invoiceId) => {
+    const due = await claimDueInvoices(ctx, BATCH * 2);
+    await inParallel(due, CHARGE_CONCURRENCY, async (claimed) => {
       try {
-        const outcome = await collectInvoice({ ctx, invoiceId });
-        if (outcome.status !== "skipped") done.attempted += 1;
+        await attemptPayment(ctx, claimed);
+        done.attempted += 1;
       } catch (error) {
         // The processor is unreachable: the attempt is rescheduled; other invoices go on.
-        ctx.logger.warn({ err: error, invoiceId }, "payment attempt failed to run");
+        ctx.logger.warn(
+          { err: error, invoiceId: claimed.invoice.id },
+          "payment attempt failed to run",
+        );
       }
     });
     done.renewed += renewed;

@@ -1,92 +1,102 @@
-import { and, asc, eq, inArray, lte } from "drizzle-orm";
+import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
 import { periodAt } from "../billing/periods.ts";
-import type { Tx } from "../db/client.ts";
 import { type SubscriptionRow, subscriptions } from "../db/schema/index.ts";
 import type { ServiceContext } from "../services/context.ts";
-import { issueInvoice } from "../services/invoicing.ts";
+import { issueInvoices, type NewInvoice } from "../services/invoicing.ts";
 import { planName, renewingStatuses } from "../services/subscriptions.ts";
-import { usageOverageLines } from "../services/usage-billing.ts";
+import { type UsageLine, usageOverageLinesFor } from "../services/usage-billing.ts";
+
+/** What a subscription becomes once its current period is over. */
+interface Advance {
+  invoice: NewInvoice;
+  subscription: Pick<
+    SubscriptionRow,
+    | "id"
+    | "status"
+    | "periodIndex"
+    | "currentPeriodStart"
+    | "currentPeriodEnd"
+    | "cancelAtPeriodEnd"
+    | "canceledAt"
+  >;
+}
 
 /**
- * Moves one subscription past the end of its current period, inside the claiming transaction:
+ * Moves one subscription past the end of its current period:
  * - scheduled to cancel → `canceled`, with a final invoice for the usage of the closed period;
  * - otherwise the next period starts (a trial ends into period 0) and is invoiced in advance,
  *   together with the closed period's usage overage in arrears.
- * The invoice's unique (subscription, period start, kind) makes a second one impossible.
  */
-const advance = async (ctx: ServiceContext, tx: Tx, row: SubscriptionRow, now: Date) => {
+const advance = (ctx: ServiceContext, row: SubscriptionRow, usage: UsageLine[]): Advance => {
   const closed = { start: row.currentPeriodStart, end: row.currentPeriodEnd };
-  const usage =
-    row.status === "trialing"
-      ? []
-      : await usageOverageLines({
-          ctx,
-          tx,
-          subscription: row,
-          periodStart: closed.start,
-          periodEnd: closed.end,
-        });
-
-  if (row.cancelAtPeriodEnd) {
-    const invoice = await issueInvoice(tx, now, {
-      kind: "final",
-      platformId: row.platformId,
-      customerId: row.customerId,
-      subscriptionId: row.id,
-      currency: row.currency,
-      periodStart: closed.start,
-      periodEnd: closed.end,
-      description: "Final invoice",
-      lines: usage,
-    });
-    await tx
-      .update(subscriptions)
-      .set({ status: "canceled", canceledAt: closed.end, cancelAtPeriodEnd: false, updatedAt: now })
-      .where(eq(subscriptions.id, row.id));
-    return invoice;
-  }
-
-  const index = row.periodIndex + 1;
-  const next = periodAt(row.billingAnchor, row.interval, index);
-  const invoice = await issueInvoice(tx, now, {
-    kind: "renewal",
+  const invoiced = {
     platformId: row.platformId,
     customerId: row.customerId,
     subscriptionId: row.id,
     currency: row.currency,
-    periodStart: next.start,
-    periodEnd: next.end,
-    lines: [
-      {
-        type: "subscription",
-        description: `${planName(ctx, row.tier)} (${row.interval}ly)${row.quantity > 1 ? ` × ${row.quantity}` : ""}`,
-        quantity: row.quantity,
-        unitAmount: row.unitAmount,
-        amount: row.unitAmount * row.quantity,
-        periodStart: next.start,
-        periodEnd: next.end,
+  };
+  if (row.cancelAtPeriodEnd) {
+    return {
+      invoice: {
+        ...invoiced,
+        kind: "final",
+        periodStart: closed.start,
+        periodEnd: closed.end,
+        description: "Final invoice",
+        lines: usage,
       },
-      ...usage,
-    ],
-  });
-  await tx
-    .update(subscriptions)
-    .set({
+      subscription: {
+        id: row.id,
+        status: "canceled",
+        periodIndex: row.periodIndex,
+        currentPeriodStart: row.currentPeriodStart,
+        currentPeriodEnd: row.currentPeriodEnd,
+        cancelAtPeriodEnd: false,
+        canceledAt: closed.end,
+      },
+    };
+  }
+
+  const index = row.periodIndex + 1;
+  const next = periodAt(row.billingAnchor, row.interval, index);
+  return {
+    invoice: {
+      ...invoiced,
+      kind: "renewal",
+      periodStart: next.start,
+      periodEnd: next.end,
+      lines: [
+        {
+          type: "subscription",
+          description: `${planName(ctx, row.tier)} (${row.interval}ly)${row.quantity > 1 ? ` × ${row.quantity}` : ""}`,
+          quantity: row.quantity,
+          unitAmount: row.unitAmount,
+          amount: row.unitAmount * row.quantity,
+          periodStart: next.start,
+          periodEnd: next.end,
+        },
+        ...usage,
+      ],
+    },
+    subscription: {
+      id: row.id,
+      // A trial that ends becomes a paying subscription; the charge's outcome may change it.
+      status: row.status === "trialing" ? "active" : row.status,
       periodIndex: index,
       currentPeriodStart: next.start,
       currentPeriodEnd: next.end,
-      // A trial that ends becomes a paying subscription; the charge's outcome may change it.
-      status: row.status === "trialing" ? "active" : row.status,
-      updatedAt: now,
-    })
-    .where(eq(subscriptions.id, row.id));
-  return invoice;
+      cancelAtPeriodEnd: row.cancelAtPeriodEnd,
+      canceledAt: row.canceledAt,
+    },
+  };
 };
 
 /**
  * Claims up to `limit` subscriptions whose period (or trial) has ended and advances each by one
- * period. `FOR UPDATE SKIP LOCKED` lets any number of workers share the work without waiting on
- * or repeating each other. Returns the invoices that now wait for payment.
+ * period, in one transaction with a fixed number of statements per batch. `FOR UPDATE SKIP
+ * LOCKED` lets any number of workers share the work without waiting on or repeating each other;
+ * the invoices' unique (subscription, period start, kind) makes a second invoice impossible.
+ * Returns the invoices that now wait for payment.
  */
 export const renewDueSubscriptions = async ({
   ctx,
@@ -109,11 +119,55 @@ export const renewDueSubscriptions = async ({
       .orderBy(asc(subscriptions.currentPeriodEnd))
       .limit(limit)
       .for("update", { skipLocked: true });
-    const openInvoiceIds: string[] = [];
-    for (const row of due) {
-      const invoice = await advance(ctx, tx, row, now);
-      if (invoice?.status === "open") openInvoiceIds.push(invoice.id);
-    }
+    if (due.length === 0) return { renewed: 0, openInvoiceIds: [] };
+
+    // A trial has no usage to bill in arrears.
+    const billable = due.filter((row) => row.status !== "trialing");
+    const usage = await usageOverageLinesFor({
+      ctx,
+      tx,
+      periods: billable.map((row) => ({
+        subscription: row,
+        periodStart: row.currentPeriodStart,
+        periodEnd: row.currentPeriodEnd,
+      })),
+    });
+    const usageOf = new Map(billable.map((row, k) => [row.id, usage[k] ?? []]));
+    const advances = due.map((row) => advance(ctx, row, usageOf.get(row.id) ?? []));
+
+    const issued = await issueInvoices(
+      tx,
+      now,
+      advances.map((a) => a.invoice),
+    );
+    await tx
+      .update(subscriptions)
+      .set({
+        status: sql`v.status`,
+        periodIndex: sql`v.period_index`,
+        currentPeriodStart: sql`v.period_start`,
+        currentPeriodEnd: sql`v.period_end`,
+        cancelAtPeriodEnd: sql`v.cancel_at_period_end`,
+        canceledAt: sql`v.canceled_at`,
+        updatedAt: now,
+      })
+      .from(
+        sql`jsonb_to_recordset(${JSON.stringify(
+          advances.map(({ subscription: s }) => ({
+            id: s.id,
+            status: s.status,
+            period_index: s.periodIndex,
+            period_start: s.currentPeriodStart.toISOString(),
+            period_end: s.currentPeriodEnd.toISOString(),
+            cancel_at_period_end: s.cancelAtPeriodEnd,
+            canceled_at: s.canceledAt?.toISOString() ?? null,
+          })),
+        )}::jsonb) as v(id text, status text, period_index int, period_start timestamptz, period_end timestamptz, cancel_at_period_end boolean, canceled_at timestamptz)`,
+      )
+      .where(eq(subscriptions.id, sql`v.id`));
+    const openInvoiceIds = issued.flatMap((invoice) =>
+      invoice?.status === "open" ? [invoice.id] : [],
+    );
     return { renewed: due.length, openInvoiceIds };
   });
 };
