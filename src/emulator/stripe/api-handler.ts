@@ -71,6 +71,7 @@ export const handle = async (
     idempotencyKey: key,
     webhooksEnabled: runtime.webhooksEnabled,
     apiVersion: runtime.apiVersion,
+    objects: new Map(),
   });
   const execute = async (tx: OperationContext["tx"]): Promise<ApiResult> => {
     const result = await operation(makeContext(tx), params);

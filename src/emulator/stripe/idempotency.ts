@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { eq, lt, sql } from "drizzle-orm";
+import { eq, lt } from "drizzle-orm";
 import type { Db, Tx } from "../../db/client.ts";
 import { idempotencyError, invalidRequest } from "./errors.ts";
 import type { FormObject } from "./form-encoding.ts";
@@ -14,8 +14,6 @@ export interface ApiResult {
 
 const RETENTION_MS = 24 * 60 * 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
-// Namespaces the advisory locks taken on idempotency keys (any constant would do).
-const LOCK_SEED = 72_114_011;
 
 /** Parameters in a canonical order, so `a=1&b=2` and `b=2&a=1` are the same request. */
 const canonical = (value: unknown): unknown => {
@@ -54,43 +52,55 @@ export const createIdempotencyStore = (db: Db) => {
     }
     const fingerprint = fingerprintOf(input.params);
     return db.transaction(async (tx) => {
-      // Serialises requests racing on one key: the second waits, then sees the first's result.
-      await tx.execute(
-        sql`select pg_advisory_xact_lock(hashtextextended(${input.key}, ${LOCK_SEED}))`,
-      );
-      const [stored] = await tx
-        .select()
-        .from(stripeEmuIdempotencyKeys)
-        .where(eq(stripeEmuIdempotencyKeys.key, input.key));
-      if (stored && stored.expiresAt > input.now) {
-        if (stored.method !== input.method || stored.path !== input.path) {
-          throw idempotencyError(
-            `Keys for idempotent requests can only be used for the same endpoint they were first used for ('${stored.method} ${stored.path}' vs '${input.method} ${input.path}'). Try using a key other than '${input.key}' if you meant to execute a different request.`,
-          );
+      const expiresAt = new Date(input.now.getTime() + RETENTION_MS);
+      // Claims the key with its row. A concurrent request with the same key waits here on the
+      // unique index until this one commits (then replays its result) or rolls back (then runs).
+      const claim = () =>
+        tx
+          .insert(stripeEmuIdempotencyKeys)
+          .values({
+            key: input.key,
+            fingerprint,
+            method: input.method,
+            path: input.path,
+            responseStatus: 0,
+            responseBody: "",
+            createdAt: input.now,
+            expiresAt,
+          })
+          .onConflictDoNothing()
+          .returning({ key: stripeEmuIdempotencyKeys.key });
+      let [claimed] = await claim();
+      if (!claimed) {
+        const [stored] = await tx
+          .select()
+          .from(stripeEmuIdempotencyKeys)
+          .where(eq(stripeEmuIdempotencyKeys.key, input.key));
+        if (stored && stored.expiresAt > input.now) {
+          if (stored.method !== input.method || stored.path !== input.path) {
+            throw idempotencyError(
+              `Keys for idempotent requests can only be used for the same endpoint they were first used for ('${stored.method} ${stored.path}' vs '${input.method} ${input.path}'). Try using a key other than '${input.key}' if you meant to execute a different request.`,
+            );
+          }
+          if (stored.fingerprint !== fingerprint) {
+            throw idempotencyError(
+              `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${input.key}' if you meant to execute a different request.`,
+            );
+          }
+          return { status: stored.responseStatus, body: stored.responseBody, replayed: true };
         }
-        if (stored.fingerprint !== fingerprint) {
-          throw idempotencyError(
-            `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${input.key}' if you meant to execute a different request.`,
-          );
-        }
-        return { status: stored.responseStatus, body: stored.responseBody, replayed: true };
-      }
-      if (stored) {
+        // An expired key (not pruned yet) is free again.
         await tx
           .delete(stripeEmuIdempotencyKeys)
           .where(eq(stripeEmuIdempotencyKeys.key, input.key));
+        [claimed] = await claim();
+        if (!claimed) throw new Error(`idempotency key ${input.key} could not be claimed`);
       }
       const result = await execute(tx);
-      await tx.insert(stripeEmuIdempotencyKeys).values({
-        key: input.key,
-        fingerprint,
-        method: input.method,
-        path: input.path,
-        responseStatus: result.status,
-        responseBody: result.body,
-        createdAt: input.now,
-        expiresAt: new Date(input.now.getTime() + RETENTION_MS),
-      });
+      await tx
+        .update(stripeEmuIdempotencyKeys)
+        .set({ responseStatus: result.status, responseBody: result.body })
+        .where(eq(stripeEmuIdempotencyKeys.key, input.key));
       if (input.now.getTime() - lastPruned > PRUNE_EVERY_MS) {
         lastPruned = input.now.getTime();
         await tx

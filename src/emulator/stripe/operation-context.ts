@@ -1,4 +1,5 @@
 import type { Tx } from "../../db/client.ts";
+import type { StripeObject } from "./store.ts";
 
 /**
  * What one emulator operation runs with: the transaction every write of the request shares
@@ -13,4 +14,9 @@ export interface OperationContext {
   /** Whether a webhook endpoint is configured: events made now are queued for delivery. */
   webhooksEnabled: boolean;
   apiVersion: string;
+  /**
+   * Objects this operation has read with `prefetchObjects` or written since, by id: an
+   * operation that needs several objects reads them in one statement (see store.ts).
+   */
+  objects?: Map<string, StripeObject>;
 }

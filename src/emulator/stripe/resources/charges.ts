@@ -1,6 +1,6 @@
 import type Stripe from "stripe";
 import type { OperationContext } from "../operation-context.ts";
-import { insertObject, requireObject, type StripeObject } from "../store.ts";
+import { requireObject, type StripeObject } from "../store.ts";
 import { stripeId, unixSeconds } from "../stripe-ids.ts";
 import type { TestCard } from "../test-cards.ts";
 import type { PaymentMethod } from "./payment-methods.ts";
@@ -12,8 +12,11 @@ export interface Decline {
   message: string;
 }
 
-/** The charge a confirmation makes: succeeded, or failed with the card's decline. */
-export const createCharge = async (
+/**
+ * The charge a confirmation makes: succeeded, or failed with the card's decline. Not stored yet:
+ * the confirmation stores it together with the intent.
+ */
+export const buildCharge = (
   ctx: OperationContext,
   input: {
     amount: number;
@@ -25,7 +28,7 @@ export const createCharge = async (
     paymentMethod: PaymentMethod;
     decline: Decline | undefined;
   },
-): Promise<Charge> => {
+): Charge => {
   const card = input.paymentMethod.card;
   const declined = input.decline !== undefined;
   const charge: Stripe.Charge = {
@@ -106,9 +109,7 @@ export const createCharge = async (
     transfer_data: null,
     transfer_group: null,
   };
-  const stored = charge as Charge;
-  await insertObject(ctx, stored, input.customer);
-  return stored;
+  return charge as Charge;
 };
 
 export const retrieveCharge = (ctx: OperationContext, id: string) =>

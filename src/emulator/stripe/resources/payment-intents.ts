@@ -3,10 +3,17 @@ import { invalidParam, invalidRequest, type StripeErrorBody } from "../errors.ts
 import { emitEvent } from "../events.ts";
 import type { OperationContext } from "../operation-context.ts";
 import { applyMetadata, type MetadataUpdate } from "../params.ts";
-import { insertObject, requireObject, type StripeObject, saveObject } from "../store.ts";
+import {
+  insertObject,
+  insertObjects,
+  prefetchObjects,
+  requireObject,
+  type StripeObject,
+  saveObject,
+} from "../store.ts";
 import { clientSecretFor, stripeId, unixSeconds } from "../stripe-ids.ts";
 import { declineMessages } from "../test-cards.ts";
-import { createCharge, type Decline } from "./charges.ts";
+import { buildCharge, type Decline } from "./charges.ts";
 import { requireLiveCustomer } from "./customer-lookup.ts";
 import { type PaymentMethod, resolvePaymentMethod, testCardOf } from "./payment-methods.ts";
 
@@ -88,6 +95,8 @@ export const createPaymentIntent = async (
     });
   }
   const customer = input.customer ?? null;
+  // The customer and the method to charge, read together.
+  await prefetchObjects(ctx, [customer, input.paymentMethod]);
   if (customer !== null) await requireLiveCustomer(ctx, customer, "customer");
   const pm = await choosePaymentMethod(ctx, customer, input.paymentMethod);
   const intent: Stripe.PaymentIntent = {
@@ -144,9 +153,11 @@ export const createPaymentIntent = async (
   };
   intent.client_secret = clientSecretFor(intent.id);
   const stored = intent as PaymentIntent;
-  await insertObject(ctx, stored, customer);
-  if (!input.confirm) return { intent: stored };
-  return confirm(ctx, stored, pm);
+  if (!input.confirm) {
+    await insertObject(ctx, stored, customer);
+    return { intent: stored };
+  }
+  return confirm(ctx, stored, pm, "new");
 };
 
 export const retrievePaymentIntent = (ctx: OperationContext, id: string) =>
@@ -166,13 +177,18 @@ export const confirmPaymentIntent = async (
     input.paymentMethod ??
     (typeof intent.payment_method === "string" ? intent.payment_method : undefined);
   const pm = await choosePaymentMethod(ctx, customer, requested);
-  return confirm(ctx, intent, pm);
+  return confirm(ctx, intent, pm, "stored");
 };
 
+/**
+ * Confirms an intent: charges the method and stores the intent's outcome with its charge. A
+ * `new` intent (created with `confirm=true`) is stored for the first time, in its final state.
+ */
 const confirm = async (
   ctx: OperationContext,
   intent: PaymentIntent,
   pm: PaymentMethod | null,
+  state: "new" | "stored",
 ): Promise<ConfirmOutcome> => {
   if (intent.status !== "requires_payment_method" && intent.status !== "requires_confirmation") {
     throw unexpectedState(
@@ -189,16 +205,28 @@ const confirm = async (
   const decline: Decline | undefined = card?.declineCode
     ? { declineCode: card.declineCode, message: declineMessages[card.declineCode] }
     : undefined;
-  const charge = await createCharge(ctx, {
+  const customer = typeof intent.customer === "string" ? intent.customer : null;
+  const charge = buildCharge(ctx, {
     amount: intent.amount,
     currency: intent.currency,
-    customer: typeof intent.customer === "string" ? intent.customer : null,
+    customer,
     description: intent.description,
     metadata: intent.metadata,
     paymentIntent: intent.id,
     paymentMethod: pm,
     decline,
   });
+  const store = async (outcome: PaymentIntent) => {
+    if (state === "new") {
+      await insertObjects(ctx, [
+        { data: outcome, customer },
+        { data: charge, customer },
+      ]);
+    } else {
+      await saveObject(ctx, outcome);
+      await insertObject(ctx, charge, customer);
+    }
+  };
   if (!decline) {
     const succeeded: PaymentIntent = {
       ...intent,
@@ -207,7 +235,7 @@ const confirm = async (
       payment_method: pm.id,
       status: "succeeded",
     };
-    await saveObject(ctx, succeeded);
+    await store(succeeded);
     await emitEvent(ctx, "payment_intent.succeeded", succeeded);
     return { intent: succeeded };
   }
@@ -228,7 +256,7 @@ const confirm = async (
     payment_method: null,
     status: "requires_payment_method",
   };
-  await saveObject(ctx, failed);
+  await store(failed);
   await emitEvent(ctx, "payment_intent.payment_failed", failed);
   return {
     intent: failed,
