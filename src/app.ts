@@ -1,5 +1,4 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import type { Logger } from "pino";
 import type { PlanCatalog } from "./billing/plan-catalog.ts";
@@ -7,7 +6,7 @@ import type { Clock, ManualClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/client.ts";
 import type { StripeEmulator } from "./emulator/stripe/index.ts";
-import { AppError } from "./errors.ts";
+import { limitBodySize } from "./http/body-limit.ts";
 import type { AppDeps, AppEnv } from "./http/env.ts";
 import { handleError, handleNotFound } from "./http/error-handler.ts";
 import { createMetricsRegistry, metricsMiddleware } from "./http/metrics.ts";
@@ -75,15 +74,7 @@ export const createApp = (opts: CreateAppOptions) => {
     await next();
   });
   app.use("*", requestLog, metricsMiddleware);
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError("PAYLOAD_TOO_LARGE", "request body exceeds 1 MiB");
-      },
-    }),
-  );
+  app.use("*", limitBodySize(MAX_BODY_BYTES));
 
   const health = createHealthRoutes();
   const docs = createDocsRoutes();

@@ -1,4 +1,6 @@
+import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
+import { serve } from "@hono/node-server";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { createTestApp, useTestApp } from "./harness.ts";
@@ -72,6 +74,50 @@ describe("the error envelope", () => {
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe("PAYLOAD_TOO_LARGE");
     expect((await t.request("GET", "/operator/platforms/big")).status).toBe(404);
+  });
+
+  it("refuses oversized bodies over a socket, by declared length or while streaming", async () => {
+    const server = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" });
+    await new Promise<void>((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}/operator/platforms`;
+    const headers = {
+      authorization: `Bearer ${t.operatorKey}`,
+      "content-type": "application/json",
+    };
+    const big = JSON.stringify({ platformId: "big_socket", name: "x".repeat(1024 * 1024) });
+    try {
+      const declared = await fetch(url, { method: "POST", headers, body: big });
+      expect(declared.status).toBe(413);
+      expect((await declared.json()).error.code).toBe("PAYLOAD_TOO_LARGE");
+
+      const bytes = new TextEncoder().encode(big);
+      const chunked = await fetch(url, {
+        method: "POST",
+        headers,
+        body: new ReadableStream({
+          start(controller) {
+            for (let at = 0; at < bytes.length; at += 64 * 1024) {
+              controller.enqueue(bytes.subarray(at, at + 64 * 1024));
+            }
+            controller.close();
+          },
+        }),
+        duplex: "half",
+      } as RequestInit);
+      expect(chunked.status).toBe(413);
+
+      const small = await fetch(url, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ platformId: "small_socket", name: "S", email: "s@example.com" }),
+      });
+      expect(small.status).toBe(201);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      expect((await t.request("GET", "/operator/platforms/big_socket")).status).toBe(404);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("answers unexpected failures with a logged 500 that reveals no internals", async () => {
