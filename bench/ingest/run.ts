@@ -23,7 +23,6 @@
 import { type ChildProcess, execSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { Agent, request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +30,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import pg from "pg";
+import type { OpenLoopOptions, OpenLoopResult } from "./open-loop.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -340,80 +340,38 @@ const logReads = (when: string, r: Awaited<ReturnType<typeof readLatency>>) =>
   log(
     `   GET /usage/current at 1,000 req/s, ${when}: ${round(r.requestsPerSecond)} req/s achieved, ` +
       `non-2xx ${r.non2xx}, errors ${r.errors}; p50 ${r.p50} ms, p90 ${r.p90} ms, p99 ${r.p99} ms, max ${r.max} ms (target p99 < 10 ms; ` +
-      `the generator's own send lag p99 ${r.generatorLagP99} ms, included)`,
+      `the generator's own send lag p99 ${r.generatorLagP99} ms and longest stall ${r.generatorStallMax} ms, included)`,
   );
 
 /**
- * `GET /usage/current` at an even `rate` (open loop: one request every 1/rate s, whatever the
- * answers do), latency measured from each request's scheduled time, so a slow answer or a late
- * generator counts against us. autocannon's `overallRate` is not used here: it sends each
- * second's quota back to back at the start of the second, a burst at full capacity.
+ * `GET /usage/current` at 1,000 requests/s, open loop (see open-loop.ts), from a fresh process of
+ * its own so that the generator carries none of the load phase's heap.
  */
-const readLatency = async (server: Server, platformId: string, key: string, seconds: number) => {
-  const rate = 1000;
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const { hostname, port } = new URL(server.url);
-  const latencies: number[] = [];
-  /** How late the generator itself sent each request (it shares the 2 cores). */
-  const lags: number[] = [];
-  let non2xx = 0;
-  let errors = 0;
-  const total = rate * seconds;
-  const started = performance.now();
-  const inFlight: Array<Promise<void>> = [];
-  const one = (scheduled: number) =>
-    new Promise<void>((resolve) => {
-      lags.push(performance.now() - scheduled);
-      const req = request(
-        {
-          agent,
-          hostname,
-          port,
-          path: `/usage/current?platformId=${platformId}`,
-          headers: { authorization: `Bearer ${key}` },
-        },
-        (res) => {
-          res.resume();
-          res.on("end", () => {
-            if (res.statusCode !== 200) non2xx += 1;
-            latencies.push(performance.now() - scheduled);
-            resolve();
-          });
-        },
-      );
-      req.on("error", () => {
-        errors += 1;
-        resolve();
-      });
-      req.end();
-    });
-  for (let k = 0; k < total; ) {
-    const now = performance.now();
-    // Send every request whose time has come, then sleep until the next one is due.
-    while (k < total && started + (k * 1000) / rate <= now) {
-      inFlight.push(one(started + (k * 1000) / rate));
-      k += 1;
-    }
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  await Promise.all(inFlight);
-  const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  lags.sort((a, b) => a - b);
-  const quantile = (values: number[], q: number) =>
-    round(values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? 0, 2);
-  const at = (q: number) => quantile(latencies, q);
-  return {
-    generatorLagP99: quantile(lags, 0.99),
-    requestsPerSecond: latencies.length / elapsed,
-    p50: at(0.5),
-    p90: at(0.9),
-    p99: at(0.99),
-    max: round(latencies.at(-1) ?? 0, 2),
-    non2xx,
-    errors,
+const readLatency = async (
+  server: Server,
+  platformId: string,
+  key: string,
+  seconds: number,
+): Promise<OpenLoopResult> => {
+  const options: OpenLoopOptions = {
+    url: server.url,
+    path: `/usage/current?platformId=${platformId}`,
+    headers: { authorization: `Bearer ${key}` },
+    rate: 1000,
+    seconds,
   };
+  const child = spawn(
+    join(root, "node_modules/.bin/tsx"),
+    ["bench/ingest/open-loop.ts", JSON.stringify(options)],
+    { cwd: root, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let output = "";
+  child.stdout.on("data", (chunk) => {
+    output += String(chunk);
+  });
+  const code = await new Promise((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`open-loop generator exited with ${code}`);
+  return JSON.parse(output) as OpenLoopResult;
 };
 
 // ---------------------------------------------------------------------------------------------
