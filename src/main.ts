@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import pino from "pino";
@@ -56,15 +57,46 @@ const main = async () => {
     }
   });
 
+  /**
+   * Stops taking connections and lets the requests in flight finish (an acknowledged event is
+   * stored before its answer is sent, so none may be cut off), closing keep-alive connections as
+   * they fall idle; after the grace period the rest are cut. Only then do the worker, the
+   * webhook delivery and the database stop.
+   */
+  const drain = (graceMs: number) =>
+    new Promise<void>((resolve) => {
+      const http = server as Server;
+      // Answers from now on close their connection, so keep-alive clients go elsewhere instead
+      // of sending the next request down a connection that will not be served much longer.
+      http.on("request", (_req, res) => res.setHeader("connection", "close"));
+      const idle = setInterval(() => http.closeIdleConnections(), 50);
+      const cut = setTimeout(() => {
+        logger.warn({ graceMs }, "requests still running after the grace period: cut off");
+        http.closeAllConnections();
+      }, graceMs);
+      http.close(() => {
+        clearInterval(idle);
+        clearTimeout(cut);
+        resolve();
+      });
+      http.closeIdleConnections();
+    });
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
-    server.close();
+    // Whatever hangs, the process goes: a supervisor waiting on it must not wait forever.
+    setTimeout(() => {
+      logger.error("shutdown did not finish in 30 s; exiting");
+      process.exit(1);
+    }, 30_000).unref();
+    await drain(10_000);
     await worker.stop();
     await emulator?.stopDelivery();
     await database.close();
+    logger.info("stopped");
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -172,6 +172,59 @@ describe("a server killed with SIGKILL under continuous ingestion", () => {
   });
 });
 
+describe("a server stopped with SIGTERM under continuous ingestion", () => {
+  it("finishes the requests in flight, then exits; every acknowledged event is counted", async () => {
+    const server = await start();
+    const platformId = await createPlatform(server);
+    const statuses: number[] = [];
+    const acknowledged: Event[][] = [];
+    let next = 0;
+    let stop = false;
+    const worker = async (w: number) => {
+      while (!stop) {
+        const events = Array.from({ length: 200 }, (): Event => {
+          next += 1;
+          return { id: `s${next}`, platformId, tenantId: `t${w}`, meter: "api_requests" };
+        });
+        let res: Response;
+        try {
+          res = await fetch(`${server.url}/usage/events`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${operatorKey}`, "content-type": "application/json" },
+            body: JSON.stringify({ events }),
+          });
+        } catch {
+          return; // refused: the server has stopped listening
+        }
+        statuses.push(res.status);
+        await res.arrayBuffer();
+        if (res.status === 200) acknowledged.push(events);
+      }
+    };
+    const workers = [0, 1, 2, 3, 4, 5].map(worker);
+    while (acknowledged.length < 20) await new Promise((r) => setTimeout(r, 10));
+
+    const exited = new Promise<number | null>((r) => server.child.once("exit", r));
+    const signalled = Date.now();
+    await kill(server, "SIGTERM");
+    stop = true;
+    await Promise.all(workers);
+    await exited;
+    expect(Date.now() - signalled).toBeLessThan(15_000);
+    // Nothing in flight failed: every request the server took was answered, and answered 200.
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    expect(server.lines.some((line) => line.msg === "stopped")).toBe(true);
+
+    const again = await start();
+    try {
+      const counted = await currentValues(again, platformId);
+      expect(counted.api_requests).toBe(acknowledged.length * 200);
+    } finally {
+      await kill(again, "SIGTERM");
+    }
+  });
+});
+
 describe.runIf(onPostgres)("two server processes on one PostgreSQL", () => {
   it("ingest overlapping batches without counting anything twice", async () => {
     const [a, b] = await Promise.all([start(), start()]);

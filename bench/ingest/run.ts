@@ -108,7 +108,8 @@ interface Server {
 
 const startServer = async (env: Record<string, string>): Promise<Server> => {
   const port = await freePort();
-  const child = spawn(join(root, "node_modules/.bin/tsx"), ["src/main.ts"], {
+  // `node --import tsx`, as `npm start` runs it: one process, which gets its signals itself.
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: root,
     env: {
       ...process.env,
@@ -119,7 +120,7 @@ const startServer = async (env: Record<string, string>): Promise<Server> => {
       ...env,
     },
     stdio: ["ignore", "inherit", "inherit"],
-    // Its own process group: tsx runs the server as a grandchild, and both must go.
+    // Its own process group, so that nothing it starts outlives the benchmark.
     detached: true,
   });
   children.add(child);
@@ -361,8 +362,8 @@ const readLatency = async (
     seconds,
   };
   const child = spawn(
-    join(root, "node_modules/.bin/tsx"),
-    ["bench/ingest/open-loop.ts", JSON.stringify(options)],
+    process.execPath,
+    ["--import", "tsx", "bench/ingest/open-loop.ts", JSON.stringify(options)],
     { cwd: root, stdio: ["ignore", "pipe", "inherit"] },
   );
   let output = "";
