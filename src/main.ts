@@ -36,7 +36,23 @@ const main = async () => {
   emulator?.startDelivery();
   const worker = startWorker(deps);
 
-  const server = serve({ fetch: app.fetch, port: config.port }, (info: AddressInfo) => {
+  // Requests being handled. A client that hangs up does not stop its request's handler, so the
+  // shutdown waits for this count as well as for the connections.
+  let inFlight = 0;
+  let whenIdle: (() => void) | undefined;
+  const fetch: typeof app.fetch = async (request, ...rest) => {
+    inFlight += 1;
+    try {
+      return await app.fetch(request, ...rest);
+    } finally {
+      inFlight -= 1;
+      if (inFlight === 0) whenIdle?.();
+    }
+  };
+  const handlersDone = () =>
+    inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (whenIdle = resolve));
+
+  const server = serve({ fetch, port: config.port }, (info: AddressInfo) => {
     const url = `http://localhost:${info.port}`;
     logger.info(
       { url, port: info.port, database: database.kind, dataDir: config.dataDir },
@@ -60,8 +76,8 @@ const main = async () => {
   /**
    * Stops taking connections and lets the requests in flight finish (an acknowledged event is
    * stored before its answer is sent, so none may be cut off), closing keep-alive connections as
-   * they fall idle; after the grace period the rest are cut. Only then do the worker, the
-   * webhook delivery and the database stop.
+   * they fall idle; after the grace period the rest are cut. Then it waits for handlers whose
+   * client hung up. Only then do the worker, the webhook delivery and the database stop.
    */
   const drain = (graceMs: number) =>
     new Promise<void>((resolve) => {
@@ -93,6 +109,7 @@ const main = async () => {
       process.exit(1);
     }, 30_000).unref();
     await drain(10_000);
+    await handlersDone();
     await worker.stop();
     await emulator?.stopDelivery();
     await database.close();

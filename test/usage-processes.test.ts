@@ -178,6 +178,9 @@ describe("a server stopped with SIGTERM under continuous ingestion", () => {
     const platformId = await createPlatform(server);
     const statuses: number[] = [];
     const acknowledged: Event[][] = [];
+    // The clients hang up the moment the server is told to stop: their requests' handlers still
+    // run, and must finish before the database closes.
+    const hangUp = new AbortController();
     let next = 0;
     let stop = false;
     const worker = async (w: number) => {
@@ -192,33 +195,38 @@ describe("a server stopped with SIGTERM under continuous ingestion", () => {
             method: "POST",
             headers: { authorization: `Bearer ${operatorKey}`, "content-type": "application/json" },
             body: JSON.stringify({ events }),
+            signal: hangUp.signal,
           });
+          statuses.push(res.status);
+          await res.arrayBuffer();
         } catch {
-          return; // refused: the server has stopped listening
+          return; // refused (the server has stopped listening) or hung up
         }
-        statuses.push(res.status);
-        await res.arrayBuffer();
         if (res.status === 200) acknowledged.push(events);
       }
     };
     const workers = [0, 1, 2, 3, 4, 5].map(worker);
     while (acknowledged.length < 20) await new Promise((r) => setTimeout(r, 10));
 
-    const exited = new Promise<number | null>((r) => server.child.once("exit", r));
     const signalled = Date.now();
-    await kill(server, "SIGTERM");
+    const stopped = kill(server, "SIGTERM");
+    hangUp.abort();
+    await stopped;
     stop = true;
     await Promise.all(workers);
-    await exited;
     expect(Date.now() - signalled).toBeLessThan(15_000);
-    // Nothing in flight failed: every request the server took was answered, and answered 200.
+    // Nothing in flight failed: every request answered before the hang-up was answered 200,
+    // nothing was logged as an error, and the process went through its whole shutdown.
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    expect(server.lines.filter((line) => Number(line.level) >= 50)).toEqual([]);
     expect(server.lines.some((line) => line.msg === "stopped")).toBe(true);
 
     const again = await start();
     try {
-      const counted = await currentValues(again, platformId);
-      expect(counted.api_requests).toBe(acknowledged.length * 200);
+      const counted = (await currentValues(again, platformId)).api_requests ?? 0;
+      expect(counted).toBeGreaterThanOrEqual(acknowledged.length * 200);
+      // Whatever else was stored came from whole batches whose client hung up.
+      expect(counted % 200).toBe(0);
     } finally {
       await kill(again, "SIGTERM");
     }
