@@ -10,7 +10,9 @@ import type { SqlStatement } from "./sql-runner.ts";
  * Batch rows (`$1`): p platform, i event id, t tenant ('' for none), m meter, v value (exact
  * decimal), ts timestamp, b rollup bucket, pr properties, u distinct value (unique_count meters
  * only), r the request the row came with (several requests can share a write). `$2`: each
- * request's time of receipt, by r. Answers the new events per request, by r.
+ * request's time of receipt, by r. Answers the new events per request, by r. The batch is read
+ * as `json`, not `jsonb`: it is read once, and building the binary form first cost ~12 % of
+ * the statement (measured on 2,000-event batches).
  */
 const mergeAggregates = (table: string) => `
     total = ${table}.total + excluded.total,
@@ -23,10 +25,10 @@ const mergeAggregates = (table: string) => `
     last_at = greatest(${table}.last_at, excluded.last_at)`;
 
 export const ingestBatch: SqlStatement = {
-  name: "usage_ingest_batch_v3",
+  name: "usage_ingest_batch_v4",
   text: `
 with input as (
-  select * from jsonb_to_recordset($1::jsonb)
+  select * from json_to_recordset($1::json)
     as e(p text, i text, t text, m text, v numeric, ts timestamptz, b timestamptz, pr jsonb, u text, r int)
 ),
 keys as (

@@ -1,0 +1,64 @@
+import { createMiddleware } from "hono/factory";
+import { invalid } from "../errors.ts";
+import type { AppEnv } from "./env.ts";
+
+/**
+ * Where in a JSON value the first string (or key) holding U+0000 is, if any. Iterative: a body
+ * may nest thousands of levels deep.
+ */
+const nulPath = (root: unknown): Array<string | number> | undefined => {
+  interface Step {
+    value: unknown;
+    parent: Step | undefined;
+    key: string | number | undefined;
+  }
+  const pathOf = (step: Step) => {
+    const path: Array<string | number> = [];
+    for (let at: Step | undefined = step; at?.key !== undefined; at = at.parent) {
+      path.unshift(at.key);
+    }
+    return path;
+  };
+  const stack: Step[] = [{ value: root, parent: undefined, key: undefined }];
+  for (let step = stack.pop(); step; step = stack.pop()) {
+    const { value } = step;
+    if (typeof value === "string") {
+      if (value.includes("\u0000")) return pathOf(step);
+    } else if (Array.isArray(value)) {
+      for (let k = value.length - 1; k >= 0; k--) {
+        stack.push({ value: value[k], parent: step, key: k });
+      }
+    } else if (value !== null && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) {
+        if (key.includes("\u0000")) return [...pathOf(step), key];
+        stack.push({ value: item, parent: step, key });
+      }
+    }
+  }
+  return undefined;
+};
+
+const message = "text may not contain the NUL character (U+0000)";
+
+/**
+ * PostgreSQL text cannot hold U+0000, so a caller's string carrying one would fail deep in a
+ * query. It is refused up front as any other invalid input: in the path or query (`%00`), or
+ * anywhere in a JSON body, keys included. The parsed body is cached by Hono for the validators.
+ */
+export const rejectNul = createMiddleware<AppEnv>(async (c, next) => {
+  if (/%00/.test(c.req.url)) {
+    throw invalid(message, [{ path: [], message, in: "query" }]);
+  }
+  const type = c.req.header("content-type") ?? "";
+  if (c.req.method !== "GET" && c.req.method !== "HEAD" && /\bjson\b/i.test(type)) {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return next(); // malformed: the route's validator answers it
+    }
+    const path = nulPath(body);
+    if (path) throw invalid(message, [{ path, message, in: "body" }]);
+  }
+  return next();
+});
