@@ -109,8 +109,8 @@ interface Server {
 
 const startServer = async (env: Record<string, string>): Promise<Server> => {
   const port = await freePort();
-  // `node --import tsx`, as `npm start` runs it: one process, which gets its signals itself.
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  // Exactly what `npm start` runs (node flags included).
+  const child = spawn("npm", ["start", "--silent"], {
     cwd: root,
     env: {
       ...process.env,
@@ -139,13 +139,25 @@ const startServer = async (env: Record<string, string>): Promise<Server> => {
   }
 };
 
+const groupAlive = (pid: number) => {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const stopServer = async ({ child }: Server) => {
-  if (child.exitCode !== null) return;
+  const pid = child.pid;
+  if (child.exitCode !== null || !pid) return;
   // Let the last requests of a run finish before the server closes its pool.
   await new Promise((r) => setTimeout(r, 500));
-  const exited = new Promise((r) => child.once("exit", r));
-  if (child.pid) process.kill(-child.pid, "SIGTERM");
-  await exited;
+  // npm exits at once; the server drains first: wait for the whole group.
+  process.kill(-pid, "SIGTERM");
+  const deadline = Date.now() + 35_000;
+  while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (groupAlive(pid)) process.kill(-pid, "SIGKILL");
 };
 
 const call = async (
