@@ -118,9 +118,10 @@ const claimInvoice = async (
 
 /**
  * One payment attempt for an open invoice: charge the default payment method off-session through
- * the processor. The attempt is claimed in a short transaction (SKIP LOCKED, plus a lease), the
- * charge runs outside any transaction, and its idempotency key names the invoice and attempt, so
- * a worker that dies mid-charge and a second worker that retries it produce one charge.
+ * the processor. The attempt is claimed by one conditional `UPDATE` that sets the lease (of two
+ * concurrent claims, the second finds the lease and skips), the charge runs outside any
+ * transaction, and its idempotency key names the invoice and attempt, so a worker that dies
+ * mid-charge and a second worker that retries it produce one charge.
  */
 export const collectInvoice = async ({
   ctx,
