@@ -43,7 +43,7 @@ const message = "text may not contain the NUL character (U+0000)";
 /**
  * PostgreSQL text cannot hold U+0000, so a caller's string carrying one would fail deep in a
  * query. It is refused up front as any other invalid input: in the path or query (`%00`), or
- * anywhere in a JSON body, keys included. The parsed body is cached by Hono for the validators.
+ * anywhere in a JSON body, keys included.
  */
 export const rejectNul = createMiddleware<AppEnv>(async (c, next) => {
   if (/%00/.test(c.req.url)) {
@@ -51,9 +51,13 @@ export const rejectNul = createMiddleware<AppEnv>(async (c, next) => {
   }
   const type = c.req.header("content-type") ?? "";
   if (c.req.method !== "GET" && c.req.method !== "HEAD" && /\bjson\b/i.test(type)) {
+    // JSON can only carry U+0000 escaped: most bodies are cleared by one scan of their text,
+    // without parsing them twice. (Hono keeps the text for the route's validator.)
+    const text = await c.req.text();
+    if (!text.includes("\\u0000")) return next();
     let body: unknown;
     try {
-      body = await c.req.json();
+      body = JSON.parse(text);
     } catch {
       return next(); // malformed: the route's validator answers it
     }
