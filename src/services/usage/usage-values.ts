@@ -157,38 +157,25 @@ export const readRangeAggregates = async ({
 
 /**
  * Each catalog meter's usage of a platform over `[periodStart, periodEnd)`, from the rollups
- * (exact for unique_count meters): what renewal bills as overage. The bounds should be a billing
- * period's, which ingestion keeps on bucket boundaries. Pass `tx` when calling from inside a
- * transaction.
+ * (exact for unique_count meters). The bounds should be a billing period's, which ingestion keeps
+ * on bucket boundaries. Pass `tx` when calling from inside a transaction.
  */
 export const usageForPeriod = async ({
   ctx,
-  platformId,
-  periodStart,
-  periodEnd,
   tx,
+  ...period
 }: {
   ctx: ServiceContext;
   platformId: string;
   periodStart: Date;
   periodEnd: Date;
   tx?: Tx | undefined;
-}): Promise<Array<{ meter: string; value: number }>> => {
-  const [aggregates] = await readRangeAggregates({
-    ctx,
-    platformId,
-    ranges: [{ start: periodStart, end: periodEnd }],
-    tx,
-  });
-  return ctx.catalog.meters.map((meter) => ({
-    meter: meter.key,
-    value: meterValue(meter, aggregates?.get(meter.key)),
-  }));
-};
+}): Promise<Array<{ meter: string; value: number }>> =>
+  (await usageForPeriods({ ctx, tx, periods: [period] }))[0] ?? [];
 
 /**
  * `usageForPeriod` for many platforms' periods in one statement (a renewal batch), in the order
- * given.
+ * given: what renewal bills as overage.
  */
 export const usageForPeriods = async ({
   ctx,
