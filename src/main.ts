@@ -82,8 +82,9 @@ const main = async () => {
   const drain = (graceMs: number) =>
     new Promise<void>((resolve) => {
       const http = server as Server;
-      // Answers from now on close their connection, so keep-alive clients go elsewhere instead
-      // of sending the next request down a connection that will not be served much longer.
+      // Requests arriving from now on (on open keep-alive connections) are answered with
+      // Connection: close, so clients go elsewhere for the next one; connections whose requests
+      // were already running are closed by `closeIdleConnections` once they fall idle.
       http.on("request", (_req, res) => res.setHeader("connection", "close"));
       const idle = setInterval(() => http.closeIdleConnections(), 50);
       const cut = setTimeout(() => {

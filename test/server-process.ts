@@ -71,15 +71,20 @@ export const startServer = (env: Record<string, string>, timeoutMs = 60_000) =>
 
 /**
  * Signals the whole process group. npm may exit before the server has shut down, so wait for
- * the group to be gone, and after a grace period kill what is left: no server outlives a test.
+ * the group to be gone, and after `graceMs` kill what is left: no server outlives a test (or a
+ * benchmark, which shares this).
  */
-export const stopServer = async ({ child }: ServerProcess, signal: NodeJS.Signals = "SIGTERM") => {
+export const stopServer = async (
+  { child }: Pick<ServerProcess, "child">,
+  signal: NodeJS.Signals = "SIGTERM",
+  graceMs = 5_000,
+) => {
   const pid = child.pid;
-  if (!pid) return;
+  if (!pid || !groupAlive(pid)) return;
   const exited = child.exitCode === null ? new Promise((r) => child.once("exit", r)) : undefined;
   process.kill(-pid, signal);
   await exited;
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + graceMs;
   while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (groupAlive(pid)) process.kill(-pid, "SIGKILL");
   running.delete(child);

@@ -31,6 +31,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import pg from "pg";
+import { stopServer as stopProcessGroup } from "../../test/server-process.ts";
 import type { OpenLoopOptions, OpenLoopResult } from "./open-loop.ts";
 
 const { values: args } = parseArgs({
@@ -139,25 +140,11 @@ const startServer = async (env: Record<string, string>): Promise<Server> => {
   }
 };
 
-const groupAlive = (pid: number) => {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-const stopServer = async ({ child }: Server) => {
-  const pid = child.pid;
-  if (child.exitCode !== null || !pid) return;
+const stopServer = async (server: Server) => {
   // Let the last requests of a run finish before the server closes its pool.
   await new Promise((r) => setTimeout(r, 500));
-  // npm exits at once; the server drains first: wait for the whole group.
-  process.kill(-pid, "SIGTERM");
-  const deadline = Date.now() + 35_000;
-  while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (groupAlive(pid)) process.kill(-pid, "SIGKILL");
+  // The server drains before it exits (up to 10 s, and 30 s at worst): wait for it.
+  await stopProcessGroup(server, "SIGTERM", 35_000);
 };
 
 const call = async (

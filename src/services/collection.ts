@@ -87,7 +87,8 @@ export const claimDueInvoices = async (
     .set({ nextPaymentAttempt: new Date(now.getTime() + ATTEMPT_LEASE_MS) })
     .where(inArray(invoices.id, due))
     .returning();
-  claimed.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  // `RETURNING` has no order: attempt the oldest first, as they were picked.
+  claimed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   return withOwners(ctx.db, claimed);
 };
 
