@@ -13,10 +13,10 @@ import { collectInvoice } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { type Invoice, issueInvoice, loadInvoice } from "./invoicing.ts";
 import {
-  liveSubscriptionOf,
   planName,
   presentSubscription,
   renewingStatuses,
+  requireLiveSubscription,
   type Subscription,
 } from "./subscriptions.ts";
 
@@ -93,8 +93,7 @@ export const previewTierChange = async ({
   platformId: string;
   tier: Tier;
 }): Promise<ProrationPreview> => {
-  const row = await liveSubscriptionOf(ctx, platformId);
-  if (!row) throw new AppError("NOT_FOUND", `platform '${platformId}' has no subscription`);
+  const row = await requireLiveSubscription(ctx, platformId);
   const change = { price: priceForTier(ctx, row, tier), quantity: row.quantity };
   if (row.tier === tier) throw conflict(`the subscription is already on the ${tier} tier`);
   assertChangeable(row, change);
@@ -242,8 +241,7 @@ export const changeTier = async ({
   platformId: string;
   tier: Tier;
 }) => {
-  const row = await liveSubscriptionOf(ctx, platformId);
-  if (!row) throw new AppError("NOT_FOUND", `platform '${platformId}' has no subscription`);
+  const row = await requireLiveSubscription(ctx, platformId);
   if (row.tier === tier) throw conflict(`the subscription is already on the ${tier} tier`);
   return changePlan({
     ctx,

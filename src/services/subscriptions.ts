@@ -106,6 +106,16 @@ export const liveSubscriptionOf = async (
 ): Promise<SubscriptionRow | undefined> =>
   (await liveSubscription({ ctx, platformId })) ?? undefined;
 
+/** The platform's live subscription; 404 when it has none. */
+export const requireLiveSubscription = async (
+  ctx: ServiceContext,
+  platformId: string,
+): Promise<SubscriptionRow> => {
+  const live = await liveSubscriptionOf(ctx, platformId);
+  if (!live) throw new AppError("NOT_FOUND", `platform '${platformId}' has no subscription`);
+  return live;
+};
+
 /** `userId` is a platform id or the id of a platform's customer. */
 const resolveSubscriber = async (ctx: ServiceContext, principal: Principal, userId: string) => {
   const [platform] = await ctx.db.select().from(platforms).where(eq(platforms.platformId, userId));
@@ -295,9 +305,7 @@ export const getPlatformSubscription = async ({
   ctx: ServiceContext;
   platformId: string;
 }): Promise<Subscription> => {
-  const live = await liveSubscriptionOf(ctx, platformId);
-  if (!live) throw new AppError("NOT_FOUND", `platform '${platformId}' has no subscription`);
-  return presentSubscription(live);
+  return presentSubscription(await requireLiveSubscription(ctx, platformId));
 };
 
 export const listCustomerSubscriptions = async ({
@@ -340,9 +348,7 @@ export const cancelPlatformSubscription = async ({
   ctx: ServiceContext;
   platformId: string;
 }): Promise<Subscription> => {
-  const live = await liveSubscriptionOf(ctx, platformId);
-  if (!live) throw new AppError("NOT_FOUND", `platform '${platformId}' has no subscription`);
-  return scheduleCancellation(ctx, live);
+  return scheduleCancellation(ctx, await requireLiveSubscription(ctx, platformId));
 };
 
 /**
