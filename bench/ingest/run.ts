@@ -23,6 +23,7 @@
  */
 import { type ChildProcess, execSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     "read-seconds": { type: "string" },
     connections: { type: "string" },
     db: { type: "string" },
+    "cpu-prof": { type: "string" },
   },
 });
 const SECONDS = Number(args.seconds ?? 30);
@@ -50,6 +52,8 @@ const LOAD_SECONDS = Number(args["load-seconds"] ?? 300);
 const READ_SECONDS = Number(args["read-seconds"] ?? 20);
 const CONNECTIONS = Number(args.connections ?? 8);
 const which = args.db ?? "both";
+/** A directory for the server's V8 CPU profiles (`node --cpu-prof`), written as it stops. */
+const CPU_PROF_DIR = args["cpu-prof"];
 const BATCH = 500;
 const TENANTS = 100;
 const USERS = 5_000;
@@ -103,6 +107,13 @@ const freePort = () =>
     });
   });
 
+/** `npm start`'s node command with `--cpu-prof` added. */
+const profiledStartCommand = (dir: string) => {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const [node = "node", ...rest] = String(pkg.scripts.start).split(/\s+/);
+  return [node, "--cpu-prof", `--cpu-prof-dir=${dir}`, ...rest];
+};
+
 interface Server {
   child: ChildProcess;
   url: string;
@@ -110,8 +121,12 @@ interface Server {
 
 const startServer = async (env: Record<string, string>): Promise<Server> => {
   const port = await freePort();
-  // Exactly what `npm start` runs (node flags included).
-  const child = spawn("npm", ["start", "--silent"], {
+  // Exactly what `npm start` runs (node flags included); with --cpu-prof, the same node command
+  // with the profiler on.
+  const [command = "npm", ...startArgs] = CPU_PROF_DIR
+    ? profiledStartCommand(CPU_PROF_DIR)
+    : ["npm", "start", "--silent"];
+  const child = spawn(command, startArgs, {
     cwd: root,
     env: {
       ...process.env,
