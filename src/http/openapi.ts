@@ -41,9 +41,20 @@ export const errorResponses = (...statuses: number[]) => {
   );
 };
 
+/**
+ * Request bodies are parsed synchronously. @hono/zod-validator calls `safeParseAsync`, and in
+ * async mode zod does not use the code it compiles for object schemas: validating a 500-event
+ * usage batch took ~3× as long (1.5 µs instead of 0.5 µs per event). No request schema here has
+ * an async refinement (a synchronous parse would throw on one), so results are the same.
+ */
+const parsedSynchronously = <T extends z.ZodType>(schema: T): T => {
+  schema.safeParseAsync = async (data, params) => schema.safeParse(data, params);
+  return schema;
+};
+
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   required: true,
-  content: { "application/json": { schema } },
+  content: { "application/json": { schema: parsedSynchronously(schema) } },
 });
 
 export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
