@@ -63,6 +63,33 @@ const rawCount = async (platformId: string) => {
   return Number(res.rows[0]?.n);
 };
 
+/**
+ * Runs one statement in a transaction of its own connection and keeps that transaction open
+ * while `meanwhile` runs, then commits.
+ */
+const holdInTransaction = async (
+  statement: { text: string; params: unknown[] },
+  meanwhile: () => Promise<void>,
+) => {
+  const { pool, pglite } = t.database;
+  if (pool) {
+    const client = await pool.connect();
+    try {
+      await client.query("begin");
+      await client.query(statement.text, statement.params);
+      await meanwhile();
+      await client.query("commit");
+    } finally {
+      client.release();
+    }
+    return;
+  }
+  await pglite?.transaction(async (tx) => {
+    await tx.query(statement.text, statement.params);
+    await meanwhile();
+  });
+};
+
 const subscribe = async (
   p: { platformId: string; customerId: string },
   opts: { tier?: "starter" | "growth" | "scale"; start: Date; end: Date },
@@ -219,6 +246,58 @@ describe("POST /usage/events", () => {
       accepted: 1,
       duplicates: 0,
     });
+  });
+
+  it("counts an event whose key another transaction is storing as a duplicate once it commits", async () => {
+    const p = await t.createPlatform();
+    const event = { id: "in-flight", platformId: p.platformId, meter: "api_requests", value: 5 };
+    const other = { ...event, id: "fresh" };
+    let pending: Promise<Awaited<ReturnType<typeof ingest>>> | undefined;
+    // Another writer has stored the key and not committed yet: the ingest waits for it (on
+    // PostgreSQL its insert waits on the key, and fails and runs again once it commits; PGlite
+    // runs one transaction at a time, so the ingest starts after the commit).
+    await holdInTransaction(
+      {
+        text: "insert into usage_event_keys (platform_id, event_id) values ($1, $2)",
+        params: [p.platformId, event.id],
+      },
+      async () => {
+        pending = ingest([event, other]);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      },
+    );
+    const res = await (pending as NonNullable<typeof pending>);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({ accepted: 1, duplicates: 1 });
+    expect((await values(p.platformId)).api_requests).toBe(5);
+    expect(await rawCount(p.platformId)).toBe(1);
+  });
+
+  it("stores each event's time to the millisecond, as ISO text or unix seconds", async () => {
+    const p = await t.createPlatform();
+    const now = t.clock.now().getTime();
+    // Times all over the accepted window, with every kind of millisecond part.
+    const times = Array.from({ length: 300 }, (_, k) => now - ((k * 7_919_993_777) % (35 * day)));
+    times.push(now - 1, now - 999, now - 35 * day, now + 5 * 60_000);
+    const res = await ingest(
+      times.map((ms, k) => ({
+        id: `ms_${k}`,
+        platformId: p.platformId,
+        meter: "api_requests",
+        timestamp: k % 2 === 0 ? new Date(ms).toISOString() : ms / 1000,
+      })),
+    );
+    expect(res.body).toEqual({ accepted: times.length, duplicates: 0 });
+    const stored = (await t.database.db.execute(sql`
+      select event_id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as at
+      from usage_events where platform_id = ${p.platformId}`)) as unknown as {
+      rows: Array<{ event_id: string; at: string }>;
+    };
+    const expected = times.map((ms, k) => [
+      `ms_${k}`,
+      `${new Date(ms).toISOString().slice(0, 23)}000`,
+    ]);
+    expect(stored.rows.map((r) => [r.event_id, r.at]).sort()).toEqual(expected.sort());
   });
 
   it("validates the whole batch first: every bad index in details, nothing stored", async () => {

@@ -2,17 +2,20 @@ import type { Database } from "../../db/client.ts";
 import { ingestBatch, lockUniqueValues, updateUniqueGaps } from "./ingest-sql.ts";
 import { runSql } from "./sql-runner.ts";
 
-/** A row of the batch parameter of `ingestBatch` (see ingest-sql.ts for the field names). */
+/**
+ * A row of the batch parameter of `ingestBatch` (see ingest-sql.ts for the field names). Times
+ * are epoch milliseconds; absent properties and distinct values are left out of the JSON.
+ */
 export interface BatchRow {
   p: string;
   i: string;
   t: string;
   m: string;
   v: number;
-  ts: string;
-  b: string;
-  pr: Record<string, unknown> | null;
-  u: string | null;
+  ts: number;
+  b: number;
+  pr: Record<string, unknown> | undefined;
+  u: string | undefined;
   /** Which request of a merged write the row belongs to. */
   r?: number;
 }
@@ -130,7 +133,7 @@ const storeRequests = async (
       seen.add(key);
       row.r = r;
       rows.push(row);
-      if (row.u !== null) withUniques = true;
+      if (row.u !== undefined) withUniques = true;
     }
   });
   return runSql(database, { transaction: withUniques }, async (sql) => {

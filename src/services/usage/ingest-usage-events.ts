@@ -5,7 +5,7 @@ import type { ServiceContext } from "../context.ts";
 import { type BatchRow, ingestQueueOf } from "./ingest-queue.ts";
 import { platformSubscriptions } from "./platform-context.ts";
 import { raiseUsageAlerts } from "./usage-alerts.ts";
-import { msPerDay, type UsageSubscription, usageBucketFor } from "./usage-period.ts";
+import { msPerDay, type UsageSubscription, usageBucketFinder } from "./usage-period.ts";
 
 /** One event as the API receives it (already shape-checked by the route's schema). */
 export interface UsageEventInput {
@@ -36,10 +36,11 @@ interface Issue {
   message: string;
 }
 
-const timestampOf = (input: string | number | undefined, now: Date): Date | undefined => {
-  if (input === undefined) return now;
-  const at = typeof input === "number" ? new Date(input * 1000) : new Date(input);
-  return Number.isNaN(at.getTime()) ? undefined : at;
+/** An event's time in epoch milliseconds (whole, as a `Date` holds it), or undefined if invalid. */
+const timestampMsOf = (input: string | number | undefined, nowMs: number): number | undefined => {
+  if (input === undefined) return nowMs;
+  const ms = typeof input === "number" ? Math.trunc(input * 1000) : Date.parse(input);
+  return Number.isNaN(ms) ? undefined : ms;
 };
 
 const uniqueValueOf = (meter: Meter, properties: Record<string, unknown> | undefined) => {
@@ -63,6 +64,7 @@ export const ingestUsageEvents = async ({
   input: { events: UsageEventInput[]; principal: Principal };
 }): Promise<IngestResult> => {
   const now = ctx.clock.now();
+  const nowMs = now.getTime();
   const { events, principal } = input;
   const issues: Issue[] = [];
   const bad = (index: number, field: string | string[], message: string) => {
@@ -76,6 +78,7 @@ export const ingestUsageEvents = async ({
 
   const rows: BatchRow[] = [];
   const seen = new Set<string>();
+  const bucketFinders = new Map<string, (atMs: number) => number>();
   events.forEach((event, index) => {
     if (principal.kind === "platform" && event.platformId !== principal.platformId) {
       bad(
@@ -91,18 +94,18 @@ export const ingestUsageEvents = async ({
       bad(index, "meter", `unknown meter '${event.meter}'`);
       return;
     }
-    const at = timestampOf(event.timestamp, now);
-    if (!at) {
+    const at = timestampMsOf(event.timestamp, nowMs);
+    if (at === undefined) {
       bad(index, "timestamp", "not a valid timestamp");
-    } else if (at.getTime() < now.getTime() - maxEventAgeMs) {
+    } else if (at < nowMs - maxEventAgeMs) {
       bad(index, "timestamp", "older than 35 days");
-    } else if (at.getTime() > now.getTime() + maxEventLeadMs) {
+    } else if (at > nowMs + maxEventLeadMs) {
       bad(index, "timestamp", "more than 5 minutes in the future");
     }
-    let unique: string | null = null;
+    let unique: string | undefined;
     if (meter.aggregation === "unique_count") {
-      unique = uniqueValueOf(meter, event.properties) ?? null;
-      if (unique === null) {
+      unique = uniqueValueOf(meter, event.properties);
+      if (unique === undefined) {
         bad(
           index,
           ["properties", meter.property ?? ""],
@@ -110,21 +113,25 @@ export const ingestUsageEvents = async ({
         );
       }
     }
-    if (issues.length > 0 || !at) return;
+    if (issues.length > 0 || at === undefined) return;
     // A repeat inside the batch is a duplicate like any other: the first one counts.
     const key = `${event.platformId}\u0000${event.id}`;
     if (seen.has(key)) return;
     seen.add(key);
-    const subscription = contexts.get(event.platformId) ?? null;
+    let bucketOf = bucketFinders.get(event.platformId);
+    if (!bucketOf) {
+      bucketOf = usageBucketFinder(contexts.get(event.platformId) ?? null);
+      bucketFinders.set(event.platformId, bucketOf);
+    }
     rows.push({
       p: event.platformId,
       i: event.id,
       t: event.tenantId ?? "",
       m: meter.key,
       v: event.value ?? 1,
-      ts: at.toISOString(),
-      b: usageBucketFor(subscription, at).toISOString(),
-      pr: event.properties ?? null,
+      ts: at,
+      b: bucketOf(at),
+      pr: event.properties,
       u: unique,
     });
   });

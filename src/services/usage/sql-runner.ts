@@ -20,10 +20,21 @@ export interface SqlRunner {
 
 /** SQLSTATEs after which a whole transaction may simply run again. */
 const retryable = new Set(["40001", "40P01"]);
-const maxAttempts = 5;
+/**
+ * Unique violations that mean "another transaction stored this first": the ingest statement
+ * inserts dedup keys it did not see, and one committed meanwhile fails it; run again, the
+ * statement sees that key and counts the event as a duplicate.
+ */
+const retryableConstraints = new Set(["usage_event_keys_pk"]);
+const maxAttempts = 10;
 
-const isRetryable = (error: unknown) =>
-  retryable.has(String((error as { code?: unknown } | null)?.code ?? ""));
+const isRetryable = (error: unknown) => {
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  return (
+    retryable.has(String(code)) ||
+    (code === "23505" && retryableConstraints.has(String(constraint)))
+  );
+};
 
 /** Runs `work` on one connection, inside a transaction when `transaction` is set. */
 export const runSql = async <T>(
@@ -36,7 +47,9 @@ export const runSql = async <T>(
       return await runOnce(database, opts, work);
     } catch (error) {
       // Deadlocks cannot happen between batches (every statement touches rows in key order),
-      // but a retry is the documented answer if one ever does.
+      // but a retry is the documented answer if one ever does. A dedup key that another
+      // transaction committed first is retried too (see `retryableConstraints`): every such
+      // failure means another batch finished, and the retry no longer inserts that key.
       if (!isRetryable(error) || attempt >= maxAttempts) throw error;
     }
   }
