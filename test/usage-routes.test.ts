@@ -248,6 +248,24 @@ describe("POST /usage/events", () => {
     });
   });
 
+  it("counts a distinct value first named by a duplicate when a new event brings it", async () => {
+    const p = await t.createPlatform();
+    const user = (id: string, userId: string) => ({
+      id,
+      platformId: p.platformId,
+      tenantId: "t1",
+      meter: "active_users",
+      properties: { userId },
+    });
+    expect((await ingest([user("first", "u1")])).body).toEqual({ accepted: 1, duplicates: 0 });
+    // A retry of "first" with another payload: a duplicate, so u2 has not occurred yet...
+    expect((await ingest([user("first", "u2")])).body).toEqual({ accepted: 0, duplicates: 1 });
+    expect((await values(p.platformId)).active_users).toBe(1);
+    // ...until an event of its own brings it.
+    expect((await ingest([user("second", "u2")])).body).toEqual({ accepted: 1, duplicates: 0 });
+    expect((await values(p.platformId)).active_users).toBe(2);
+  });
+
   it("counts an event whose key another transaction is storing as a duplicate once it commits", async () => {
     const p = await t.createPlatform();
     const event = { id: "in-flight", platformId: p.platformId, meter: "api_requests", value: 5 };

@@ -1,6 +1,6 @@
 import type { Database } from "../../db/client.ts";
-import { ingestBatch, lockUniqueValues, updateUniqueGaps } from "./ingest-sql.ts";
-import { runSql } from "./sql-runner.ts";
+import { ingestBatch, ingestNewBatch, lockUniqueValues, updateUniqueGaps } from "./ingest-sql.ts";
+import { runSql, violates } from "./sql-runner.ts";
 
 /**
  * A row of the batch parameter of `ingestBatch` (see ingest-sql.ts for the field names). Times
@@ -29,6 +29,10 @@ interface Pending {
 
 /** Events one merged write may carry. */
 const maxEventsPerWrite = 5_000;
+/** Writes that probe for stored keys after a write met one (see `ingestNewBatch`). */
+const probingWrites = 100;
+/** Attempts of one write while other writers keep committing some of its keys first. */
+const maxKeyConflicts = 10;
 
 /**
  * Group commit for ingestion. Requests that arrive while writes are running are merged into the
@@ -44,6 +48,8 @@ class IngestQueue {
   readonly #maxWrites: number;
   #pending: Pending[] = [];
   #writing = 0;
+  /** How many of the next writes look for stored keys first. */
+  #probing = 0;
 
   constructor(database: Database) {
     this.#database = database;
@@ -82,7 +88,7 @@ class IngestQueue {
 
   async #write(group: Pending[]) {
     try {
-      const accepted = await storeRequests(this.#database, this.#known, group);
+      const accepted = await this.#store(group);
       group.forEach((p, i) => {
         p.resolve(accepted[i] ?? 0);
       });
@@ -93,10 +99,39 @@ class IngestQueue {
       }
       for (const p of group) {
         try {
-          p.resolve((await storeRequests(this.#database, this.#known, [p]))[0] ?? 0);
+          p.resolve((await this.#store([p]))[0] ?? 0);
         } catch (own) {
           p.reject(own);
         }
+      }
+    }
+  }
+
+  /**
+   * Stores requests, taking every event as new (`ingestNewBatch`) unless a recent write met a
+   * stored key. A key stored before (a duplicate) or meanwhile (by another writer) fails that
+   * form; the write then runs again with the probing form, as do the next `probingWrites` writes.
+   * A probing write can fail the same way, when another writer commits one of its keys while it
+   * runs; each attempt is another write finished, and the next attempt counts that key as a
+   * duplicate.
+   */
+  async #store(requests: Pending[]): Promise<number[]> {
+    let probe = this.#probing > 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { accepted, duplicates } = await storeRequests(
+          this.#database,
+          this.#known,
+          requests,
+          probe,
+        );
+        if (duplicates) this.#probing = probingWrites;
+        else if (probe) this.#probing = Math.max(0, this.#probing - 1);
+        return accepted;
+      } catch (error) {
+        if (!violates(error, "usage_event_keys_pk") || attempt >= maxKeyConflicts) throw error;
+        probe = true;
+        this.#probing = probingWrites;
       }
     }
   }
@@ -150,15 +185,17 @@ export const ingestQueueOf = (database: Database): IngestQueue => {
 
 /**
  * Stores the rows of several requests in one transaction and answers how many of each request's
- * events were new. Earlier requests win a duplicate id, as if they had been written one by one.
- * One statement (its own transaction) unless some unique_count event may bring a new occurrence
- * of its value; three in a transaction then.
+ * events were new, and whether any was stored before. Earlier requests win a duplicate id, as if
+ * they had been written one by one. One statement (its own transaction) unless some unique_count
+ * event may bring a new occurrence of its value; three in a transaction then. Without `probe`,
+ * every event must be new (see `ingestNewBatch`).
  */
 const storeRequests = async (
   database: Database,
   known: KnownOccurrences,
   requests: ReadonlyArray<Pick<Pending, "rows" | "receivedAt">>,
-): Promise<number[]> => {
+  probe: boolean,
+): Promise<{ accepted: number[]; duplicates: boolean }> => {
   const rows: BatchRow[] = [];
   const seen = new Set<string>();
   const occurrences: string[] = [];
@@ -181,7 +218,7 @@ const storeRequests = async (
     const [result] = await sql.query<{
       accepted: Record<string, number> | null;
       occurrences: unknown[] | null;
-    }>(ingestBatch, [
+    }>(probe ? ingestBatch : ingestNewBatch, [
       JSON.stringify(rows),
       JSON.stringify(requests.map((request) => request.receivedAt.toISOString())),
     ]);
@@ -194,6 +231,9 @@ const storeRequests = async (
     }
     return requests.map((_, r) => Number(result.accepted?.[r] ?? 0));
   });
-  known.addAll(occurrences);
-  return accepted;
+  const duplicates = accepted.reduce((sum, n) => sum + n, 0) < rows.length;
+  // With every event new, each occurrence is stored now (by this write or an earlier one). A
+  // duplicate's occurrence is not: its event was stored with the payload it came with first.
+  if (!duplicates) known.addAll(occurrences);
+  return { accepted, duplicates };
 };

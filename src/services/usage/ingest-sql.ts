@@ -7,7 +7,7 @@ import type { SqlStatement } from "./sql-runner.ts";
  * stored yet (`fresh`), and this statement stores exactly those keys with a plain insert: an event
  * another batch or process already committed is a duplicate and adds nothing; one that another
  * transaction is storing right now makes the insert wait for it, and fail with a unique violation
- * on `usage_event_keys_pk` if it commits. That failure is retried (`runSql`), and the retry sees
+ * on `usage_event_keys_pk` if it commits. The write then runs again (ingest-queue.ts) and sees
  * the key. (`ON CONFLICT DO NOTHING` would settle it in the statement, but its speculative
  * insertion searches the index twice and writes an extra WAL record per event: the statement
  * cost ~11 % more.)
@@ -31,22 +31,22 @@ const mergeAggregates = (table: string) => `
       then excluded.last_event_id else ${table}.last_event_id end,
     last_at = greatest(${table}.last_at, excluded.last_at)`;
 
-export const ingestBatch: SqlStatement = {
-  name: "usage_ingest_batch_v5",
+/**
+ * The ingest statement, in two forms that differ only in which events count as new (`fresh`):
+ * `ingestBatch` probes the key table for each event first; `ingestNewBatch` takes every event of
+ * the batch as new, and its key insert fails (unique violation on `usage_event_keys_pk`) if any
+ * was stored before. Most batches hold new events only, and skipping the probe saves ~15 % of
+ * the statement; the queue (ingest-queue.ts) uses the probing form after it meets a duplicate.
+ */
+const ingestStatement = (name: string, fresh: string): SqlStatement => ({
+  name,
   text: `
 with input as (
   select p, i, t, m, v, to_timestamp(ts / 1000) as ts, to_timestamp(b / 1000) as b, pr, u, r
   from json_to_recordset($1::json)
     as e(p text, i text, t text, m text, v numeric, ts float8, b float8, pr jsonb, u text, r int)
 ),
-fresh as materialized (
-  -- "offset 0" keeps this a probe of the index per event: as an anti-join, the planner may
-  -- choose to read the whole key table.
-  select * from input e
-  where not exists (
-    select from usage_event_keys k where k.platform_id = e.p and k.event_id = e.i offset 0
-  )
-),
+fresh as materialized (${fresh}),
 keys as (
   insert into usage_event_keys (platform_id, event_id)
   select p, i from fresh order by p, i
@@ -98,7 +98,21 @@ select
   (select jsonb_agg(jsonb_build_array(platform_id, tenant_id, meter, value, bucket)) from occurrences)
     as occurrences
 `,
-};
+});
+
+export const ingestBatch = ingestStatement(
+  "usage_ingest_batch_v5",
+  // "offset 0" keeps this a probe of the index per event: as an anti-join, the planner may
+  // choose to read the whole key table.
+  `
+  select * from input e
+  where not exists (
+    select from usage_event_keys k where k.platform_id = e.p and k.event_id = e.i offset 0
+  )
+`,
+);
+
+export const ingestNewBatch = ingestStatement("usage_ingest_new_batch_v1", "select * from input");
 
 /**
  * Locks the distinct values that just got a new occurrence (one row each, in key order) until

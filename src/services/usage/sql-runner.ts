@@ -20,20 +20,15 @@ export interface SqlRunner {
 
 /** SQLSTATEs after which a whole transaction may simply run again. */
 const retryable = new Set(["40001", "40P01"]);
-/**
- * Unique violations that mean "another transaction stored this first": the ingest statement
- * inserts dedup keys it did not see, and one committed meanwhile fails it; run again, the
- * statement sees that key and counts the event as a duplicate.
- */
-const retryableConstraints = new Set(["usage_event_keys_pk"]);
-const maxAttempts = 10;
+const maxAttempts = 5;
 
-const isRetryable = (error: unknown) => {
-  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
-  return (
-    retryable.has(String(code)) ||
-    (code === "23505" && retryableConstraints.has(String(constraint)))
-  );
+const isRetryable = (error: unknown) =>
+  retryable.has(String((error as { code?: unknown } | null)?.code ?? ""));
+
+/** A unique violation of `constraint`. */
+export const violates = (error: unknown, constraint: string): boolean => {
+  const e = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  return e.code === "23505" && e.constraint === constraint;
 };
 
 /** Runs `work` on one connection, inside a transaction when `transaction` is set. */
@@ -47,9 +42,7 @@ export const runSql = async <T>(
       return await runOnce(database, opts, work);
     } catch (error) {
       // Deadlocks cannot happen between batches (every statement touches rows in key order),
-      // but a retry is the documented answer if one ever does. A dedup key that another
-      // transaction committed first is retried too (see `retryableConstraints`): every such
-      // failure means another batch finished, and the retry no longer inserts that key.
+      // but a retry is the documented answer if one ever does.
       if (!isRetryable(error) || attempt >= maxAttempts) throw error;
     }
   }
