@@ -11,7 +11,7 @@ export { listUsageEntities, type UsageEntity } from "./usage-entities.ts";
 export { getUsageHistory } from "./usage-history.ts";
 export {
   type UsagePeriod,
-  usageBucketFor,
+  usageBucketFinder,
   usagePeriodFor,
   usagePeriodOf,
 } from "./usage-period.ts";

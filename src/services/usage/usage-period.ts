@@ -52,16 +52,10 @@ export const usagePeriodFor = (subscription: UsageSubscription | null, at: Date)
 export const msPerDay = 86_400_000;
 
 /**
- * The rollup bucket of an event at `at`: its UTC day, or, on the day a billing period starts, the
- * part of the day from that start. A period is then always a whole number of buckets.
- */
-export const usageBucketFor = (subscription: UsageSubscription | null, at: Date): Date =>
-  new Date(usageBucketFinder(subscription)(at.getTime()));
-
-/**
- * `usageBucketFor` for many events of one platform, in epoch milliseconds. The period is looked
- * up again only when an event falls outside the last one found (periods do not overlap), so a
- * batch costs one lookup per period it touches instead of one per event.
+ * The rollup buckets of one platform's events, in epoch milliseconds: an event's UTC day, or, on
+ * the day a billing period starts, the part of the day from that start. A period is then always a
+ * whole number of buckets. The period is looked up again only when an event falls outside the last
+ * one found (periods do not overlap), so a batch costs one lookup per period it touches.
  */
 export const usageBucketFinder = (subscription: UsageSubscription | null) => {
   let start = 0;

@@ -7,7 +7,7 @@ import type { UsagePeriod } from "./usage-period.ts";
 /**
  * Usage over ranges of rollup buckets, read from the rollups only (never the raw events). A
  * range is `[start, end)`; callers pass billing periods or whole days, both of which are whole
- * buckets (see `usageBucketFor`).
+ * buckets (see `usageBucketFinder`).
  */
 export interface MeterAggregates {
   /** Sum of the values. */
