@@ -1,6 +1,7 @@
 import type { Database } from "../../db/client.ts";
+import { isUniqueViolation } from "../../db/errors.ts";
 import { ingestBatch, ingestNewBatch, lockUniqueValues, updateUniqueGaps } from "./ingest-sql.ts";
-import { runSql, violates } from "./sql-runner.ts";
+import { runSql } from "./sql-runner.ts";
 
 /**
  * A row of the batch parameter of `ingestBatch` (see ingest-sql.ts for the field names). Times
@@ -129,7 +130,9 @@ class IngestQueue {
         else if (probe) this.#probing = Math.max(0, this.#probing - 1);
         return accepted;
       } catch (error) {
-        if (!violates(error, "usage_event_keys_pk") || attempt >= maxKeyConflicts) throw error;
+        if (!isUniqueViolation(error, "usage_event_keys_pk") || attempt >= maxKeyConflicts) {
+          throw error;
+        }
         probe = true;
         this.#probing = probingWrites;
       }

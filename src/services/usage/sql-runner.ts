@@ -25,12 +25,6 @@ const maxAttempts = 5;
 const isRetryable = (error: unknown) =>
   retryable.has(String((error as { code?: unknown } | null)?.code ?? ""));
 
-/** A unique violation of `constraint`. */
-export const violates = (error: unknown, constraint: string): boolean => {
-  const e = (error ?? {}) as { code?: unknown; constraint?: unknown };
-  return e.code === "23505" && e.constraint === constraint;
-};
-
 /** Runs `work` on one connection, inside a transaction when `transaction` is set. */
 export const runSql = async <T>(
   database: Database,
