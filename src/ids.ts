@@ -13,7 +13,8 @@ export type IdPrefix =
   | "il"
   | "evt"
   | "req"
-  | "cbtxn";
+  | "cbtxn"
+  | "claim";
 
 export const newId = (prefix: IdPrefix): string => typeid(prefix).toString();
 

@@ -1,159 +1,181 @@
-import { and, eq, inArray, isNotNull, isNull, lte } from "drizzle-orm";
+import { and, eq, inArray, isNull, lte, ne, type SQL, sql } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
 import {
-  type CustomerRow,
+  balanceEntries,
   customers,
+  type InvoiceKind,
   type InvoiceRow,
   invoices,
+  paymentMethods,
   type SubscriptionRow,
   subscriptions,
 } from "../db/schema/index.ts";
 import { AppError } from "../errors.ts";
+import { newId } from "../ids.ts";
 import type { ServiceContext } from "./context.ts";
 
 /** Dunning: after a failed charge, retry this many days after the invoice was finalized. */
 export const RETRY_AFTER_DAYS = [1, 3, 5] as const;
 const DAY_MS = 86_400_000;
-/** How long a claimed payment attempt is reserved for the worker that claimed it. */
-const ATTEMPT_LEASE_MS = 10 * 60_000;
+/** How long a claimed payment attempt is reserved for the process that claimed it. */
+export const ATTEMPT_LEASE_MS = 10 * 60_000;
 /** A processor outage is not the customer's fault: try again soon without counting an attempt. */
 const PROVIDER_RETRY_MS = 5 * 60_000;
+/** The processor's rate limit answered: try again in a moment, without counting an attempt. */
+const RATE_LIMITED_RETRY_MS = 2_000;
+
+/**
+ * Invoices a caller charges while its request waits (a new subscription, an upgrade): a decline
+ * is answered to the caller (402) and does not start dunning.
+ */
+const chargedWhileCallerWaits: readonly InvoiceKind[] = ["subscription_create", "proration"];
 
 export type CollectionOutcome =
   | { status: "paid"; paymentIntentId: string }
   | { status: "failed"; error: AppError }
   | { status: "skipped" };
 
-/** An open invoice reserved for one payment attempt, with what the attempt needs. */
+/**
+ * An open invoice held by one payment attempt. `claim` names the attempt: every write that
+ * records its outcome is conditional on it, so an attempt whose claim was lost writes nothing.
+ */
 export interface ClaimedInvoice {
   invoice: InvoiceRow;
+  claim: string;
   subscription: SubscriptionRow | undefined;
-  customer: CustomerRow | undefined;
 }
 
-/** The subscriptions and customers of claimed invoices, two statements for any number. */
-const withOwners = async (tx: Tx, claimed: InvoiceRow[]): Promise<ClaimedInvoice[]> => {
-  if (claimed.length === 0) return [];
+/** The subscriptions of claimed invoices, one statement for any number. */
+const withSubscriptions = async (tx: Tx, claimed: InvoiceRow[]): Promise<ClaimedInvoice[]> => {
   const subscriptionIds = claimed.flatMap((i) => (i.subscriptionId ? [i.subscriptionId] : []));
-  const subscriptionRows =
+  const rows =
     subscriptionIds.length === 0
       ? []
       : await tx.select().from(subscriptions).where(inArray(subscriptions.id, subscriptionIds));
-  const customerRows = await tx
-    .select()
-    .from(customers)
-    .where(
-      inArray(
-        customers.id,
-        claimed.map((i) => i.customerId),
-      ),
-    );
-  const subscriptionById = new Map(subscriptionRows.map((r) => [r.id, r]));
-  const customerById = new Map(customerRows.map((r) => [r.id, r]));
+  const byId = new Map(rows.map((r) => [r.id, r]));
   return claimed.map((invoice) => ({
     invoice,
-    subscription: invoice.subscriptionId ? subscriptionById.get(invoice.subscriptionId) : undefined,
-    customer: customerById.get(invoice.customerId),
+    claim: invoice.claim ?? "",
+    subscription: invoice.subscriptionId ? byId.get(invoice.subscriptionId) : undefined,
   }));
 };
 
 /**
- * Claims up to `limit` open invoices whose payment attempt is due, oldest first, in one
- * statement: `FOR UPDATE SKIP LOCKED` picks rows no other worker is claiming, and the lease
- * moved into `next_payment_attempt` keeps them out of every other worker's scan until it lapses
- * (a worker that dies mid-charge is retried by another after the lease, with the same
- * idempotency key).
+ * The card an attempt charges: the one already fixed for this attempt (an attempt retried after a
+ * crash or a processor error must send the same parameters under the same idempotency key), else
+ * the customer's default, else the subscription's — and only while it is still attached to the
+ * customer, so a detached card is never charged.
  */
-export const claimDueInvoices = async (
+const attemptCard = sql`coalesce(
+  ${invoices.attemptPaymentMethodId},
+  (select pm.id from ${customers} c join ${paymentMethods} pm
+     on pm.id = c.default_payment_method_id and pm.customer_id = c.id
+   where c.id = ${invoices.customerId}),
+  (select pm.id from ${subscriptions} s join ${paymentMethods} pm
+     on pm.id = s.default_payment_method_id and pm.customer_id = s.customer_id
+   where s.id = ${invoices.subscriptionId})
+)`;
+
+/**
+ * Claims open invoices whose payment attempt is due, oldest first, in one statement: `FOR UPDATE
+ * SKIP LOCKED` picks rows nobody else is claiming or voiding, the claim names the attempt, and the
+ * lease moved into `next_payment_attempt` keeps the rows out of every other scan until it lapses
+ * (an attempt whose process died is taken up again after the lease, with the same idempotency key
+ * and card).
+ */
+const claimDue = async (
   ctx: ServiceContext,
+  filter: SQL | undefined,
   limit: number,
 ): Promise<ClaimedInvoice[]> => {
   const now = ctx.clock.now();
   const due = ctx.db
     .select({ id: invoices.id })
     .from(invoices)
-    .where(
-      and(
-        eq(invoices.status, "open"),
-        isNotNull(invoices.nextPaymentAttempt),
-        lte(invoices.nextPaymentAttempt, now),
-      ),
-    )
+    .where(and(eq(invoices.status, "open"), lte(invoices.nextPaymentAttempt, now), filter))
     .orderBy(invoices.nextPaymentAttempt)
     .limit(limit)
     .for("update", { skipLocked: true });
   const claimed = await ctx.db
     .update(invoices)
-    .set({ nextPaymentAttempt: new Date(now.getTime() + ATTEMPT_LEASE_MS) })
+    .set({
+      claim: newId("claim"),
+      nextPaymentAttempt: new Date(now.getTime() + ATTEMPT_LEASE_MS),
+      attemptPaymentMethodId: attemptCard,
+    })
     .where(inArray(invoices.id, due))
     .returning();
+  if (claimed.length === 0) return [];
   // `RETURNING` has no order: attempt the oldest first, as they were picked.
   claimed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
-  return withOwners(ctx.db, claimed);
+  return withSubscriptions(ctx.db, claimed);
 };
 
-/** Claims one open invoice for a payment attempt; undefined when it is not due or taken. */
-const claimInvoice = async (
+/** Claims up to `limit` due invoices for the worker. */
+export const claimDueInvoices = (ctx: ServiceContext, limit: number) =>
+  claimDue(ctx, undefined, limit);
+
+/**
+ * Takes up an invoice that its issuing transaction claimed for the caller (`collect: "caller"`):
+ * fixes the card of its first attempt under that claim. Undefined when the claim is gone.
+ */
+export const takeCallerClaim = async (
   ctx: ServiceContext,
-  invoiceId: string,
-  immediate: boolean,
+  invoice: InvoiceRow,
 ): Promise<ClaimedInvoice | undefined> => {
-  const now = ctx.clock.now();
-  const [invoice] = await ctx.db
+  if (!invoice.claim) return undefined;
+  const [row] = await ctx.db
     .update(invoices)
-    .set({ nextPaymentAttempt: new Date(now.getTime() + ATTEMPT_LEASE_MS) })
+    .set({ attemptPaymentMethodId: attemptCard })
     .where(
       and(
-        eq(invoices.id, invoiceId),
+        eq(invoices.id, invoice.id),
+        eq(invoices.claim, invoice.claim),
         eq(invoices.status, "open"),
-        immediate
-          ? isNull(invoices.nextPaymentAttempt)
-          : and(isNotNull(invoices.nextPaymentAttempt), lte(invoices.nextPaymentAttempt, now)),
       ),
     )
     .returning();
-  if (!invoice) return undefined;
-  const [claimed] = await withOwners(ctx.db, [invoice]);
-  return claimed;
+  return row ? (await withSubscriptions(ctx.db, [row]))[0] : undefined;
 };
 
 /**
- * One payment attempt for an open invoice: charge the default payment method off-session through
- * the processor. The attempt is claimed by one conditional `UPDATE` that sets the lease (of two
- * concurrent claims, the second finds the lease and skips), the charge runs outside any
- * transaction, and its idempotency key names the invoice and attempt, so a worker that dies
- * mid-charge and a second worker that retries it produce one charge.
+ * Charges an invoice its issuer claimed for the caller (a new subscription, an upgrade, a final
+ * or manual invoice) and records the outcome; `skipped` when there is nothing to charge.
  */
-export const collectInvoice = async ({
-  ctx,
-  invoiceId,
-  now: immediate = false,
-}: {
-  ctx: ServiceContext;
-  invoiceId: string;
-  /** Collect an invoice issued with `collect: "caller"` (its attempt is not scheduled). */
-  now?: boolean;
-}): Promise<CollectionOutcome> => {
-  const claimed = await claimInvoice(ctx, invoiceId, immediate);
+export const collectCallerInvoice = async (
+  ctx: ServiceContext,
+  invoice: InvoiceRow,
+): Promise<CollectionOutcome> => {
+  if (invoice.status !== "open") return { status: "skipped" };
+  const claimed = await takeCallerClaim(ctx, invoice);
   if (!claimed) return { status: "skipped" };
   return attemptPayment(ctx, claimed);
 };
 
+/** What a claimed attempt leaves on the invoice when it lets go of it. */
+const released = { claim: null, attemptPaymentMethodId: null } as const;
+const heldBy = (claimed: ClaimedInvoice) =>
+  and(
+    eq(invoices.id, claimed.invoice.id),
+    eq(invoices.claim, claimed.claim),
+    eq(invoices.status, "open"),
+  );
+
 /**
- * Charges a claimed invoice and records the outcome: paid (and the subscription active again),
- * or failed with the next retry of the dunning schedule (and the subscription past due, unpaid
- * once the retries are exhausted). A processor outage reschedules the attempt and rethrows.
+ * One payment attempt for a claimed invoice: charge the attempt's card off-session through the
+ * processor, outside any transaction, under the idempotency key `invoice-<id>-attempt-<n>`, which
+ * names the invoice and the attempt (so a retry after a crash replays the same charge), then
+ * record the outcome under the claim: paid, or failed with the next retry of the dunning
+ * schedule. A processor outage releases the claim for a later retry of the same attempt and
+ * rethrows; a rate limit does the same a moment later.
  */
 export const attemptPayment = async (
   ctx: ServiceContext,
-  { invoice, subscription, customer }: ClaimedInvoice,
+  claimed: ClaimedInvoice,
 ): Promise<CollectionOutcome> => {
-  const now = ctx.clock.now();
+  const { invoice } = claimed;
   const attempt = invoice.attemptCount + 1;
-  // The customer's default is the most recent choice (set by subscribing, PATCH, set-default or
-  // the portal); the subscription's is the fallback.
-  const paymentMethodId =
-    customer?.defaultPaymentMethodId ?? subscription?.defaultPaymentMethodId ?? null;
+  const paymentMethodId = invoice.attemptPaymentMethodId;
 
   let outcome: CollectionOutcome;
   if (!paymentMethodId) {
@@ -180,67 +202,150 @@ export const attemptPayment = async (
       outcome = { status: "paid", paymentIntentId: charge.paymentIntentId };
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== "PAYMENT_FAILED") {
+        const rateLimited =
+          error instanceof AppError &&
+          (error.details as { rateLimited?: boolean } | null)?.rateLimited === true;
+        const delay = rateLimited ? RATE_LIMITED_RETRY_MS : PROVIDER_RETRY_MS;
+        // The card stays fixed: the charge may have gone through, and only the same request
+        // under the same key can tell.
         await ctx.db
           .update(invoices)
-          .set({ nextPaymentAttempt: new Date(now.getTime() + PROVIDER_RETRY_MS) })
-          .where(and(eq(invoices.id, invoice.id), eq(invoices.status, "open")));
+          .set({ claim: null, nextPaymentAttempt: new Date(ctx.clock.now().getTime() + delay) })
+          .where(heldBy(claimed));
         throw error;
       }
       outcome = { status: "failed", error };
     }
   }
+  if (outcome.status === "paid") await settlePaid(ctx, claimed, outcome.paymentIntentId);
+  else await settleFailed(ctx, claimed, paymentMethodId);
+  return outcome;
+};
 
+/** Statuses a paid invoice brings back to `active`. */
+const recoverableStatuses = ["past_due", "unpaid", "incomplete"] as const;
+
+/**
+ * Records a successful charge: the invoice is paid; the plan change it paid for is applied; a
+ * subscription that was past due, unpaid or incomplete is active again (re-checked in the update,
+ * so a subscription canceled meanwhile stays canceled).
+ */
+const settlePaid = async (
+  ctx: ServiceContext,
+  claimed: ClaimedInvoice,
+  paymentIntentId: string,
+) => {
+  const { invoice, subscription } = claimed;
   const settledAt = ctx.clock.now();
-  if (outcome.status === "paid") {
-    const markPaid = (tx: Tx) =>
-      tx
-        .update(invoices)
-        .set({
-          status: "paid",
-          amountPaid: invoice.amountDue,
-          paidAt: settledAt,
-          attemptCount: attempt,
-          nextPaymentAttempt: null,
-          paymentIntentId: outcome.paymentIntentId,
-        })
-        .where(and(eq(invoices.id, invoice.id), eq(invoices.status, "open")));
-    const reactivate =
-      subscription !== undefined &&
-      ["past_due", "unpaid", "incomplete"].includes(subscription.status);
-    if (!reactivate) {
-      // The common case is one statement, which needs no transaction around it.
-      await markPaid(ctx.db);
-      return outcome;
-    }
-    await ctx.db.transaction(async (tx) => {
-      await markPaid(tx);
-      await tx
-        .update(subscriptions)
-        .set({ status: "active", updatedAt: settledAt })
-        .where(eq(subscriptions.id, subscription.id));
-    });
-    return outcome;
-  }
-
-  await ctx.db.transaction(async (tx) => {
-    // Invoices charged while the caller waits (a new subscription, an upgrade) are not dunned:
-    // the caller learns of the decline (402) and the subscription's standing does not change.
-    const dunned = invoice.kind !== "subscription_create" && invoice.kind !== "proration";
-    const retryDays = dunned ? RETRY_AFTER_DAYS[attempt - 1] : undefined;
-    const finalizedAt = invoice.finalizedAt ?? invoice.createdAt;
-    await tx
+  const markPaid = (tx: Tx) =>
+    tx
       .update(invoices)
       .set({
-        attemptCount: attempt,
-        nextPaymentAttempt:
-          retryDays === undefined ? null : new Date(finalizedAt.getTime() + retryDays * DAY_MS),
+        ...released,
+        status: "paid",
+        amountPaid: invoice.amountDue,
+        paidAt: settledAt,
+        attemptCount: invoice.attemptCount + 1,
+        nextPaymentAttempt: null,
+        paymentIntentId,
       })
-      .where(and(eq(invoices.id, invoice.id), eq(invoices.status, "open")));
-    if (subscription && dunned) {
-      const exhausted = retryDays === undefined;
+      .where(heldBy(claimed))
+      .returning({ id: invoices.id });
+  const touchesSubscription =
+    subscription !== undefined &&
+    (invoice.planChange !== null ||
+      (recoverableStatuses as readonly string[]).includes(subscription.status));
+  if (!touchesSubscription) {
+    // The common case is one statement, which needs no transaction around it.
+    const [paid] = await markPaid(ctx.db);
+    if (!paid) warnClaimLost(ctx, claimed);
+    return;
+  }
+  await ctx.db.transaction(async (tx) => {
+    const [paid] = await markPaid(tx);
+    if (!paid) return warnClaimLost(ctx, claimed);
+    if (invoice.planChange) {
       await tx
         .update(subscriptions)
-        .set({ status: exhausted ? "unpaid" : "past_due", updatedAt: settledAt })
+        .set({
+          ...invoice.planChange,
+          pendingInvoiceId: null,
+          version: sql`${subscriptions.version} + 1`,
+          updatedAt: settledAt,
+        })
+        .where(
+          and(
+            eq(subscriptions.id, subscription.id),
+            eq(subscriptions.pendingInvoiceId, invoice.id),
+          ),
+        );
+      return;
+    }
+    await tx
+      .update(subscriptions)
+      .set({ status: "active", version: sql`${subscriptions.version} + 1`, updatedAt: settledAt })
+      .where(
+        and(
+          eq(subscriptions.id, subscription.id),
+          inArray(subscriptions.status, [...recoverableStatuses]),
+        ),
+      );
+  });
+};
+
+const warnClaimLost = (ctx: ServiceContext, claimed: ClaimedInvoice) => {
+  // Only a lease that lapsed while the charge ran gets here; the attempt that took the invoice
+  // over sends the same request under the same key and records the same outcome.
+  ctx.logger.warn({ invoiceId: claimed.invoice.id }, "payment attempt outlived its claim");
+};
+
+/**
+ * Records a declined attempt. A proration invoice is voided (the change it paid for does not
+ * happen and the credit it used is returned). Others wait for the next retry of the dunning
+ * schedule — or are due at once when the customer has set another card meanwhile — and the
+ * subscription is past due, or unpaid once the retries are exhausted.
+ */
+const settleFailed = async (
+  ctx: ServiceContext,
+  claimed: ClaimedInvoice,
+  cardTried: string | null,
+) => {
+  const { invoice, subscription } = claimed;
+  const settledAt = ctx.clock.now();
+  const attempt = invoice.attemptCount + 1;
+  await ctx.db.transaction(async (tx) => {
+    if (invoice.kind === "proration") {
+      await voidInvoice(tx, claimed, settledAt, { attemptCount: attempt });
+      return;
+    }
+    const [customer] = await tx
+      .select({ defaultPaymentMethodId: customers.defaultPaymentMethodId })
+      .from(customers)
+      .where(eq(customers.id, invoice.customerId));
+    const newCard =
+      customer?.defaultPaymentMethodId != null && customer.defaultPaymentMethodId !== cardTried;
+    const dunned = !chargedWhileCallerWaits.includes(invoice.kind);
+    const retryDays = dunned ? RETRY_AFTER_DAYS[attempt - 1] : undefined;
+    const finalizedAt = invoice.finalizedAt ?? invoice.createdAt;
+    const nextAttempt = newCard
+      ? settledAt
+      : retryDays === undefined
+        ? null
+        : new Date(finalizedAt.getTime() + retryDays * DAY_MS);
+    const [recorded] = await tx
+      .update(invoices)
+      .set({ ...released, attemptCount: attempt, nextPaymentAttempt: nextAttempt })
+      .where(heldBy(claimed))
+      .returning({ id: invoices.id });
+    if (!recorded) return warnClaimLost(ctx, claimed);
+    if (subscription && dunned) {
+      await tx
+        .update(subscriptions)
+        .set({
+          status: nextAttempt === null ? "unpaid" : "past_due",
+          version: sql`${subscriptions.version} + 1`,
+          updatedAt: settledAt,
+        })
         .where(
           and(
             eq(subscriptions.id, subscription.id),
@@ -249,12 +354,62 @@ export const attemptPayment = async (
         );
     }
   });
-  return outcome;
 };
 
 /**
- * A customer supplied a (new) default payment method: every open invoice is due again now,
- * including those whose retries were exhausted, and is attempted at once.
+ * Voids an open invoice held by `claimed` (or by nobody, when `claimed` names no claim), gives
+ * back the customer credit it consumed and releases the subscription's pending change it paid
+ * for. False when someone else holds it (a payment attempt in flight) or it is no longer open.
+ */
+export const voidInvoice = async (
+  tx: Tx,
+  claimed: { invoice: Pick<InvoiceRow, "id">; claim: string | null },
+  now: Date,
+  extra: Partial<Pick<InvoiceRow, "attemptCount">> = {},
+): Promise<boolean> => {
+  const [voided] = await tx
+    .update(invoices)
+    .set({ ...released, ...extra, status: "void", nextPaymentAttempt: null })
+    .where(
+      and(
+        eq(invoices.id, claimed.invoice.id),
+        eq(invoices.status, "open"),
+        claimed.claim === null ? isNull(invoices.claim) : eq(invoices.claim, claimed.claim),
+      ),
+    )
+    .returning();
+  if (!voided) return false;
+  if (voided.creditApplied > 0) {
+    await tx.insert(balanceEntries).values({
+      id: newId("cbtxn"),
+      customerId: voided.customerId,
+      currency: voided.currency,
+      amount: voided.creditApplied,
+      kind: "invoice_application",
+      description: `Credit returned from voided invoice ${voided.number ?? voided.id}`,
+      invoiceId: voided.id,
+      createdAt: now,
+    });
+  }
+  if (voided.subscriptionId) {
+    await tx
+      .update(subscriptions)
+      .set({ pendingInvoiceId: null, version: sql`${subscriptions.version} + 1` })
+      .where(
+        and(
+          eq(subscriptions.id, voided.subscriptionId),
+          eq(subscriptions.pendingInvoiceId, voided.id),
+        ),
+      );
+  }
+  return true;
+};
+
+/**
+ * A customer supplied a (new) default payment method: every open invoice nobody is charging now
+ * is due again at once, including those whose retries were exhausted, and is attempted. An
+ * invoice whose attempt is in flight is left to it: if that attempt fails, the new card makes the
+ * next one due at once.
  */
 export const retryOpenInvoices = async ({
   ctx,
@@ -267,9 +422,19 @@ export const retryOpenInvoices = async ({
   const reopened = await ctx.db
     .update(invoices)
     .set({ nextPaymentAttempt: now })
-    .where(and(eq(invoices.customerId, customerId), eq(invoices.status, "open")))
+    .where(
+      and(
+        eq(invoices.customerId, customerId),
+        eq(invoices.status, "open"),
+        isNull(invoices.claim),
+        ne(invoices.kind, "proration"),
+      ),
+    )
     .returning({ id: invoices.id });
   const outcomes: CollectionOutcome[] = [];
-  for (const { id } of reopened) outcomes.push(await collectInvoice({ ctx, invoiceId: id }));
+  for (const { id } of reopened) {
+    const [claimed] = await claimDue(ctx, eq(invoices.id, id), 1);
+    outcomes.push(claimed ? await attemptPayment(ctx, claimed) : { status: "skipped" });
+  }
   return outcomes;
 };

@@ -2,10 +2,11 @@ import { and, desc, eq, gte } from "drizzle-orm";
 import { invoices } from "../db/schema/index.ts";
 import { conflict } from "../errors.ts";
 import type { Principal } from "./api-keys.ts";
-import { collectInvoice } from "./collection.ts";
+import { collectCallerInvoice } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { findOwnedCustomer } from "./customers.ts";
 import { type Invoice, issueInvoice, loadInvoice } from "./invoicing.ts";
+import { assertNoChangeInFlight, lockSubscription } from "./subscription-claim.ts";
 import { liveSubscriptionOf } from "./subscriptions.ts";
 import { usageOverageLines } from "./usage-billing.ts";
 
@@ -13,6 +14,10 @@ import { usageOverageLines } from "./usage-billing.ts";
  * `POST /operator/invoices/generate`: invoices what is pending for the customer now — usage
  * overage accrued in the current period and not yet billed — finalizes it and collects it. The
  * renewal at period end then bills only the rest. Nothing pending → 409.
+ *
+ * The subscription is locked before its usage is read, so this and the renewal take turns: the
+ * one that comes second sees what the first billed (and a period that has ended is left to the
+ * renewal, which is due).
  */
 export const generateInvoice = async ({
   ctx,
@@ -24,14 +29,20 @@ export const generateInvoice = async ({
   input: { customerId: string; description?: string | undefined };
 }): Promise<Invoice> => {
   const customer = await findOwnedCustomer({ ctx, principal, customerId: input.customerId });
-  const subscription = customer.platformId
-    ? await liveSubscriptionOf(ctx, customer.platformId)
-    : undefined;
+  const live = customer.platformId ? await liveSubscriptionOf(ctx, customer.platformId) : undefined;
   const nothing = () => conflict(`nothing is pending for customer '${customer.id}'`);
-  if (!subscription || subscription.status === "trialing") throw nothing();
+  if (!live) throw nothing();
 
-  const now = ctx.clock.now();
   const invoice = await ctx.db.transaction(async (tx) => {
+    const subscription = await lockSubscription(tx, live.id);
+    if (subscription.status === "trialing" || subscription.status === "canceled") throw nothing();
+    assertNoChangeInFlight(subscription);
+    const now = ctx.clock.now();
+    if (now.getTime() >= subscription.currentPeriodEnd.getTime()) {
+      throw conflict(
+        `the period of subscription '${subscription.id}' has ended; its usage is billed by the renewal, due now`,
+      );
+    }
     const lines = await usageOverageLines({
       ctx,
       tx,
@@ -63,12 +74,13 @@ export const generateInvoice = async ({
       periodStart: previous?.periodEnd ?? subscription.currentPeriodStart,
       periodEnd: now,
       description: input.description ?? "Usage to date",
+      collect: "caller",
       lines,
     });
     if (!issued) throw nothing(); // a concurrent request invoiced the same instant
     return issued;
   });
-  if (invoice.status === "open") await collectInvoice({ ctx, invoiceId: invoice.id });
+  await collectCallerInvoice(ctx, invoice);
   const loaded = await loadInvoice(ctx.db, invoice.id);
   if (!loaded) throw new Error("generated invoice vanished");
   return loaded;

@@ -10,10 +10,12 @@ import {
   invoiceLines,
   invoiceNumberCounter,
   invoices,
+  type PlanChangeRecord,
 } from "../db/schema/index.ts";
 import { notFound } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { Principal } from "./api-keys.ts";
+import { ATTEMPT_LEASE_MS } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { decodeCursor, type Page, toPage } from "./pagination.ts";
 
@@ -129,9 +131,12 @@ export interface NewInvoice {
   lines: Array<InvoiceLine & { meter?: string }>;
   /**
    * `worker` (default): the first payment attempt is due at once and the collector makes it.
-   * `caller`: the caller charges synchronously with `collectInvoice({ now: true })`.
+   * `caller`: the invoice is born claimed by the caller, who charges it while its request waits
+   * (`collectCallerInvoice`); nobody else attempts, retries or voids it meanwhile.
    */
   collect?: "worker" | "caller";
+  /** For a proration invoice: the plan change it pays for, applied when it is paid. */
+  planChange?: PlanChangeRecord;
 }
 
 const balanceKey = (customerId: string, currency: string) => `${customerId}\u0000${currency}`;
@@ -201,6 +206,7 @@ export const issueInvoices = async (
         creditApplied: assembled.creditApplied,
         total: assembled.total,
         amountDue: assembled.amountDue,
+        planChange: input.planChange ?? null,
         createdAt: now,
       })),
     )
@@ -245,14 +251,18 @@ export const issueInvoices = async (
   }
 
   const numbers = await takeInvoiceNumbers(tx, kept.length);
+  const leaseEnd = new Date(now.getTime() + ATTEMPT_LEASE_MS).toISOString();
   const finalization = kept.map(({ id, input, assembled }, k) => {
     const paidNow = assembled.amountDue === 0;
+    const byCaller = !paidNow && input.collect === "caller";
     return {
       id,
       number: numbers[k],
       status: paidNow ? "paid" : "open",
       paid_at: paidNow ? now.toISOString() : null,
-      next_attempt: paidNow || input.collect === "caller" ? null : now.toISOString(),
+      // The caller's claim, with a lease: should the caller die, the worker takes it up then.
+      next_attempt: paidNow ? null : byCaller ? leaseEnd : now.toISOString(),
+      claim: byCaller ? newId("claim") : null,
     };
   });
   const finalized = await tx
@@ -263,9 +273,10 @@ export const issueInvoices = async (
       finalizedAt: now,
       paidAt: sql`v.paid_at`,
       nextPaymentAttempt: sql`v.next_attempt`,
+      claim: sql`v.claim`,
     })
     .from(
-      sql`jsonb_to_recordset(${JSON.stringify(finalization)}::jsonb) as v(id text, number text, status text, paid_at timestamptz, next_attempt timestamptz)`,
+      sql`jsonb_to_recordset(${JSON.stringify(finalization)}::jsonb) as v(id text, number text, status text, paid_at timestamptz, next_attempt timestamptz, claim text)`,
     )
     .where(eq(invoices.id, sql`v.id`))
     .returning(getTableColumns(invoices));

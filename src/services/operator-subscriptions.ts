@@ -1,15 +1,21 @@
-import { and, eq } from "drizzle-orm";
 import type { Tier } from "../billing/plan-catalog.ts";
-import { type SubscriptionRow, subscriptions } from "../db/schema/index.ts";
-import { conflict, invalid, notFound } from "../errors.ts";
+import type { Tx } from "../db/client.ts";
+import type { SubscriptionRow, subscriptions } from "../db/schema/index.ts";
+import { conflict, invalid } from "../errors.ts";
 import type { ServiceContext } from "./context.ts";
 import { priceForTier } from "./plan-change.ts";
+import {
+  assertNoChangeInFlight,
+  lockSubscription,
+  saveSubscription,
+} from "./subscription-claim.ts";
 import { presentSubscription, type Subscription } from "./subscriptions.ts";
 
-const load = async (ctx: ServiceContext, id: string) => {
-  const [row] = await ctx.db.select().from(subscriptions).where(eq(subscriptions.id, id));
-  if (!row) throw notFound("subscription", id);
+/** The subscription locked for an operator's change: not canceled, no plan change in flight. */
+const lockForOverride = async (tx: Tx, id: string) => {
+  const row = await lockSubscription(tx, id);
   if (row.status === "canceled") throw conflict(`subscription '${id}' is canceled`);
+  assertNoChangeInFlight(row);
   return row;
 };
 
@@ -43,29 +49,25 @@ export const overrideSubscription = async ({
   if (input.planTier === undefined && input.trialEnd === undefined) {
     throw invalid("nothing to override: give planTier and/or trialEnd");
   }
-  const row = await load(ctx, subscriptionId);
-  const now = ctx.clock.now();
-  let set: Partial<typeof subscriptions.$inferInsert> = { updatedAt: now };
-  if (input.planTier !== undefined) {
-    const price = priceForTier(ctx, row, input.planTier);
-    set = { ...set, tier: price.tier, priceId: price.priceId, unitAmount: price.amount };
-  }
-  if (input.trialEnd !== undefined) {
-    const trialEnd = new Date(input.trialEnd * 1000);
-    if (trialEnd.getTime() <= now.getTime()) {
-      throw invalid("trialEnd must be in the future", [
-        { path: ["trialEnd"], message: `after ${Math.floor(now.getTime() / 1000)}` },
-      ]);
+  return ctx.db.transaction(async (tx) => {
+    const row = await lockForOverride(tx, subscriptionId);
+    const now = ctx.clock.now();
+    let set: Partial<typeof subscriptions.$inferInsert> = { updatedAt: now };
+    if (input.planTier !== undefined) {
+      const price = priceForTier(ctx, row, input.planTier);
+      set = { ...set, tier: price.tier, priceId: price.priceId, unitAmount: price.amount };
     }
-    set = { ...set, ...trialUntil(row, trialEnd, now) };
-  }
-  const [updated] = await ctx.db
-    .update(subscriptions)
-    .set(set)
-    .where(and(eq(subscriptions.id, row.id), eq(subscriptions.updatedAt, row.updatedAt)))
-    .returning();
-  if (!updated) throw conflict(`subscription '${row.id}' changed meanwhile; try again`);
-  return presentSubscription(updated);
+    if (input.trialEnd !== undefined) {
+      const trialEnd = new Date(input.trialEnd * 1000);
+      if (trialEnd.getTime() <= now.getTime()) {
+        throw invalid("trialEnd must be in the future", [
+          { path: ["trialEnd"], message: `after ${Math.floor(now.getTime() / 1000)}` },
+        ]);
+      }
+      set = { ...set, ...trialUntil(row, trialEnd, now) };
+    }
+    return presentSubscription(await saveSubscription(tx, row, set));
+  });
 };
 
 export const startTrial = async ({
@@ -77,14 +79,10 @@ export const startTrial = async ({
   subscriptionId: string;
   trialDays: number;
 }): Promise<Subscription> => {
-  const row = await load(ctx, subscriptionId);
-  const now = ctx.clock.now();
-  const trialEnd = new Date(now.getTime() + trialDays * 86_400_000);
-  const [updated] = await ctx.db
-    .update(subscriptions)
-    .set(trialUntil(row, trialEnd, now))
-    .where(and(eq(subscriptions.id, row.id), eq(subscriptions.updatedAt, row.updatedAt)))
-    .returning();
-  if (!updated) throw conflict(`subscription '${row.id}' changed meanwhile; try again`);
-  return presentSubscription(updated);
+  return ctx.db.transaction(async (tx) => {
+    const row = await lockForOverride(tx, subscriptionId);
+    const now = ctx.clock.now();
+    const trialEnd = new Date(now.getTime() + trialDays * 86_400_000);
+    return presentSubscription(await saveSubscription(tx, row, trialUntil(row, trialEnd, now)));
+  });
 };

@@ -1,17 +1,22 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Price, Tier } from "../billing/plan-catalog.ts";
 import { prorate } from "../billing/proration.ts";
 import {
   balanceEntries,
-  invoices,
+  type PlanChangeRecord,
   type SubscriptionRow,
   subscriptions,
 } from "../db/schema/index.ts";
 import { AppError, conflict, invalid } from "../errors.ts";
 import { newId } from "../ids.ts";
-import { collectInvoice } from "./collection.ts";
+import { collectCallerInvoice } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { type Invoice, issueInvoice, loadInvoice } from "./invoicing.ts";
+import {
+  assertNoChangeInFlight,
+  lockSubscription,
+  saveSubscription,
+} from "./subscription-claim.ts";
 import {
   planName,
   presentSubscription,
@@ -30,7 +35,7 @@ export interface ProrationPreview {
   lines: Array<{ type: "proration"; description: string; amount: number }>;
 }
 
-interface PlanChange {
+export interface PlanChange {
   price: Price;
   quantity: number;
 }
@@ -96,8 +101,10 @@ export const previewTierChange = async ({
   const row = await requireLiveSubscription(ctx, platformId);
   const change = { price: priceForTier(ctx, row, tier), quantity: row.quantity };
   if (row.tier === tier) throw conflict(`the subscription is already on the ${tier} tier`);
+  assertNoChangeInFlight(row);
   assertChangeable(row, change);
   const at = ctx.clock.now();
+  assertPeriodRunning(row, at);
   const { lines, net } = prorationFor(ctx, row, change, at);
   return {
     currentTier: row.tier,
@@ -114,44 +121,61 @@ export const previewTierChange = async ({
   };
 };
 
-const applyChange = (row: SubscriptionRow, change: PlanChange, at: Date) => ({
+/** The fields a plan change sets on the subscription. */
+const changedFields = (change: PlanChange): PlanChangeRecord => ({
   tier: change.price.tier,
   priceId: change.price.priceId,
   unitAmount: change.price.amount,
   quantity: change.quantity,
-  updatedAt: at,
-  // Guard: the row must not have changed since the proration was computed.
-  guard: and(
-    eq(subscriptions.id, row.id),
-    eq(subscriptions.priceId, row.priceId),
-    eq(subscriptions.quantity, row.quantity),
-  ),
 });
 
 /**
- * Changes price and/or quantity mid-period with Stripe's per-second proration (DESIGN §7). An
- * upgrade is invoiced and charged now, and nothing changes if that charge fails (402); a
- * downgrade credits the customer balance, applied to the next invoice.
+ * A change at `at` prorates the current period, so the period must still be running; once it has
+ * ended, the renewal (due now) moves it on first.
+ */
+const assertPeriodRunning = (row: SubscriptionRow, at: Date) => {
+  if (at.getTime() >= row.currentPeriodEnd.getTime()) {
+    throw conflict(
+      `the period of subscription '${row.id}' ended at ${row.currentPeriodEnd.toISOString()} and is being renewed; try again in a moment`,
+    );
+  }
+};
+
+/**
+ * Changes price and/or quantity mid-period with Stripe's per-second proration (DESIGN §7). The
+ * subscription is locked first and the change decided on the row as locked (`target` gives the
+ * change, or null for none), so of concurrent changes exactly one goes ahead and the others get
+ * 409 and change nothing. A downgrade is applied at once and credits the customer balance. An
+ * upgrade is claimed in the same transaction — its proration invoice is issued, claimed for this
+ * request and recorded as the subscription's pending change — and only then charged; the change is
+ * applied when the charge succeeds (by this request, or by the worker that takes the attempt over
+ * should this process die), and a decline voids the invoice and changes nothing (402).
  */
 export const changePlan = async ({
   ctx,
-  row,
-  change,
+  subscriptionId,
+  target,
 }: {
   ctx: ServiceContext;
-  row: SubscriptionRow;
-  change: PlanChange;
+  subscriptionId: string;
+  target: (row: SubscriptionRow) => PlanChange | null;
 }): Promise<{ subscription: Subscription; invoice: Invoice | null; credited: number }> => {
-  assertChangeable(row, change);
-  const at = ctx.clock.now();
-  const { lines, net } = prorationFor(ctx, row, change, at);
-  const stale = () => conflict(`subscription '${row.id}' changed meanwhile; read it again`);
+  const claimed = await ctx.db.transaction(async (tx) => {
+    const row = await lockSubscription(tx, subscriptionId);
+    if (row.status === "canceled") throw conflict(`subscription '${row.id}' is canceled`);
+    assertNoChangeInFlight(row);
+    const change = target(row);
+    if (!change) return { subscription: row, invoice: undefined, credited: 0 };
+    assertChangeable(row, change);
+    const at = ctx.clock.now();
+    assertPeriodRunning(row, at);
+    const { lines, net } = prorationFor(ctx, row, change, at);
 
-  if (net <= 0) {
-    const updated = await ctx.db.transaction(async (tx) => {
-      const { guard, ...set } = applyChange(row, change, at);
-      const [result] = await tx.update(subscriptions).set(set).where(guard).returning();
-      if (!result) throw stale();
+    if (net <= 0) {
+      const subscription = await saveSubscription(tx, row, {
+        ...changedFields(change),
+        updatedAt: at,
+      });
       if (net < 0) {
         await tx.insert(balanceEntries).values({
           id: newId("cbtxn"),
@@ -163,13 +187,10 @@ export const changePlan = async ({
           createdAt: at,
         });
       }
-      return result;
-    });
-    return { subscription: presentSubscription(updated), invoice: null, credited: -net };
-  }
+      return { subscription, invoice: undefined, credited: -net };
+    }
 
-  const invoice = await ctx.db.transaction((tx) =>
-    issueInvoice(tx, at, {
+    const invoice = await issueInvoice(tx, at, {
       kind: "proration",
       platformId: row.platformId,
       customerId: row.customerId,
@@ -180,56 +201,45 @@ export const changePlan = async ({
       description: `Change to ${planName(ctx, change.price.tier)}`,
       lines,
       collect: "caller",
-    }),
-  );
-  if (!invoice) throw new Error("proration invoice was not created");
-  if (invoice.status === "open") {
-    const outcome = await collectInvoice({ ctx, invoiceId: invoice.id, now: true });
-    if (outcome.status !== "paid") {
-      await voidInvoice(ctx, invoice.id);
-      if (outcome.status === "failed") {
-        throw new AppError("PAYMENT_FAILED", outcome.error.message, {
-          ...(outcome.error.details as object),
-          invoiceId: invoice.id,
-        });
-      }
-      throw stale();
-    }
-  }
-  const updated = await ctx.db.transaction(async (tx) => {
-    const { guard, ...set } = applyChange(row, change, at);
-    const [result] = await tx.update(subscriptions).set(set).where(guard).returning();
-    if (!result) throw stale();
-    return result;
+      planChange: changedFields(change),
+    });
+    if (!invoice) throw new Error("proration invoice was not created");
+    // Paid from the customer's balance: nothing to charge, the change applies now.
+    const subscription = await saveSubscription(
+      tx,
+      row,
+      invoice.status === "paid"
+        ? { ...changedFields(change), updatedAt: at }
+        : { pendingInvoiceId: invoice.id, updatedAt: at },
+    );
+    return { subscription, invoice, credited: 0 };
   });
+
+  const { invoice } = claimed;
+  if (!invoice) {
+    return {
+      subscription: presentSubscription(claimed.subscription),
+      invoice: null,
+      credited: claimed.credited,
+    };
+  }
+  const outcome = await collectCallerInvoice(ctx, invoice);
+  if (outcome.status === "failed") {
+    throw new AppError("PAYMENT_FAILED", outcome.error.message, {
+      ...(outcome.error.details as object),
+      invoiceId: invoice.id,
+    });
+  }
+  const [subscription] = await ctx.db
+    .select()
+    .from(subscriptions)
+    .where(eq(subscriptions.id, subscriptionId));
+  if (!subscription) throw new Error("subscription vanished after a plan change");
   return {
-    subscription: presentSubscription(updated),
+    subscription: presentSubscription(subscription),
     invoice: (await loadInvoice(ctx.db, invoice.id)) ?? null,
     credited: 0,
   };
-};
-
-/** Voids an unpaid invoice and gives back any customer credit it had consumed. */
-const voidInvoice = async (ctx: ServiceContext, invoiceId: string) => {
-  await ctx.db.transaction(async (tx) => {
-    const [voided] = await tx
-      .update(invoices)
-      .set({ status: "void", nextPaymentAttempt: null })
-      .where(and(eq(invoices.id, invoiceId), eq(invoices.status, "open")))
-      .returning();
-    if (voided && voided.creditApplied > 0) {
-      await tx.insert(balanceEntries).values({
-        id: newId("cbtxn"),
-        customerId: voided.customerId,
-        currency: voided.currency,
-        amount: voided.creditApplied,
-        kind: "invoice_application",
-        description: `Credit returned from voided invoice ${voided.number ?? voided.id}`,
-        invoiceId: voided.id,
-        createdAt: ctx.clock.now(),
-      });
-    }
-  });
 };
 
 export const changeTier = async ({
@@ -241,11 +251,13 @@ export const changeTier = async ({
   platformId: string;
   tier: Tier;
 }) => {
-  const row = await requireLiveSubscription(ctx, platformId);
-  if (row.tier === tier) throw conflict(`the subscription is already on the ${tier} tier`);
+  const live = await requireLiveSubscription(ctx, platformId);
   return changePlan({
     ctx,
-    row,
-    change: { price: priceForTier(ctx, row, tier), quantity: row.quantity },
+    subscriptionId: live.id,
+    target: (row) => {
+      if (row.tier === tier) throw conflict(`the subscription is already on the ${tier} tier`);
+      return { price: priceForTier(ctx, row, tier), quantity: row.quantity };
+    },
   });
 };

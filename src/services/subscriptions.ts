@@ -1,10 +1,12 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import { periodAt } from "../billing/periods.ts";
 import type { Price, Tier } from "../billing/plan-catalog.ts";
+import type { Tx } from "../db/client.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import {
   customers,
   invoices,
+  liveSubscriptionStatuses,
   platforms,
   type SubscriptionRow,
   subscriptions,
@@ -12,11 +14,21 @@ import {
 import { AppError, conflict, forbidden, invalid, notFound } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { Principal } from "./api-keys.ts";
-import { collectInvoice, retryOpenInvoices } from "./collection.ts";
+import {
+  ATTEMPT_LEASE_MS,
+  collectCallerInvoice,
+  retryOpenInvoices,
+  voidInvoice,
+} from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { findOwnedCustomer, storeCustomer } from "./customers.ts";
 import { issueInvoice } from "./invoicing.ts";
 import { storePaymentMethod } from "./payment-methods.ts";
+import {
+  assertNoChangeInFlight,
+  lockSubscription,
+  saveSubscription,
+} from "./subscription-claim.ts";
 import { liveSubscription } from "./usage/usage-period.ts";
 import { usageOverageLines } from "./usage-billing.ts";
 
@@ -134,24 +146,29 @@ const resolveSubscriber = async (ctx: ServiceContext, principal: Principal, user
 
 /**
  * Makes `paymentMethodId` (a `pm_...` or a test token such as `pm_card_visa`) the customer's
- * default, attaching it first unless it is attached already.
+ * default, attaching it first unless it is attached already. A method the processor says belongs
+ * to another customer is refused, never moved. `attachKey` names the claim the attach is made for
+ * (the processor's idempotency key), so a retry attaches once.
  */
 export const useAsDefault = async (
   ctx: ServiceContext,
   customerId: string,
   platformId: string | null,
   paymentMethodId: string,
-  idempotencyKey?: string,
+  attachKey?: string,
 ): Promise<string> => {
   let id = paymentMethodId;
   const existing = await ctx.processor
     .retrievePaymentMethod(paymentMethodId)
     .catch(() => undefined);
+  if (existing?.customerId && existing.customerId !== customerId) {
+    throw notFound("payment method", paymentMethodId);
+  }
   if (existing?.customerId !== customerId) {
     const attached = await ctx.processor.attachPaymentMethod(
       paymentMethodId,
       customerId,
-      idempotencyKey ? { idempotencyKey: `sub-pm-${idempotencyKey}` } : undefined,
+      attachKey ? { idempotencyKey: attachKey } : undefined,
     );
     await storePaymentMethod(ctx.db, attached, ctx.clock.now());
     id = attached.id;
@@ -170,7 +187,6 @@ export const createSubscription = async ({
   ctx,
   principal,
   input,
-  idempotencyKey,
 }: {
   ctx: ServiceContext;
   principal: Principal;
@@ -181,24 +197,9 @@ export const createSubscription = async ({
     quantity?: number | undefined;
     metadata?: Record<string, string> | undefined;
   };
-  idempotencyKey?: string | undefined;
 }): Promise<Subscription> => {
   const price = priceOrInvalid(ctx, input.priceId);
   const { platformId, customer } = await resolveSubscriber(ctx, principal, input.userId);
-  const live = await liveSubscriptionOf(ctx, platformId);
-  if (live && live.status !== "incomplete") {
-    throw conflict(
-      `platform '${platformId}' already has a ${live.status} subscription '${live.id}'`,
-    );
-  }
-  const paymentMethodId = await useAsDefault(
-    ctx,
-    customer.id,
-    platformId,
-    input.paymentMethodId,
-    idempotencyKey,
-  );
-
   const now = ctx.clock.now();
   const plan = ctx.catalog.plan(price.tier);
   const trialDays = plan?.trialDays ?? 0;
@@ -208,25 +209,32 @@ export const createSubscription = async ({
   const first = periodAt(anchor, price.interval, 0);
   const id = newId("sub");
 
-  let invoiceId: string | undefined;
+  // 1. Claim the platform's one live subscription before anything reaches the processor: the
+  // subscription is stored `incomplete`; a concurrent request finds it (or the unique index) and
+  // gets 409 without attaching a card.
   try {
     await ctx.db.transaction(async (tx) => {
-      if (live) {
-        // The declined attempt is abandoned: its subscription ends and its invoice is voided.
-        await tx
-          .update(subscriptions)
-          .set({ status: "canceled", canceledAt: now, updatedAt: now })
-          .where(and(eq(subscriptions.id, live.id), eq(subscriptions.status, "incomplete")));
-        await tx
-          .update(invoices)
-          .set({ status: "void", nextPaymentAttempt: null })
-          .where(and(eq(invoices.subscriptionId, live.id), eq(invoices.status, "open")));
-      }
+      await tx
+        .select({ id: customers.id })
+        .from(customers)
+        .where(eq(customers.id, customer.id))
+        .for("update");
+      const [live] = await tx
+        .select()
+        .from(subscriptions)
+        .where(
+          and(
+            eq(subscriptions.platformId, platformId),
+            inArray(subscriptions.status, [...liveSubscriptionStatuses]),
+          ),
+        )
+        .for("update");
+      if (live) await abandonIncomplete(tx, live, now);
       await tx.insert(subscriptions).values({
         platformId,
         id,
         customerId: customer.id,
-        status: trialEnd ? "trialing" : "incomplete",
+        status: "incomplete",
         tier: price.tier,
         priceId: price.priceId,
         interval: price.interval,
@@ -238,37 +246,10 @@ export const createSubscription = async ({
         currentPeriodStart: now,
         currentPeriodEnd: trialEnd ?? first.end,
         trialEnd,
-        defaultPaymentMethodId: paymentMethodId,
         metadata: input.metadata ?? {},
         createdAt: now,
         updatedAt: now,
       });
-      if (trialEnd) return;
-      const invoice = await issueInvoice(tx, now, {
-        kind: "subscription_create",
-        platformId,
-        customerId: customer.id,
-        subscriptionId: id,
-        currency: price.currency,
-        periodStart: first.start,
-        periodEnd: first.end,
-        collect: "caller",
-        lines: [
-          {
-            type: "subscription",
-            description: `${planName(ctx, price.tier)} (${price.interval}ly)${quantity > 1 ? ` × ${quantity}` : ""}`,
-            quantity,
-            unitAmount: price.amount,
-            amount: price.amount * quantity,
-            periodStart: first.start,
-            periodEnd: first.end,
-          },
-        ],
-      });
-      invoiceId = invoice?.id;
-      if (invoice?.status === "paid") {
-        await tx.update(subscriptions).set({ status: "active" }).where(eq(subscriptions.id, id));
-      }
     });
   } catch (error) {
     if (isUniqueViolation(error)) {
@@ -277,19 +258,110 @@ export const createSubscription = async ({
     throw error;
   }
 
-  if (invoiceId) {
-    const outcome = await collectInvoice({ ctx, invoiceId, now: true });
+  // 2. The card, attached under a key that names this subscription, becomes the default.
+  let paymentMethodId: string;
+  try {
+    paymentMethodId = await useAsDefault(
+      ctx,
+      customer.id,
+      platformId,
+      input.paymentMethodId,
+      `sub-${id}-payment-method`,
+    );
+  } catch (error) {
+    // Nothing refers to the claim yet: give the platform's slot back.
+    await ctx.db
+      .delete(subscriptions)
+      .where(and(eq(subscriptions.id, id), eq(subscriptions.status, "incomplete")));
+    throw error;
+  }
+
+  // 3. The trial starts, or the first period is invoiced, claimed for this request and charged.
+  const invoice = await ctx.db.transaction(async (tx) => {
+    const row = await lockSubscription(tx, id);
+    if (row.status !== "incomplete") {
+      throw conflict(`subscription '${id}' was replaced meanwhile`);
+    }
+    if (trialEnd) {
+      await saveSubscription(tx, row, {
+        status: "trialing",
+        defaultPaymentMethodId: paymentMethodId,
+        updatedAt: now,
+      });
+      return undefined;
+    }
+    const issued = await issueInvoice(tx, now, {
+      kind: "subscription_create",
+      platformId,
+      customerId: customer.id,
+      subscriptionId: id,
+      currency: price.currency,
+      periodStart: first.start,
+      periodEnd: first.end,
+      collect: "caller",
+      lines: [
+        {
+          type: "subscription",
+          description: `${planName(ctx, price.tier)} (${price.interval}ly)${quantity > 1 ? ` × ${quantity}` : ""}`,
+          quantity,
+          unitAmount: price.amount,
+          amount: price.amount * quantity,
+          periodStart: first.start,
+          periodEnd: first.end,
+        },
+      ],
+    });
+    await saveSubscription(tx, row, {
+      defaultPaymentMethodId: paymentMethodId,
+      ...(issued?.status === "paid" ? { status: "active" as const } : {}),
+    });
+    return issued;
+  });
+
+  if (invoice) {
+    const outcome = await collectCallerInvoice(ctx, invoice);
     if (outcome.status === "failed") {
       throw new AppError("PAYMENT_FAILED", outcome.error.message, {
         ...(outcome.error.details as object),
         subscriptionId: id,
-        invoiceId,
+        invoiceId: invoice.id,
       });
     }
   }
   const [row] = await ctx.db.select().from(subscriptions).where(eq(subscriptions.id, id));
   if (!row) throw new Error("subscription vanished after creation");
   return presentSubscription(row);
+};
+
+/**
+ * A new subscription replaces an `incomplete` one whose first charge was declined (Stripe lets
+ * the customer start over): its invoice is voided, giving back any credit it used, and it ends.
+ * Anything else live — or an incomplete one whose first charge is being attempted right now — is
+ * a 409.
+ */
+const abandonIncomplete = async (tx: Tx, live: SubscriptionRow, now: Date) => {
+  if (live.status !== "incomplete") {
+    throw conflict(
+      `platform '${live.platformId}' already has a ${live.status} subscription '${live.id}'`,
+    );
+  }
+  const busy = () =>
+    conflict(
+      `subscription '${live.id}' of platform '${live.platformId}' is being created or charged right now; try again in a moment`,
+    );
+  const open = await tx
+    .select({ id: invoices.id })
+    .from(invoices)
+    .where(and(eq(invoices.subscriptionId, live.id), eq(invoices.status, "open")));
+  // Without an invoice it is a claim still attaching its card (or one whose process died, taken
+  // over once the lease has passed).
+  if (open.length === 0 && live.updatedAt.getTime() > now.getTime() - ATTEMPT_LEASE_MS) {
+    throw busy();
+  }
+  for (const invoice of open) {
+    if (!(await voidInvoice(tx, { invoice, claim: null }, now))) throw busy();
+  }
+  await saveSubscription(tx, live, { status: "canceled", canceledAt: now, updatedAt: now });
 };
 
 export const getSubscription = async (args: {
@@ -326,20 +398,27 @@ export const listCustomerSubscriptions = async ({
   return rows.map(presentSubscription);
 };
 
-/** Schedules the cancellation at period end; 409 when already scheduled or canceled. */
-export const scheduleCancellation = async (ctx: ServiceContext, row: SubscriptionRow) => {
-  if (row.status === "canceled") throw conflict(`subscription '${row.id}' is already canceled`);
-  if (row.cancelAtPeriodEnd) {
-    throw conflict(`subscription '${row.id}' is already scheduled to cancel at period end`);
-  }
-  const [updated] = await ctx.db
-    .update(subscriptions)
-    .set({ cancelAtPeriodEnd: true, updatedAt: ctx.clock.now() })
-    .where(and(eq(subscriptions.id, row.id), eq(subscriptions.cancelAtPeriodEnd, false)))
-    .returning();
-  if (!updated) throw conflict(`subscription '${row.id}' changed meanwhile; read it again`);
-  return presentSubscription(updated);
-};
+/**
+ * Sets or clears the cancellation at period end. Scheduling it again is a 409 unless
+ * `idempotent` (PATCH sets a flag; `POST /subscription/cancel` asks for a cancellation).
+ */
+export const setCancelAtPeriodEnd = async (
+  ctx: ServiceContext,
+  subscriptionId: string,
+  cancelAtPeriodEnd: boolean,
+  opts: { idempotent?: boolean } = {},
+): Promise<Subscription> =>
+  ctx.db.transaction(async (tx) => {
+    const row = await lockSubscription(tx, subscriptionId);
+    if (row.status === "canceled") throw conflict(`subscription '${row.id}' is already canceled`);
+    if (row.cancelAtPeriodEnd === cancelAtPeriodEnd) {
+      if (opts.idempotent || !cancelAtPeriodEnd) return presentSubscription(row);
+      throw conflict(`subscription '${row.id}' is already scheduled to cancel at period end`);
+    }
+    return presentSubscription(
+      await saveSubscription(tx, row, { cancelAtPeriodEnd, updatedAt: ctx.clock.now() }),
+    );
+  });
 
 export const cancelPlatformSubscription = async ({
   ctx,
@@ -348,61 +427,60 @@ export const cancelPlatformSubscription = async ({
   ctx: ServiceContext;
   platformId: string;
 }): Promise<Subscription> => {
-  return scheduleCancellation(ctx, await requireLiveSubscription(ctx, platformId));
+  const live = await requireLiveSubscription(ctx, platformId);
+  return setCancelAtPeriodEnd(ctx, live.id, true);
 };
 
 /**
  * Ends a subscription now: canceled, and a final invoice closes the period so far (usage in
- * arrears; the fixed fee was paid in advance and is not refunded).
+ * arrears; the fixed fee was paid in advance and is not refunded). The time is read once the
+ * subscription is locked, so the final invoice never starts after it ends, even when a renewal
+ * moved the period on just before.
  */
 export const cancelNow = async ({
   ctx,
-  row,
+  subscriptionId,
 }: {
   ctx: ServiceContext;
-  row: SubscriptionRow;
+  subscriptionId: string;
 }): Promise<{ subscription: Subscription; invoiceId: string | null }> => {
-  if (row.status === "canceled") throw conflict(`subscription '${row.id}' is already canceled`);
-  const now = ctx.clock.now();
-  let invoiceId: string | null = null;
-  const updated = await ctx.db.transaction(async (tx) => {
-    const [locked] = await tx
-      .select()
-      .from(subscriptions)
-      .where(eq(subscriptions.id, row.id))
-      .for("update");
-    if (!locked || locked.status === "canceled") {
-      throw conflict(`subscription '${row.id}' is already canceled`);
+  const { canceled, invoice } = await ctx.db.transaction(async (tx) => {
+    const locked = await lockSubscription(tx, subscriptionId);
+    if (locked.status === "canceled") {
+      throw conflict(`subscription '${locked.id}' is already canceled`);
     }
-    const invoice = await issueInvoice(tx, now, {
+    assertNoChangeInFlight(locked);
+    const now = ctx.clock.now();
+    const end = new Date(Math.max(now.getTime(), locked.currentPeriodStart.getTime()));
+    const issued = await issueInvoice(tx, now, {
       kind: "final",
       platformId: locked.platformId,
       customerId: locked.customerId,
       subscriptionId: locked.id,
       currency: locked.currency,
       periodStart: locked.currentPeriodStart,
-      periodEnd: now,
+      periodEnd: end,
       description: "Final invoice",
+      collect: "caller",
       lines: await usageOverageLines({
         ctx,
         tx,
         subscription: locked,
         periodStart: locked.currentPeriodStart,
-        periodEnd: now,
-        until: new Date(now.getTime() + 1),
+        periodEnd: end,
+        until: new Date(end.getTime() + 1),
       }),
     });
-    invoiceId = invoice?.id ?? null;
-    const [result] = await tx
-      .update(subscriptions)
-      .set({ status: "canceled", canceledAt: now, cancelAtPeriodEnd: false, updatedAt: now })
-      .where(eq(subscriptions.id, row.id))
-      .returning();
-    return result;
+    const saved = await saveSubscription(tx, locked, {
+      status: "canceled",
+      canceledAt: now,
+      cancelAtPeriodEnd: false,
+      updatedAt: now,
+    });
+    return { canceled: saved, invoice: issued };
   });
-  if (!updated) throw new Error("subscription vanished while canceling");
-  if (invoiceId) await collectInvoice({ ctx, invoiceId });
-  return { subscription: presentSubscription(updated), invoiceId };
+  if (invoice) await collectCallerInvoice(ctx, invoice);
+  return { subscription: presentSubscription(canceled), invoiceId: invoice?.id ?? null };
 };
 
 export const cancelSubscription = async ({
@@ -417,8 +495,8 @@ export const cancelSubscription = async ({
   immediately: boolean;
 }): Promise<Subscription> => {
   const row = await findOwnedSubscription({ ctx, principal, subscriptionId });
-  if (immediately) return (await cancelNow({ ctx, row })).subscription;
-  return scheduleCancellation(ctx, row);
+  if (immediately) return (await cancelNow({ ctx, subscriptionId: row.id })).subscription;
+  return setCancelAtPeriodEnd(ctx, row.id, true);
 };
 
 /** A new default payment method for the subscription; open invoices are attempted again. */
@@ -428,9 +506,9 @@ export const changePaymentMethod = async (
   paymentMethodId: string,
 ) => {
   const id = await useAsDefault(ctx, row.customerId, row.platformId, paymentMethodId);
-  await ctx.db
-    .update(subscriptions)
-    .set({ defaultPaymentMethodId: id, updatedAt: ctx.clock.now() })
-    .where(eq(subscriptions.id, row.id));
+  await ctx.db.transaction(async (tx) => {
+    const locked = await lockSubscription(tx, row.id);
+    await saveSubscription(tx, locked, { defaultPaymentMethodId: id, updatedAt: ctx.clock.now() });
+  });
   await retryOpenInvoices({ ctx, customerId: row.customerId });
 };

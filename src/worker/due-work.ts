@@ -1,4 +1,4 @@
-import { and, inArray, isNotNull, min } from "drizzle-orm";
+import { and, inArray, isNotNull, isNull, min } from "drizzle-orm";
 import { invoices, subscriptions } from "../db/schema/index.ts";
 import { attemptPayment, claimDueInvoices } from "../services/collection.ts";
 import type { ServiceContext } from "../services/context.ts";
@@ -56,7 +56,12 @@ export const nextDueAt = async (ctx: ServiceContext): Promise<Date | undefined> 
   const [renewal] = await ctx.db
     .select({ at: min(subscriptions.currentPeriodEnd) })
     .from(subscriptions)
-    .where(inArray(subscriptions.status, [...renewingStatuses]));
+    .where(
+      and(
+        inArray(subscriptions.status, [...renewingStatuses]),
+        isNull(subscriptions.pendingInvoiceId),
+      ),
+    );
   const [attempt] = await ctx.db
     .select({ at: min(invoices.nextPaymentAttempt) })
     .from(invoices)

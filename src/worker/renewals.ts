@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import { periodAt } from "../billing/periods.ts";
 import { type SubscriptionRow, subscriptions } from "../db/schema/index.ts";
 import type { ServiceContext } from "../services/context.ts";
@@ -114,6 +114,8 @@ export const renewDueSubscriptions = async ({
         and(
           inArray(subscriptions.status, [...renewingStatuses]),
           lte(subscriptions.currentPeriodEnd, now),
+          // A plan change being charged holds the subscription; it renews once that is settled.
+          isNull(subscriptions.pendingInvoiceId),
         ),
       )
       .orderBy(asc(subscriptions.currentPeriodEnd))
@@ -149,6 +151,7 @@ export const renewDueSubscriptions = async ({
         currentPeriodEnd: sql`v.period_end`,
         cancelAtPeriodEnd: sql`v.cancel_at_period_end`,
         canceledAt: sql`v.canceled_at`,
+        version: sql`${subscriptions.version} + 1`,
         updatedAt: now,
       })
       .from(

@@ -3,11 +3,13 @@ import {
   bigint,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import type { Tier } from "../../billing/plan-catalog.ts";
 import { timestamptz } from "./columns.ts";
 
 export const invoiceStatuses = ["draft", "open", "paid", "void", "uncollectible"] as const;
@@ -44,7 +46,21 @@ export const invoices = pgTable(
     amountDue: bigint({ mode: "number" }).notNull(),
     amountPaid: bigint({ mode: "number" }).notNull().default(0),
     attemptCount: integer().notNull().default(0),
+    /**
+     * When the next payment attempt is due. While an attempt is claimed it holds the claim's
+     * lease instead, so the attempt of a claimer that died is taken up again once it lapses.
+     */
     nextPaymentAttempt: timestamptz("next_payment_attempt"),
+    /** The payment attempt (or void) that holds the invoice now; null when nobody does. */
+    claim: text(),
+    /**
+     * The payment method of the attempt `attemptCount + 1`, fixed when it is first claimed and
+     * kept until its outcome is recorded: an attempt retried after a crash or a processor error
+     * sends the same parameters under the same idempotency key, so it cannot charge twice.
+     */
+    attemptPaymentMethodId: text(),
+    /** The plan change a proration invoice pays for, applied when it is paid. */
+    planChange: jsonb().$type<PlanChangeRecord>(),
     paymentIntentId: text(),
     createdAt: timestamptz("created_at").notNull(),
     finalizedAt: timestamptz("finalized_at"),
@@ -66,6 +82,14 @@ export const invoices = pgTable(
 );
 
 export type InvoiceRow = typeof invoices.$inferSelect;
+
+/** What a paid proration invoice sets on its subscription. */
+export interface PlanChangeRecord {
+  tier: Tier;
+  priceId: string;
+  unitAmount: number;
+  quantity: number;
+}
 
 export const invoiceLines = pgTable(
   "invoice_lines",

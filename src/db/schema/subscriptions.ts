@@ -58,6 +58,14 @@ export const subscriptions = pgTable(
     trialEnd: timestamptz("trial_end"),
     defaultPaymentMethodId: text(),
     metadata: jsonb().$type<Record<string, string>>().notNull().default({}),
+    /**
+     * The proration invoice of a plan change being charged right now. While it is set the
+     * subscription is claimed by that change: no other change, immediate cancel, override or
+     * renewal touches it until the charge is settled (and the change applied) or declined.
+     */
+    pendingInvoiceId: text(),
+    /** Incremented by every write; a conditional update on it detects a concurrent change. */
+    version: integer().notNull().default(0),
     createdAt: timestamptz("created_at").notNull(),
     updatedAt: timestamptz("updated_at").notNull(),
   },

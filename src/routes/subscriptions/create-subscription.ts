@@ -33,7 +33,6 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     ctx: c.get("deps"),
     principal: c.get("principal"),
     input: c.req.valid("json"),
-    idempotencyKey: c.req.header("idempotency-key"),
   });
   return c.json(subscription, 201);
 };
