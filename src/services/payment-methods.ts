@@ -1,6 +1,11 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
-import { customers, type PaymentMethodRow, paymentMethods } from "../db/schema/index.ts";
+import {
+  customers,
+  type PaymentMethodRow,
+  paymentMethods,
+  subscriptions,
+} from "../db/schema/index.ts";
 import { AppError, notFound } from "../errors.ts";
 import type { ProcessorPaymentMethod } from "../processor/stripe-processor.ts";
 import type { Principal } from "./api-keys.ts";
@@ -261,6 +266,20 @@ export const detachPaymentMethod = async ({
         and(
           eq(customers.id, owned.row.customerId),
           eq(customers.defaultPaymentMethodId, paymentMethodId),
+        ),
+      );
+    // A subscription no longer reports a card it can no longer be charged to.
+    await tx
+      .update(subscriptions)
+      .set({
+        defaultPaymentMethodId: null,
+        version: sql`${subscriptions.version} + 1`,
+        updatedAt: now,
+      })
+      .where(
+        and(
+          eq(subscriptions.customerId, owned.row.customerId),
+          eq(subscriptions.defaultPaymentMethodId, paymentMethodId),
         ),
       );
   });
