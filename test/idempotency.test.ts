@@ -11,6 +11,56 @@ const platformBody = () => {
 };
 
 describe("Idempotency-Key", () => {
+  it("scopes records to the effective platform: the operator's key for A never replays for B", async () => {
+    const a = await t.createPlatform();
+    const b = await t.createPlatform();
+    const headers = (platformId: string) => ({
+      "idempotency-key": "setup-once",
+      "x-platform-id": platformId,
+    });
+    const forA = await t.request("POST", "/setup-intent", {
+      body: {},
+      headers: headers(a.platformId),
+    });
+    expect(forA.status, forA.text).toBe(200);
+    const forB = await t.request("POST", "/setup-intent", {
+      body: {},
+      headers: headers(b.platformId),
+    });
+    expect(forB.status, forB.text).toBe(200);
+    expect(forB.headers.get("idempotent-replayed")).toBeNull();
+    expect(forB.body.clientSecret).not.toBe(forA.body.clientSecret);
+    const againA = await t.request("POST", "/setup-intent", {
+      body: {},
+      headers: headers(a.platformId),
+    });
+    expect(againA.body).toEqual(forA.body);
+  });
+
+  it("hands the processor keys derived from the caller's scope: equal keys of two platforms never meet", async () => {
+    const a = await t.createPlatform();
+    const b = await t.createPlatform();
+    const headers = { "idempotency-key": "portal-1" };
+    const body = { returnUrl: "https://app.example.com/billing" };
+    const forA = await t.request("POST", "/portal", { key: a.key, body, headers });
+    const forB = await t.request("POST", "/portal", { key: b.key, body, headers });
+    expect(forA.status, forA.text).toBe(200);
+    expect(forB.status, forB.text).toBe(200);
+    expect(forB.body.url).not.toBe(forA.body.url);
+    const setup = { "idempotency-key": "setup-1" };
+    const setupA = await t.request("POST", "/setup-intent", {
+      key: a.key,
+      body: {},
+      headers: setup,
+    });
+    const setupB = await t.request("POST", "/setup-intent", {
+      key: b.key,
+      body: {},
+      headers: setup,
+    });
+    expect([setupA.status, setupB.status]).toEqual([200, 200]);
+  });
+
   it("replays the first response with its status and body, executing once", async () => {
     const body = platformBody();
     const headers = { "idempotency-key": "create-1" };

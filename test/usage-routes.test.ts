@@ -418,34 +418,102 @@ describe("POST /usage/events", () => {
     expect(res.body).toEqual({ accepted: 2, duplicates: 0 });
   });
 
-  it("lets service keys write any platform and platform keys only their own", async () => {
+  it("lets a platform's keys write that platform only, and operator ingestion keys any", async () => {
     const own = await t.createPlatform();
     const other = await t.createPlatform();
     const service = await t.createPlatform(["usage:write"]);
     const event = (platformId: string) => ({ id: id(), platformId, meter: "api_requests" });
 
-    const bySevice = await ingest([event(own.platformId), event(other.platformId)], service.key);
-    expect(bySevice.body).toEqual({ accepted: 2, duplicates: 0 });
+    // A usage:write key issued under a platform writes that platform only: nothing is stored.
+    const crossing = await ingest(
+      [event(service.platformId), event(other.platformId)],
+      service.key,
+    );
+    expect(crossing.status).toBe(400);
+    expect(crossing.body.error.details).toEqual([
+      expect.objectContaining({ index: 1, path: ["events", 1, "platformId"] }),
+    ]);
+    expect((await values(service.platformId)).api_requests).toBe(0);
+    const bySevice = await ingest([event(service.platformId)], service.key);
+    expect(bySevice.body).toEqual({ accepted: 1, duplicates: 0 });
+
+    // An operator-level ingestion key writes every platform, and nothing else.
+    const created = await t.request("POST", "/operator/api-keys", {
+      body: { scopes: ["usage:write"], description: "metering pipeline" },
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({ scopes: ["usage:write"], revokedAt: null });
+    expect(created.body.key).toMatch(/^nno_ik_/);
+    const pipeline = created.body.key as string;
+    const byPipeline = await ingest([event(own.platformId), event(other.platformId)], pipeline);
+    expect(byPipeline.body, byPipeline.text).toEqual({ accepted: 2, duplicates: 0 });
+    expect(
+      (await t.request("POST", "/operator/api-keys", { key: own.key, body: created.body })).status,
+    ).toBe(403);
+    const listed = await t.request("GET", "/operator/api-keys");
+    expect(listed.body.data.map((k: { id: string }) => k.id)).toContain(created.body.id);
+    expect(JSON.stringify(listed.body)).not.toContain(pipeline);
+
     const byPlatform = await ingest([event(own.platformId)], own.key);
     expect(byPlatform.body).toEqual({ accepted: 1, duplicates: 0 });
-
     const foreign = await ingest([event(own.platformId), event(other.platformId)], own.key);
     expect(foreign.status).toBe(400);
     expect(foreign.body.error.details.map((d: { index: number }) => d.index)).toEqual([1]);
     expect((await values(other.platformId)).api_requests).toBe(1);
 
-    const unknown = await ingest([event("ghost")], service.key);
+    const unknown = await ingest([event("ghost")], pipeline);
     expect(unknown.status).toBe(400);
     const anonymous = await t.request("POST", "/usage/events", {
       key: null,
       body: { events: [event(own.platformId)] },
     });
     expect(anonymous.status).toBe(401);
-    // A service key reads nothing.
-    const read = await t.request("GET", `/usage/current?platformId=${own.platformId}`, {
-      key: service.key,
+    // Ingestion keys read nothing.
+    for (const key of [service.key, pipeline]) {
+      const read = await t.request("GET", `/usage/current?platformId=${own.platformId}`, { key });
+      expect(read.status).toBe(403);
+    }
+    const revoked = await t.request("DELETE", `/operator/api-keys/${created.body.id}`);
+    expect(revoked.status).toBe(200);
+    expect((await ingest([event(own.platformId)], pipeline)).status).toBe(401);
+  });
+
+  it("bounds event values: finite, not negative, at most 1e12, at most 6 decimals", async () => {
+    const p = await t.createPlatform();
+    const event = (value: number) => ({
+      id: id(),
+      platformId: p.platformId,
+      meter: "api_requests",
+      value,
     });
-    expect(read.status).toBe(403);
+    for (const value of [1e12 + 1, 1e20, 0.0000001, 1.1234567, 1e-7]) {
+      const res = await ingest([event(1), event(value)], p.key);
+      expect(res.status, String(value)).toBe(400);
+      expect(res.body.error.details[0].path).toEqual(["events", 1, "value"]);
+    }
+    // 1e308 and -1 are refused too (by the schema or the bounds), and nothing was stored.
+    for (const raw of [
+      '{"events":[{"id":"a","platformId":"P","meter":"api_requests","value":1e308}]}',
+      '{"events":[{"id":"a","platformId":"P","meter":"api_requests","value":-1}]}',
+    ]) {
+      const res = await t.request("POST", "/usage/events", {
+        key: p.key,
+        rawBody: raw.replace("P", p.platformId),
+        headers: { "content-type": "application/json" },
+      });
+      expect(res.status).toBe(400);
+    }
+    expect((await values(p.platformId)).api_requests).toBe(0);
+    const ok = await ingest([event(1e12), event(0.000001), event(2.5)], p.key);
+    expect(ok.body).toEqual({ accepted: 3, duplicates: 0 });
+    // Summed exactly: 10^12 + 0.000001 + 2.5 is beyond a double's 15-16 significant digits.
+    const exact = await usageForPeriod({
+      ctx: t.deps,
+      platformId: p.platformId,
+      periodStart: new Date(t.clock.now().getTime() - 86_400_000 * 40),
+      periodEnd: new Date(t.clock.now().getTime() + 86_400_000),
+    });
+    expect(exact.find((m) => m.meter === "api_requests")?.value).toBe("1000000000002.500001");
   });
 
   it("replays a retried request with the same Idempotency-Key", async () => {
@@ -505,14 +573,14 @@ describe("GET /usage/current", () => {
       periodStart: start,
       periodEnd: new Date("2026-02-10T08:30:00.000Z"),
     });
-    expect(usage).toContainEqual({ meter: "api_requests", value: 85_000 });
+    expect(usage).toContainEqual({ meter: "api_requests", value: "85000" });
     const before = await usageForPeriod({
       ctx: t.deps,
       platformId: p.platformId,
       periodStart: new Date("2026-01-01T00:00:00.000Z"),
       periodEnd: start,
     });
-    expect(before).toContainEqual({ meter: "api_requests", value: 1_000_000 });
+    expect(before).toContainEqual({ meter: "api_requests", value: "1000000" });
     // The batched form answers the same, in order.
     const batched = await usageForPeriods({
       ctx: t.deps,
@@ -536,7 +604,7 @@ describe("GET /usage/current", () => {
     });
     expect(batched[0]).toEqual(usage);
     expect(batched[1]).toEqual(before);
-    expect(batched[2]?.every((m) => m.value === 0)).toBe(true);
+    expect(batched[2]?.every((m) => m.value === "0")).toBe(true);
   });
 
   it("follows the anchor when the subscription's period has ended and is not renewed yet", async () => {

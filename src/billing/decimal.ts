@@ -34,6 +34,16 @@ export const decimalFromNumber = (x: number): Decimal => {
   return normalize(BigInt(`${sign}${whole}${fraction}`), Number(exponent) - fraction.length);
 };
 
+const decimalText = /^(-?)(\d+)(?:\.(\d*))?$/;
+
+/** The decimal that plain text such as PostgreSQL's `numeric` output ("-12.500") writes, exactly. */
+export const decimalFromString = (text: string): Decimal => {
+  const match = decimalText.exec(text);
+  if (!match) throw new RangeError(`cannot read '${text}' as a decimal`);
+  const [, sign = "", whole = "0", fraction = ""] = match;
+  return normalize(BigInt(`${sign}${whole}${fraction}`), -fraction.length);
+};
+
 /** `numerator / denominator` rounded to an integer, ties away from zero, exactly. */
 export const divideRoundHalfAwayFromZero = (numerator: bigint, denominator: bigint): bigint => {
   if (denominator === 0n) throw new RangeError("division by zero");

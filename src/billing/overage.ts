@@ -6,6 +6,7 @@ import {
   ceilDivideDecimal,
   type Decimal,
   decimalFromNumber,
+  decimalFromString,
   decimalToNumber,
   roundDecimal,
   subtractDecimals,
@@ -36,18 +37,24 @@ export interface OverageCharge {
  */
 export const meteredQuantityDecimals = 6;
 
-const measuredQuantity = (x: number): Decimal =>
-  roundDecimal(decimalFromNumber(x), meteredQuantityDecimals);
+const measuredQuantity = (x: number | string): Decimal =>
+  roundDecimal(
+    typeof x === "string" ? decimalFromString(x) : decimalFromNumber(x),
+    meteredQuantityDecimals,
+  );
 
-const assertQuantity = (value: number, what: string) => {
-  if (!Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${what} must be a finite, non-negative number, got ${value}`);
-  }
+const assertQuantity = (value: number | string, what: string) => {
+  const bad =
+    typeof value === "string" ? value.startsWith("-") : !Number.isFinite(value) || value < 0;
+  if (bad) throw new RangeError(`${what} must be a finite, non-negative number, got ${value}`);
 };
 
-/** What usage beyond `included` costs; zero within the included quantity or without a price. */
+/**
+ * What usage beyond `included` costs; zero within the included quantity or without a price.
+ * `used` may be exact decimal text (a sum read from PostgreSQL's `numeric`), read without loss.
+ */
 export const overageCharge = (input: {
-  used: number;
+  used: number | string;
   included: number;
   overage: OveragePrice | null;
 }): OverageCharge => {

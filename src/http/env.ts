@@ -16,5 +16,10 @@ export interface AppEnv {
     requestId: string;
     principal: Principal;
     deps: AppDeps;
+    /**
+     * The caller's Idempotency-Key bound to its scope (caller and effective platform), for keys
+     * handed on to the processor: two callers' equal keys never meet there.
+     */
+    scopedIdempotencyKey: string | undefined;
   };
 }

@@ -26,12 +26,18 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   }
   const ctx = c.get("deps");
   const principal = c.get("principal");
+  // The effective platform is part of the scope: the operator's requests for two platforms
+  // never share a record, whichever way the platform is named.
   const scope =
     principal.kind === "operator"
-      ? "operator"
+      ? `operator:${c.req.header("x-platform-id") ?? ""}`
       : principal.kind === "platform"
         ? `platform:${principal.platformId}`
         : `key:${principal.keyId}`;
+  c.set(
+    "scopedIdempotencyKey",
+    createHash("sha256").update(`${scope}\n${key}`).digest("base64url").slice(0, 32),
+  );
   const body = await c.req.text();
   const fingerprint = createHash("sha256")
     .update(`${c.req.method} ${routePathOf(c.req.path)}${new URL(c.req.url).search}\n${body}`)

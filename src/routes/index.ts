@@ -12,6 +12,9 @@ import * as listCustomerSubscriptions from "./customers/list-customer-subscripti
 import * as updateCustomer from "./customers/update-customer.ts";
 import * as getInvoice from "./invoices/get-invoice.ts";
 import * as listInvoices from "./invoices/list-invoices.ts";
+import * as createIngestionKey from "./operator/api-keys/create-ingestion-key.ts";
+import * as listIngestionKeys from "./operator/api-keys/list-ingestion-keys.ts";
+import * as revokeIngestionKey from "./operator/api-keys/revoke-ingestion-key.ts";
 import * as applyCredit from "./operator/apply-credit.ts";
 import * as generateInvoice from "./operator/generate-invoice.ts";
 import * as overrideSubscription from "./operator/override-subscription.ts";
@@ -107,6 +110,9 @@ export const createBillingRouter = () => {
     .openapi(secured(getPlatform.route), getPlatform.handler)
     .openapi(secured(createApiKey.route), createApiKey.handler)
     .openapi(secured(revokeApiKey.route), revokeApiKey.handler)
+    .openapi(secured(createIngestionKey.route), createIngestionKey.handler)
+    .openapi(secured(listIngestionKeys.route), listIngestionKeys.handler)
+    .openapi(secured(revokeIngestionKey.route), revokeIngestionKey.handler)
     .openapi(secured(getTestClock.route), getTestClock.handler)
     .openapi(secured(advanceTestClock.route), advanceTestClock.handler)
     .openapi(stripeWebhook.route, stripeWebhook.handler);

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { and, eq, isNull } from "drizzle-orm";
-import { apiKeys } from "../db/schema/index.ts";
+import { apiKeys, operatorApiKeys } from "../db/schema/index.ts";
 import { notFound } from "../errors.ts";
 import { newId, randomToken } from "../ids.ts";
 import type { ServiceContext } from "./context.ts";
@@ -9,17 +9,23 @@ import { getPlatform } from "./platforms.ts";
 /**
  * Scopes of an API key issued for a platform:
  * - `platform`: everything the platform may do with its own data (the default);
- * - `usage:write`: a service key; may only ingest usage, for any platform.
+ * - `usage:write`: a service key; may only ingest usage, for that platform.
+ * An operator-level ingestion key (`createIngestionKey`) has `usage:write` for every platform.
  */
 export const apiKeyScopes = ["platform", "usage:write"] as const;
 export type ApiKeyScope = (typeof apiKeyScopes)[number];
 
 export const PLATFORM_KEY_PREFIX = "nno_sk_";
+export const INGESTION_KEY_PREFIX = "nno_ik_";
 
+/**
+ * Who a request acts for. A `service` principal only ingests usage: for its `platformId`, or for
+ * any platform when `platformId` is null (an operator-level ingestion key).
+ */
 export type Principal =
   | { kind: "operator" }
   | { kind: "platform"; platformId: string; keyId: string; scopes: ApiKeyScope[] }
-  | { kind: "service"; platformId: string; keyId: string; scopes: ApiKeyScope[] };
+  | { kind: "service"; platformId: string | null; keyId: string; scopes: ApiKeyScope[] };
 
 const sha256 = (value: string) => createHash("sha256").update(value).digest();
 
@@ -81,6 +87,86 @@ export const revokeApiKey = async ({
   return { id: row.id, platformId: row.platformId, revokedAt: now.toISOString() };
 };
 
+/** Creates an operator-level ingestion key: `usage:write` for any platform, shown once. */
+export const createIngestionKey = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { description?: string | undefined };
+}) => {
+  const secret = `${INGESTION_KEY_PREFIX}${randomToken(40)}`;
+  const [row] = await ctx.db
+    .insert(operatorApiKeys)
+    .values({
+      id: newId("key"),
+      keyHash: sha256(secret).toString("hex"),
+      prefix: secret.slice(0, INGESTION_KEY_PREFIX.length + 6),
+      scopes: ["usage:write"],
+      description: input.description ?? null,
+      createdAt: ctx.clock.now(),
+    })
+    .returning();
+  if (!row) throw new Error("ingestion key insert returned no row");
+  return { ...presentIngestionKey(row), key: secret };
+};
+
+const presentIngestionKey = (row: typeof operatorApiKeys.$inferSelect) => ({
+  id: row.id,
+  prefix: row.prefix,
+  scopes: ["usage:write" as const],
+  description: row.description,
+  createdAt: row.createdAt.toISOString(),
+  revokedAt: row.revokedAt?.toISOString() ?? null,
+});
+
+export const listIngestionKeys = async ({ ctx }: { ctx: ServiceContext }) => {
+  const rows = await ctx.db.select().from(operatorApiKeys).orderBy(operatorApiKeys.createdAt);
+  return rows.map(presentIngestionKey);
+};
+
+export const revokeIngestionKey = async ({
+  ctx,
+  keyId,
+}: {
+  ctx: ServiceContext;
+  keyId: string;
+}) => {
+  const [row] = await ctx.db
+    .update(operatorApiKeys)
+    .set({ revokedAt: ctx.clock.now() })
+    .where(and(eq(operatorApiKeys.id, keyId), isNull(operatorApiKeys.revokedAt)))
+    .returning();
+  if (!row) throw notFound("active ingestion key", keyId);
+  keyCache.delete(row.keyHash);
+  return presentIngestionKey(row);
+};
+
+/** The principal of a live key, from the platform keys or the operator's ingestion keys. */
+const lookUpKey = async (ctx: ServiceContext, token: string, keyHash: string) => {
+  if (token.startsWith(INGESTION_KEY_PREFIX)) {
+    const [row] = await ctx.db
+      .select()
+      .from(operatorApiKeys)
+      .where(and(eq(operatorApiKeys.keyHash, keyHash), isNull(operatorApiKeys.revokedAt)));
+    if (!row) return undefined;
+    return {
+      kind: "service",
+      platformId: null,
+      keyId: row.id,
+      scopes: row.scopes as ApiKeyScope[],
+    } satisfies Principal;
+  }
+  const [row] = await ctx.db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
+  if (!row) return undefined;
+  const scopes = row.scopes as ApiKeyScope[];
+  const kind = scopes.includes("platform") ? "platform" : "service";
+  return { kind, platformId: row.platformId, keyId: row.id, scopes } satisfies Principal;
+};
+
 /**
  * Live keys recently resolved, by hash: every request authenticates, and usage reads and
  * ingestion should not pay a query for it. An entry lives `keyCacheTtlMs`; revoking a key drops
@@ -102,24 +188,19 @@ export const authenticate = async ({
   operatorKey: string;
 }): Promise<Principal | undefined> => {
   if (secretsEqual(token, operatorKey)) return { kind: "operator" };
-  if (!token.startsWith(PLATFORM_KEY_PREFIX) || token.length > 200) return undefined;
+  const known = token.startsWith(PLATFORM_KEY_PREFIX) || token.startsWith(INGESTION_KEY_PREFIX);
+  if (!known || token.length > 200) return undefined;
   // The lookup is by hash, so timing reveals nothing about stored secrets.
   const keyHash = sha256(token).toString("hex");
   // A monotonic timer for cache expiry: real elapsed time, independent of the (test) clock.
   const now = performance.now();
   const cached = keyCache.get(keyHash);
   if (cached && cached.expires > now) return cached.principal;
-  const [row] = await ctx.db
-    .select()
-    .from(apiKeys)
-    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
-  if (!row) {
+  const principal: Principal | undefined = await lookUpKey(ctx, token, keyHash);
+  if (!principal) {
     keyCache.delete(keyHash);
     return undefined;
   }
-  const scopes = row.scopes as ApiKeyScope[];
-  const kind = scopes.includes("platform") ? "platform" : "service";
-  const principal: Principal = { kind, platformId: row.platformId, keyId: row.id, scopes };
   if (keyCache.size >= keyCacheLimit) keyCache.clear();
   keyCache.set(keyHash, { principal, expires: now + keyCacheTtlMs });
   return principal;

@@ -102,7 +102,7 @@ export const usageOverageLinesFor = async ({
       lines.push({
         type: "usage",
         meter: key,
-        description: `${key}: ${value.toLocaleString("en-US")} ${meter.unit} used, ${terms.included.toLocaleString("en-US")} included; overage per ${per}`,
+        description: `${key}: ${Number(value).toLocaleString("en-US")} ${meter.unit} used, ${terms.included.toLocaleString("en-US")} included; overage per ${per}`,
         quantity: packages,
         unitAmount: terms.overage.amount,
         amount: packages * terms.overage.amount,

@@ -26,3 +26,21 @@ export const apiKeys = pgTable(
 );
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/**
+ * Operator-level ingestion keys (`POST /operator/api-keys`): `usage:write` for any platform, for
+ * the metering pipeline that reports every platform's usage. Only a hash is stored.
+ */
+export const operatorApiKeys = pgTable(
+  "operator_api_keys",
+  {
+    id: text().primaryKey(),
+    keyHash: text().notNull(),
+    prefix: text().notNull(),
+    scopes: text().array().notNull().default(sql`'{}'::text[]`),
+    description: text(),
+    createdAt: timestamptz("created_at").notNull(),
+    revokedAt: timestamptz("revoked_at"),
+  },
+  (t) => [uniqueIndex("operator_api_keys_key_hash_idx").on(t.keyHash)],
+);

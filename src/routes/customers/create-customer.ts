@@ -29,7 +29,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     ctx: c.get("deps"),
     principal: c.get("principal"),
     input: c.req.valid("json"),
-    idempotencyKey: c.req.header("idempotency-key"),
+    idempotencyKey: c.get("scopedIdempotencyKey"),
   });
   return c.json(customer, 201);
 };

@@ -29,7 +29,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
       principal: c.get("principal"),
       paymentMethodId: c.req.valid("param").id,
       input: c.req.valid("json"),
-      idempotencyKey: c.req.header("idempotency-key"),
+      idempotencyKey: c.get("scopedIdempotencyKey"),
     }),
     200,
   );

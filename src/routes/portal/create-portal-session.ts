@@ -37,7 +37,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     ctx: c.get("deps"),
     platformId,
     returnUrl: c.req.valid("json").returnUrl,
-    idempotencyKey: c.req.header("idempotency-key"),
+    idempotencyKey: c.get("scopedIdempotencyKey"),
   });
   return c.json(session, 200);
 };

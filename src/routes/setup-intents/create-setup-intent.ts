@@ -33,7 +33,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const intent = await createSetupIntent({
     ctx: c.get("deps"),
     platformId,
-    idempotencyKey: c.req.header("idempotency-key"),
+    idempotencyKey: c.get("scopedIdempotencyKey"),
   });
   return c.json(intent, 200);
 };

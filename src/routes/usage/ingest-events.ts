@@ -15,11 +15,11 @@ const UsageEventSchema = z
     platformId: PlatformIdSchema,
     tenantId: Id.nullable().optional().openapi({ example: "tenant_42" }),
     meter: z.string().min(1).max(64).openapi({ example: "api_requests" }),
-    value: z
-      .number()
-      .nonnegative()
-      .optional()
-      .openapi({ description: "finite and not negative; default 1", example: 1 }),
+    value: z.number().nonnegative().optional().openapi({
+      description:
+        "default 1; finite, not negative, at most 10^12, at most 6 decimal places (summed exactly)",
+      example: 1,
+    }),
     timestamp: z
       .union([z.iso.datetime({ offset: true }), z.number().nonnegative()])
       .optional()
@@ -50,7 +50,7 @@ export const route = createRoute({
   tags: ["Usage"],
   summary: "Ingest usage events",
   description:
-    '1 to 1,000 events. The whole batch is validated first: any invalid event is a 400 naming every bad index (`details[].path` is `["events", index, field]`) and nothing is stored. An event whose id the platform already sent is a duplicate and changes nothing. Operator and usage:write service keys write any platform; a platform key its own.',
+    '1 to 1,000 events. The whole batch is validated first: any invalid event is a 400 naming every bad index (`details[].path` is `["events", index, field]`) and nothing is stored. An event whose id the platform already sent is a duplicate and changes nothing. The operator key and operator-level ingestion keys (POST /operator/api-keys) write any platform; a platform key or a platform usage:write key its own.',
   security: bearerAuth,
   request: { body: jsonBody(IngestUsageEventsBody) },
   responses: {

@@ -29,6 +29,25 @@ export const maxEventAgeMs = 35 * msPerDay;
 export const maxEventLeadMs = 5 * 60_000;
 /** Longest distinct value kept for a unique_count meter. */
 export const maxUniqueValueLength = 255;
+/**
+ * Bounds of an event's value: finite, not negative, at most 10^12 and at most 6 decimal places
+ * (a millionth of a unit, the resolution billing reads). Sums are exact PostgreSQL `numeric`, so
+ * no number of accepted events overflows or loses precision.
+ */
+export const maxEventValue = 1e12;
+export const maxValueDecimals = 6;
+
+/** Why `value` is out of bounds, or undefined when it is fine. */
+const valueProblem = (value: number): string | undefined => {
+  if (!Number.isFinite(value) || value < 0) return "must be a finite number, not negative";
+  if (value > maxEventValue) return `must be at most ${maxEventValue.toExponential()}`;
+  if (Number.isInteger(value)) return undefined;
+  // The shortest text that reads back as `value`: its decimals are what the caller sent.
+  const text = String(value);
+  const point = text.indexOf(".");
+  const decimals = text.includes("e-") ? Number.POSITIVE_INFINITY : text.length - point - 1;
+  return decimals > maxValueDecimals ? `at most ${maxValueDecimals} decimal places` : undefined;
+};
 
 interface Issue {
   index: number;
@@ -80,14 +99,17 @@ export const ingestUsageEvents = async ({
   const seen = new Set<string>();
   const bucketFinders = new Map<string, (atMs: number) => number>();
   events.forEach((event, index) => {
-    if (principal.kind === "platform" && event.platformId !== principal.platformId) {
-      bad(
-        index,
-        "platformId",
-        `this key may only write usage of platform '${principal.platformId}'`,
-      );
+    // A key issued under a platform writes that platform's usage only; operator-level keys
+    // (the operator's, and ingestion keys from POST /operator/api-keys) write any platform.
+    const ownPlatform = principal.kind === "operator" ? null : principal.platformId;
+    if (ownPlatform !== null && event.platformId !== ownPlatform) {
+      bad(index, "platformId", `this key may only write usage of platform '${ownPlatform}'`);
     } else if (!contexts.has(event.platformId)) {
       bad(index, "platformId", `unknown platform '${event.platformId}'`);
+    }
+    if (event.value !== undefined) {
+      const problem = valueProblem(event.value);
+      if (problem) bad(index, "value", problem);
     }
     const meter = ctx.catalog.meter(event.meter);
     if (!meter) {

@@ -10,34 +10,41 @@ import type { UsagePeriod } from "./usage-period.ts";
  * buckets (see `usageBucketFinder`).
  */
 export interface MeterAggregates {
-  /** Sum of the values. */
-  total: number;
+  /**
+   * Sum of the values, as PostgreSQL's exact `numeric` text: billing reads it exactly
+   * (`exactMeterValue`), however many events were summed; displays read the nearest number.
+   */
+  total: string;
   events: number;
-  peak: number | null;
+  peak: string | null;
   /** Value of the latest event. */
-  latest: number | null;
+  latest: string | null;
   /** Distinct values (unique_count meters). */
   uniques: number;
 }
 
-const empty: MeterAggregates = { total: 0, events: 0, peak: null, latest: null, uniques: 0 };
+const empty: MeterAggregates = { total: "0", events: 0, peak: null, latest: null, uniques: 0 };
 
-/** A meter's value in a range, by its aggregation. */
-export const meterValue = (meter: Meter, aggregates: MeterAggregates | undefined): number => {
+/** A meter's value in a range, by its aggregation, as exact decimal text (what billing reads). */
+export const exactMeterValue = (meter: Meter, aggregates: MeterAggregates | undefined): string => {
   const a = aggregates ?? empty;
   switch (meter.aggregation) {
     case "sum":
       return a.total;
     case "count":
-      return a.events;
+      return String(a.events);
     case "max":
-      return a.peak ?? 0;
+      return a.peak ?? "0";
     case "last":
-      return a.latest ?? 0;
+      return a.latest ?? "0";
     case "unique_count":
-      return a.uniques;
+      return String(a.uniques);
   }
 };
+
+/** A meter's value in a range as the nearest number (what usage reads show). */
+export const meterValue = (meter: Meter, aggregates: MeterAggregates | undefined): number =>
+  Number(exactMeterValue(meter, aggregates));
 
 /**
  * The aggregate CTEs over the ranges of a CTE `r(i, s, e)`, for the platform `platform` (default
@@ -49,10 +56,10 @@ export const aggregateCtes = (scope: "platform" | "tenant", platform = "$2") => 
   return `
 agg as (
   select r.i, u.meter,
-    sum(u.total)::float8 as total,
+    sum(u.total)::text as total,
     sum(u.event_count)::float8 as events,
-    max(u.peak)::float8 as peak,
-    (array_agg(u.last_value order by u.last_at desc, u.last_event_id desc))[1]::float8 as latest
+    max(u.peak)::text as peak,
+    (array_agg(u.last_value order by u.last_at desc, u.last_event_id desc))[1]::text as latest
   from r join ${tenant ? "usage_rollups" : "usage_platform_rollups"} u
     on u.platform_id = ${platform} ${tenant ? "and u.tenant_id = $3" : ""}
     and u.bucket >= r.s and u.bucket < r.e
@@ -97,10 +104,10 @@ const tenantRangeAggregates = rangeAggregates("tenant");
 export interface AggregateRow extends Record<string, unknown> {
   i: number;
   meter: string;
-  total: number | null;
+  total: string | null;
   events: number | null;
-  peak: number | null;
-  latest: number | null;
+  peak: string | null;
+  latest: string | null;
   uniques: number | null;
 }
 
@@ -109,7 +116,7 @@ export const aggregatesByRange = (rows: readonly AggregateRow[], count: number) 
   const result = Array.from({ length: count }, () => new Map<string, MeterAggregates>());
   for (const row of rows) {
     result[Number(row.i)]?.set(row.meter, {
-      total: row.total ?? 0,
+      total: row.total ?? "0",
       events: row.events ?? 0,
       peak: row.peak,
       latest: row.latest,
@@ -170,12 +177,12 @@ export const usageForPeriod = async ({
   periodStart: Date;
   periodEnd: Date;
   tx?: Tx | undefined;
-}): Promise<Array<{ meter: string; value: number }>> =>
+}): Promise<Array<{ meter: string; value: string }>> =>
   (await usageForPeriods({ ctx, tx, periods: [period] }))[0] ?? [];
 
 /**
  * `usageForPeriod` for many platforms' periods in one statement (a renewal batch), in the order
- * given: what renewal bills as overage.
+ * given: what renewal bills as overage, as exact decimal text.
  */
 export const usageForPeriods = async ({
   ctx,
@@ -185,7 +192,7 @@ export const usageForPeriods = async ({
   ctx: ServiceContext;
   periods: ReadonlyArray<{ platformId: string; periodStart: Date; periodEnd: Date }>;
   tx?: Tx | undefined;
-}): Promise<Array<Array<{ meter: string; value: number }>>> => {
+}): Promise<Array<Array<{ meter: string; value: string }>>> => {
   if (periods.length === 0) return [];
   const param = JSON.stringify(
     periods.map((p, i) => ({
@@ -199,7 +206,7 @@ export const usageForPeriods = async ({
   return aggregatesByRange(rows, periods.length).map((aggregates) =>
     ctx.catalog.meters.map((meter) => ({
       meter: meter.key,
-      value: meterValue(meter, aggregates.get(meter.key)),
+      value: exactMeterValue(meter, aggregates.get(meter.key)),
     })),
   );
 };

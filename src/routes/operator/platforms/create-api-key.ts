@@ -13,7 +13,7 @@ export const CreateApiKeyBody = z
       .default(["platform"])
       .openapi({
         description:
-          "`platform` (default): the platform's own data. `usage:write` alone: a service key that may only ingest usage, for any platform.",
+          "`platform` (default): the platform's own data. `usage:write` alone: a service key that may only ingest usage, for this platform only (an ingestion key for every platform comes from `POST /operator/api-keys`).",
       }),
   })
   .strict()
