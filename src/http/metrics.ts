@@ -20,6 +20,12 @@ export const createMetricsRegistry = (withDefaults = true): Registry => {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  new Counter({
+    name: "billing_job_failures_total",
+    help: "Items of a batch job (renewal, collection) that failed and were set aside",
+    labelNames: ["job"],
+    registers: [registry],
+  });
   return registry;
 };
 

@@ -17,6 +17,7 @@ import * as listIngestionKeys from "./operator/api-keys/list-ingestion-keys.ts";
 import * as revokeIngestionKey from "./operator/api-keys/revoke-ingestion-key.ts";
 import * as applyCredit from "./operator/apply-credit.ts";
 import * as generateInvoice from "./operator/generate-invoice.ts";
+import * as listFailures from "./operator/list-failures.ts";
 import * as overrideSubscription from "./operator/override-subscription.ts";
 import * as overview from "./operator/overview.ts";
 import * as createApiKey from "./operator/platforms/create-api-key.ts";
@@ -105,6 +106,7 @@ export const createBillingRouter = () => {
     .openapi(secured(overrideSubscription.route), overrideSubscription.handler)
     .openapi(secured(startTrial.route), startTrial.handler)
     .openapi(secured(overview.route), overview.handler)
+    .openapi(secured(listFailures.route), listFailures.handler)
     .openapi(secured(createPlatform.route), createPlatform.handler)
     .openapi(secured(listPlatforms.route), listPlatforms.handler)
     .openapi(secured(getPlatform.route), getPlatform.handler)

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { PlanCatalog } from "../billing/plan-catalog.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
@@ -18,4 +19,6 @@ export interface ServiceContext {
   config: Config;
   logger: Logger;
   processor: StripeProcessor;
+  /** Where services count what operators watch (batch failures); absent in bare contexts. */
+  metrics?: Registry;
 }

@@ -1,6 +1,6 @@
-import { inArray } from "drizzle-orm";
+import { count, inArray } from "drizzle-orm";
 import { monthlyRecurringRevenue } from "../billing/mrr.ts";
-import { subscriptions } from "../db/schema/index.ts";
+import { jobFailures, subscriptions } from "../db/schema/index.ts";
 import type { ServiceContext } from "./context.ts";
 
 /**
@@ -26,6 +26,7 @@ export const billingOverview = async ({ ctx }: { ctx: ServiceContext }) => {
     ctx.catalog.plans.map((p) => [p.tier, 0]),
   );
   for (const row of rows) tiers[row.tier] = (tiers[row.tier] ?? 0) + 1;
+  const [failing] = await ctx.db.select({ n: count() }).from(jobFailures);
   return {
     mrr: monthlyRecurringRevenue(
       rows.map((r) => ({
@@ -41,5 +42,7 @@ export const billingOverview = async ({ ctx }: { ctx: ServiceContext }) => {
     pastDuePlatforms: platformsIn("past_due"),
     unpaidPlatforms: platformsIn("unpaid"),
     tiers,
+    /** Items set aside by the worker after failing (details: `GET /operator/failures`). */
+    failingItems: Number(failing?.n ?? 0),
   };
 };

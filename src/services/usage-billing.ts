@@ -1,12 +1,35 @@
 import { and, eq, ne, sql } from "drizzle-orm";
 import type { InvoiceLine } from "../billing/invoice-assembly.ts";
-import { overageCharge } from "../billing/overage.ts";
+import { type OveragePrice, overageCharge } from "../billing/overage.ts";
 import type { Tx } from "../db/client.ts";
 import { invoiceLines, invoices, type SubscriptionRow } from "../db/schema/index.ts";
+import { AppError } from "../errors.ts";
 import type { ServiceContext } from "./context.ts";
 import { usageForPeriods } from "./usage/index.ts";
 
 export type UsageLine = InvoiceLine & { meter: string };
+
+/**
+ * The overage of one meter; usage whose charge is beyond what an invoice can hold (more than
+ * 2^53 minor units) is a 409 naming the meter, never a crash: the renewal sets the subscription
+ * aside (see renewals.ts) and a generated invoice is refused.
+ */
+const billableOverage = (
+  subscriptionId: string,
+  meter: string,
+  used: string,
+  terms: { included: number; overage: OveragePrice | null },
+) => {
+  try {
+    return overageCharge({ used, included: terms.included, overage: terms.overage });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new AppError(
+      "CONFLICT",
+      `usage of meter '${meter}' on subscription '${subscriptionId}' (${used}) is too large to bill: ${error.message}`,
+    );
+  }
+};
 
 /**
  * Packages of each meter already invoiced for the given periods of subscriptions, one map per
@@ -88,11 +111,7 @@ export const usageOverageLinesFor = async ({
       const terms = plan.meters[key];
       const meter = ctx.catalog.meter(key);
       if (!terms?.overage || !meter) continue;
-      const charge = overageCharge({
-        used: value,
-        included: terms.included,
-        overage: terms.overage,
-      });
+      const charge = billableOverage(period.subscription.id, key, value, terms);
       const packages = charge.packages - (billed[k]?.get(key) ?? 0);
       if (packages <= 0) continue;
       const per =

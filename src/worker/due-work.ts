@@ -1,7 +1,9 @@
-import { and, inArray, isNotNull, isNull, min } from "drizzle-orm";
-import { invoices, subscriptions } from "../db/schema/index.ts";
+import { and, eq, inArray, isNotNull, isNull, min, sql } from "drizzle-orm";
+import { invoices, jobFailures, subscriptions } from "../db/schema/index.ts";
+import { AppError } from "../errors.ts";
 import { attemptPayment, claimDueInvoices } from "../services/collection.ts";
 import type { ServiceContext } from "../services/context.ts";
+import { clearJobFailures, recordJobFailure } from "../services/job-failures.ts";
 import { renewingStatuses } from "../services/subscriptions.ts";
 import { renewDueSubscriptions } from "./renewals.ts";
 
@@ -34,28 +36,53 @@ export const runDueWork = async (ctx: ServiceContext): Promise<WorkDone> => {
   for (;;) {
     const { renewed } = await renewDueSubscriptions({ ctx, limit: BATCH });
     const due = await claimDueInvoices(ctx, BATCH * 2);
+    const settled: string[] = [];
     await inParallel(due, CHARGE_CONCURRENCY, async (claimed) => {
       try {
         await attemptPayment(ctx, claimed);
         done.attempted += 1;
+        settled.push(claimed.invoice.id);
       } catch (error) {
-        // The processor is unreachable: the attempt is rescheduled; other invoices go on.
-        ctx.logger.warn(
-          { err: error, invoiceId: claimed.invoice.id },
-          "payment attempt failed to run",
-        );
+        if (error instanceof AppError && error.code === "PAYMENT_PROVIDER_ERROR") {
+          // The processor is unreachable or busy: the attempt is rescheduled; others go on.
+          ctx.logger.warn(
+            { err: error, invoiceId: claimed.invoice.id },
+            "payment attempt could not reach the processor",
+          );
+          return;
+        }
+        // Anything else is this invoice's own problem: set aside (its claim's lease is the
+        // backoff), recorded for the operator; the rest of the batch goes on.
+        await recordJobFailure(ctx, {
+          job: "collection",
+          itemId: claimed.invoice.id,
+          platformId: claimed.invoice.platformId,
+          error,
+        });
       }
     });
+    if (due.length > 0) await clearJobFailures(ctx, "collection", settled);
     done.renewed += renewed;
     if (renewed === 0 && due.length === 0) return done;
   }
 };
 
-/** The earliest instant at which some work becomes due (for the test clock's stepping). */
+/**
+ * The earliest instant at which some work becomes due (for the test clock's stepping): a period
+ * end, or the end of a failed renewal's backoff, whichever is later; or a payment attempt.
+ */
 export const nextDueAt = async (ctx: ServiceContext): Promise<Date | undefined> => {
   const [renewal] = await ctx.db
-    .select({ at: min(subscriptions.currentPeriodEnd) })
+    .select({
+      at: min(
+        sql<Date>`greatest(${subscriptions.currentPeriodEnd}, coalesce(${jobFailures.nextRetryAt}, ${subscriptions.currentPeriodEnd}))`,
+      ),
+    })
     .from(subscriptions)
+    .leftJoin(
+      jobFailures,
+      and(eq(jobFailures.job, "renewal"), eq(jobFailures.itemId, subscriptions.id)),
+    )
     .where(
       and(
         inArray(subscriptions.status, [...renewingStatuses]),

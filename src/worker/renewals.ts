@@ -1,8 +1,9 @@
-import { and, asc, eq, inArray, isNull, lte, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lte, notExists, sql } from "drizzle-orm";
 import { periodAt } from "../billing/periods.ts";
-import { type SubscriptionRow, subscriptions } from "../db/schema/index.ts";
+import { jobFailures, type SubscriptionRow, subscriptions } from "../db/schema/index.ts";
 import type { ServiceContext } from "../services/context.ts";
 import { issueInvoices, type NewInvoice } from "../services/invoicing.ts";
+import { recordJobFailure } from "../services/job-failures.ts";
 import { planName, renewingStatuses } from "../services/subscriptions.ts";
 import { type UsageLine, usageOverageLinesFor } from "../services/usage-billing.ts";
 
@@ -92,10 +93,10 @@ const advance = (ctx: ServiceContext, row: SubscriptionRow, usage: UsageLine[]):
 };
 
 /**
- * Claims up to `limit` subscriptions whose period (or trial) has ended and advances each by one
- * period, in one transaction with a fixed number of statements per batch. `FOR UPDATE SKIP
- * LOCKED` lets any number of workers share the work without waiting on or repeating each other;
- * the invoices' unique (subscription, period start, kind) makes a second invoice impossible.
+ * Renews up to `limit` due subscriptions in one transaction (`renewBatch`). When something in the
+ * batch throws — one subscription's renewal is poisoned (absurd usage, a corrupt row) — the batch
+ * is rolled back and done again one subscription per transaction: the poisoned one is recorded as
+ * failing (error, backoff, log line, metric; `GET /operator/failures`) and every other one renews.
  * Returns the invoices that now wait for payment.
  */
 export const renewDueSubscriptions = async ({
@@ -105,24 +106,67 @@ export const renewDueSubscriptions = async ({
   ctx: ServiceContext;
   limit: number;
 }): Promise<{ renewed: number; openInvoiceIds: string[] }> => {
+  try {
+    return await renewBatch(ctx, limit);
+  } catch (error) {
+    ctx.logger.warn({ err: error }, "renewal batch failed; renewing its subscriptions one by one");
+  }
+  const due = await ctx.db
+    .select({ id: subscriptions.id, platformId: subscriptions.platformId })
+    .from(subscriptions)
+    .where(dueForRenewal(ctx.clock.now()))
+    .orderBy(asc(subscriptions.currentPeriodEnd))
+    .limit(limit);
+  const result = { renewed: 0, openInvoiceIds: [] as string[] };
+  for (const { id, platformId } of due) {
+    try {
+      const one = await renewBatch(ctx, 1, id);
+      result.renewed += one.renewed;
+      result.openInvoiceIds.push(...one.openInvoiceIds);
+    } catch (error) {
+      await recordJobFailure(ctx, { job: "renewal", itemId: id, platformId, error });
+    }
+  }
+  return result;
+};
+
+/**
+ * Live subscriptions whose period (or trial) has ended, not held by a plan change being charged
+ * (they renew once it is settled) and not waiting out the backoff of a failed renewal.
+ */
+const dueForRenewal = (now: Date) =>
+  and(
+    inArray(subscriptions.status, [...renewingStatuses]),
+    lte(subscriptions.currentPeriodEnd, now),
+    isNull(subscriptions.pendingInvoiceId),
+    notExists(
+      sql`(select 1 from ${jobFailures} f where f.job = 'renewal' and f.item_id = ${subscriptions.id} and f.next_retry_at > ${now.toISOString()}::timestamptz)`,
+    ),
+  );
+
+/**
+ * Claims up to `limit` due subscriptions (or the one given) and advances each by one period, in
+ * one transaction with a fixed number of statements per batch. `FOR UPDATE SKIP LOCKED` lets any
+ * number of workers share the work without waiting on or repeating each other; the invoices'
+ * unique (subscription, period start, kind) makes a second invoice impossible.
+ */
+const renewBatch = async (
+  ctx: ServiceContext,
+  limit: number,
+  onlyId?: string,
+): Promise<{ renewed: number; openInvoiceIds: string[] }> => {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const due = await tx
       .select()
       .from(subscriptions)
       .where(
-        and(
-          inArray(subscriptions.status, [...renewingStatuses]),
-          lte(subscriptions.currentPeriodEnd, now),
-          // A plan change being charged holds the subscription; it renews once that is settled.
-          isNull(subscriptions.pendingInvoiceId),
-        ),
+        and(dueForRenewal(now), onlyId === undefined ? undefined : eq(subscriptions.id, onlyId)),
       )
       .orderBy(asc(subscriptions.currentPeriodEnd))
       .limit(limit)
       .for("update", { skipLocked: true });
     if (due.length === 0) return { renewed: 0, openInvoiceIds: [] };
-
     // A trial has no usage to bill in arrears.
     const billable = due.filter((row) => row.status !== "trialing");
     const usage = await usageOverageLinesFor({
@@ -168,6 +212,16 @@ export const renewDueSubscriptions = async ({
         )}::jsonb) as v(id text, status text, period_index int, period_start timestamptz, period_end timestamptz, cancel_at_period_end boolean, canceled_at timestamptz)`,
       )
       .where(eq(subscriptions.id, sql`v.id`));
+    // Those that failed before and renewed now are failing no more.
+    await tx.delete(jobFailures).where(
+      and(
+        eq(jobFailures.job, "renewal"),
+        inArray(
+          jobFailures.itemId,
+          due.map((row) => row.id),
+        ),
+      ),
+    );
     const openInvoiceIds = issued.flatMap((invoice) =>
       invoice?.status === "open" ? [invoice.id] : [],
     );

@@ -4,6 +4,7 @@ export * from "./balance-entries.ts";
 export * from "./customers.ts";
 export * from "./idempotency-keys.ts";
 export * from "./invoices.ts";
+export * from "./job-failures.ts";
 export * from "./payment-methods.ts";
 export * from "./platforms.ts";
 export * from "./processor-events.ts";

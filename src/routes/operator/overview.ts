@@ -18,6 +18,10 @@ export const route = createRoute({
           trialingPlatforms: z.number().int(),
           pastDuePlatforms: z.number().int(),
           tiers: z.record(z.string(), z.number().int()),
+          failingItems: z.number().int().openapi({
+            description:
+              "renewals and payment attempts set aside after failing (GET /operator/failures)",
+          }),
         })
         .openapi("BillingOverview"),
       "The overview",
