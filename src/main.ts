@@ -64,9 +64,11 @@ const main = async () => {
         `operator key (generated, stored in ${operatorKey.file}): ${operatorKey.key}`,
       );
     } else if (operatorKey.source === "stored") {
+      // Logs travel to aggregators: the key is printed once, when generated; after that only
+      // the file that holds it.
       logger.info(
         { operatorKeyFile: operatorKey.file },
-        `operator key (from ${operatorKey.file}): ${operatorKey.key}`,
+        `operator key: in ${operatorKey.file} (printed only when it was generated)`,
       );
     } else {
       logger.info("operator key from BILLING_OPERATOR_KEY");
