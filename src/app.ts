@@ -11,7 +11,7 @@ import type { AppDeps, AppEnv } from "./http/env.ts";
 import { handleError, handleNotFound } from "./http/error-handler.ts";
 import { createMetricsRegistry, metricsMiddleware } from "./http/metrics.ts";
 import { validationHook } from "./http/openapi.ts";
-import { rejectNul } from "./http/reject-nul.ts";
+import { rejectUnstorableText } from "./http/reject-unstorable-text.ts";
 import { requestId } from "./http/request-id.ts";
 import type { StripeProcessor } from "./processor/stripe-processor.ts";
 import { createBillingRouter } from "./routes/index.ts";
@@ -75,7 +75,7 @@ export const createApp = (opts: CreateAppOptions) => {
     await next();
   });
   app.use("*", requestLog, metricsMiddleware);
-  app.use("*", limitBodySize(MAX_BODY_BYTES), rejectNul);
+  app.use("*", limitBodySize(MAX_BODY_BYTES), rejectUnstorableText);
 
   const health = createHealthRoutes();
   const docs = createDocsRoutes();

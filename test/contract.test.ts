@@ -260,28 +260,32 @@ describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
     expect(statuses.filter((s) => s >= 500 && s !== 501)).toEqual([]);
   });
 
-  it("refuses the NUL character anywhere in the input with 400, stores nothing", async () => {
+  it("refuses NUL and lone surrogates anywhere in the input with 400, stores nothing", async () => {
     const valid = await rc.valid(ownFixture);
-    const withNul = (value: unknown): unknown =>
-      typeof value === "string"
-        ? `${value}\u0000`
-        : Array.isArray(value)
-          ? value.map(withNul)
-          : value !== null && typeof value === "object"
-            ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withNul(v)]))
-            : value;
+    const tainting =
+      (bad: string) =>
+      (value: unknown): unknown =>
+        typeof value === "string"
+          ? `${value}${bad}`
+          : Array.isArray(value)
+            ? value.map(tainting(bad))
+            : value !== null && typeof value === "object"
+              ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, tainting(bad)(v)]))
+              : value;
     const url = urlFor("", route, {}, valid.params);
     const query = await t.request(route.method, `${url}${url.includes("?") ? "&" : "?"}x=a%00b`, {
       key: own.key,
       ...(route.method === "GET" ? {} : { body: valid.body ?? {} }),
     });
     expectEnvelope(query, "VALIDATION_ERROR");
-    const tainted = withNul(valid.body);
-    // Bodies with no text at all (`{ trialDays }`) have nowhere to put one.
-    if (route.method !== "GET" && JSON.stringify(tainted) !== JSON.stringify(valid.body)) {
-      const res = await send(route, "", { ...valid, body: tainted }, own.key);
-      expectEnvelope(res, "VALIDATION_ERROR");
-      expect(res.body.error.details[0].in).toBe("body");
+    for (const bad of ["\u0000", "\ud800", "\udfff"]) {
+      const tainted = tainting(bad)(valid.body);
+      // Bodies with no text at all (`{ trialDays }`) have nowhere to put one.
+      if (route.method !== "GET" && JSON.stringify(tainted) !== JSON.stringify(valid.body)) {
+        const res = await send(route, "", { ...valid, body: tainted }, own.key);
+        expectEnvelope(res, "VALIDATION_ERROR");
+        expect(res.body.error.details[0].in).toBe("body");
+      }
     }
   });
 

@@ -48,6 +48,26 @@ describe("the error envelope", () => {
     expect((await t.request("GET", "/operator/platforms/broken")).status).toBe(404);
   });
 
+  it("refuses a lone UTF-16 surrogate naming its path, and keeps real surrogate pairs", async () => {
+    const raw = (name: string) =>
+      `{"platformId":"surrogate_${name.length}","name":"${name}","email":"s@example.com"}`;
+    for (const lone of ["Acme \\ud800", "\\udfff Acme", "A\\ud800\\ud800"]) {
+      const res = await t.request("POST", "/operator/platforms", {
+        rawBody: raw(lone),
+        headers: { "content-type": "application/json" },
+      });
+      expect(res.status, lone).toBe(400);
+      expect(res.body.error).toMatchObject({ code: "VALIDATION_ERROR" });
+      expect(res.body.error.details[0]).toMatchObject({ path: ["name"], in: "body" });
+    }
+    const emoji = await t.request("POST", "/operator/platforms", {
+      rawBody: raw("Acme \\ud83d\\ude00"),
+      headers: { "content-type": "application/json" },
+    });
+    expect(emoji.status, emoji.text).toBe(201);
+    expect(emoji.body.name).toBe("Acme \u{1F600}");
+  });
+
   it("answers a non-JSON body with 400", async () => {
     const res = await t.request("POST", "/operator/platforms", {
       rawBody: "platformId=x",
