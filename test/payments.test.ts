@@ -290,6 +290,24 @@ describe("POST /webhooks/stripe", () => {
     expect((await cardsOf(p.key)).map((c) => c.id)).toContain(card.id);
   });
 
+  it("refuses validly signed events without an id, a type or data.object with 400", async () => {
+    const good = JSON.parse(eventFor("customer.updated", { id: "cus_x", object: "customer" }));
+    const variants = [
+      { ...good, id: undefined },
+      { ...good, id: 42 },
+      { ...good, type: undefined },
+      { ...good, data: undefined },
+      { ...good, data: { object: null } },
+      { ...good, data: "x" },
+    ];
+    for (const variant of variants) {
+      const payload = JSON.stringify(variant);
+      const res = await postWebhook(payload, sign(payload));
+      expect(res.status, payload).toBe(400);
+      expect((await res.json()).error.code).toBe("VALIDATION_ERROR");
+    }
+  });
+
   it("rejects missing, tampered, wrongly keyed and stale signatures with 400", async () => {
     const payload = eventFor("customer.updated", { id: "cus_x", object: "customer" });
     const cases = [

@@ -11,7 +11,7 @@ import {
   type SubscriptionRow,
   subscriptions,
 } from "../db/schema/index.ts";
-import { AppError, conflict, forbidden, invalid, notFound } from "../errors.ts";
+import { AppError, conflict, invalid, notFound } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { Principal } from "./api-keys.ts";
 import {
@@ -138,8 +138,10 @@ const resolveSubscriber = async (ctx: ServiceContext, principal: Principal, user
   if (!customer.platformId) {
     throw invalid(`customer '${userId}' belongs to no platform; subscriptions are for platforms`);
   }
+  // Another platform's id is reported missing, like an unknown one: a key learns nothing of
+  // which other platforms exist.
   if (principal.kind !== "operator" && principal.platformId !== customer.platformId) {
-    throw forbidden(`this key belongs to platform '${principal.platformId}'`);
+    throw notFound("platform or customer", userId);
   }
   return { platformId: customer.platformId, customer };
 };
