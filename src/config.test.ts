@@ -26,9 +26,23 @@ describe("configuration", () => {
     ["STRIPE_SECRET_KEY", { STRIPE_SECRET_KEY: "pk_test_123" }],
     ["BILLING_TEST_CLOCK", { BILLING_TEST_CLOCK: "1", NODE_ENV: "production" }],
     ["BILLING_PLANS_FILE", { BILLING_PLANS_FILE: "/no/such/file.json" }],
+    ["STRIPE_MAX_WRITES_PER_SECOND", { STRIPE_MAX_WRITES_PER_SECOND: "-5" }],
+    ["STRIPE_MAX_WRITES_PER_SECOND", { STRIPE_MAX_WRITES_PER_SECOND: "fast" }],
   ])("stops on a bad %s, naming it", (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(variable);
+  });
+
+  it("paces processor writes under Stripe's limit for the key's mode, and not for the emulator", () => {
+    const rate = (env: Record<string, string>) => loadConfig(env).stripe.maxWritesPerSecond;
+    expect(rate({})).toBe(0);
+    expect(rate({ STRIPE_API_BASE: "http://127.0.0.1:12111" })).toBe(0);
+    expect(rate({ STRIPE_SECRET_KEY: "sk_live_abc" })).toBe(90);
+    expect(rate({ STRIPE_SECRET_KEY: "rk_live_abc" })).toBe(90);
+    expect(rate({ STRIPE_SECRET_KEY: "sk_test_abc" })).toBe(20);
+    expect(rate({ STRIPE_SECRET_KEY: "sk_live_abc", STRIPE_MAX_WRITES_PER_SECOND: "40" })).toBe(40);
+    expect(rate({ STRIPE_SECRET_KEY: "sk_test_abc", STRIPE_MAX_WRITES_PER_SECOND: "0" })).toBe(0);
+    expect(rate({ STRIPE_MAX_WRITES_PER_SECOND: "12.5" })).toBe(12.5);
   });
 
   it("replaces the catalog with BILLING_PLANS_FILE and checks it", async () => {

@@ -27,6 +27,8 @@ const envSchema = z
     STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
     STRIPE_API_BASE: z.url().optional(),
     STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(12111),
+    /** Unset: chosen by the key (see `defaultMaxWritesPerSecond`); 0: no pacing. */
+    STRIPE_MAX_WRITES_PER_SECOND: z.coerce.number().finite().min(0).optional(),
     BILLING_TEST_CLOCK: booleanFlag.default(false),
     BILLING_PLANS_FILE: z.string().min(1).optional(),
     PUBLIC_BASE_URL: z.url().optional(),
@@ -51,6 +53,8 @@ export interface Config {
     webhookSecret: string | undefined;
     apiBase: string | undefined;
     emulatorPort: number;
+    /** Writes per second the processor adapter paces itself to; 0: no pacing. */
+    maxWritesPerSecond: number;
   };
   testClock: boolean;
   catalog: PlanCatalog;
@@ -59,6 +63,20 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/** Stripe's limits are about 100 requests per second live and 25 in test mode; keep a margin. */
+export const LIVE_MAX_WRITES_PER_SECOND = 90;
+export const TEST_MAX_WRITES_PER_SECOND = 20;
+
+/**
+ * The write rate the processor adapter keeps to when `STRIPE_MAX_WRITES_PER_SECOND` is unset: a
+ * margin under Stripe's limit for the key's mode, and no pacing without a key (the built-in
+ * emulator, or `STRIPE_API_BASE` without a key), where there is no limit to keep under.
+ */
+export const defaultMaxWritesPerSecond = (secretKey: string | undefined): number => {
+  if (secretKey === undefined) return 0;
+  return /^(sk|rk)_live_/.test(secretKey) ? LIVE_MAX_WRITES_PER_SECOND : TEST_MAX_WRITES_PER_SECOND;
+};
 
 const defaultPlansFile = new URL("./billing/default-plans.json", import.meta.url);
 
@@ -114,6 +132,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       webhookSecret: e.STRIPE_WEBHOOK_SECRET,
       apiBase: e.STRIPE_API_BASE,
       emulatorPort: e.STRIPE_EMULATOR_PORT,
+      maxWritesPerSecond:
+        e.STRIPE_MAX_WRITES_PER_SECOND ?? defaultMaxWritesPerSecond(e.STRIPE_SECRET_KEY),
     },
     testClock: e.BILLING_TEST_CLOCK,
     catalog: loadPlanCatalog(
