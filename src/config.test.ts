@@ -28,6 +28,7 @@ describe("configuration", () => {
     ["BILLING_PLANS_FILE", { BILLING_PLANS_FILE: "/no/such/file.json" }],
     ["STRIPE_MAX_WRITES_PER_SECOND", { STRIPE_MAX_WRITES_PER_SECOND: "-5" }],
     ["STRIPE_MAX_WRITES_PER_SECOND", { STRIPE_MAX_WRITES_PER_SECOND: "fast" }],
+    ["STRIPE_EMULATOR_RATE_LIMIT", { STRIPE_EMULATOR_RATE_LIMIT: "-1" }],
   ])("stops on a bad %s, naming it", (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(variable);
@@ -43,6 +44,11 @@ describe("configuration", () => {
     expect(rate({ STRIPE_SECRET_KEY: "sk_live_abc", STRIPE_MAX_WRITES_PER_SECOND: "40" })).toBe(40);
     expect(rate({ STRIPE_SECRET_KEY: "sk_test_abc", STRIPE_MAX_WRITES_PER_SECOND: "0" })).toBe(0);
     expect(rate({ STRIPE_MAX_WRITES_PER_SECOND: "12.5" })).toBe(12.5);
+  });
+
+  it("has the emulator's rate limit off by default", () => {
+    expect(loadConfig({}).stripe.emulatorRateLimit).toBe(0);
+    expect(loadConfig({ STRIPE_EMULATOR_RATE_LIMIT: "25" }).stripe.emulatorRateLimit).toBe(25);
   });
 
   it("replaces the catalog with BILLING_PLANS_FILE and checks it", async () => {

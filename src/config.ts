@@ -29,6 +29,8 @@ const envSchema = z
     STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(12111),
     /** Unset: chosen by the key (see `defaultMaxWritesPerSecond`); 0: no pacing. */
     STRIPE_MAX_WRITES_PER_SECOND: z.coerce.number().finite().min(0).optional(),
+    /** The in-process emulator answers 429 above this many writes per second; 0/unset: never. */
+    STRIPE_EMULATOR_RATE_LIMIT: z.coerce.number().finite().min(0).default(0),
     BILLING_TEST_CLOCK: booleanFlag.default(false),
     BILLING_PLANS_FILE: z.string().min(1).optional(),
     PUBLIC_BASE_URL: z.url().optional(),
@@ -55,6 +57,8 @@ export interface Config {
     emulatorPort: number;
     /** Writes per second the processor adapter paces itself to; 0: no pacing. */
     maxWritesPerSecond: number;
+    /** The in-process emulator's own limit on writes per second (0: none), to exercise 429s. */
+    emulatorRateLimit: number;
   };
   testClock: boolean;
   catalog: PlanCatalog;
@@ -134,6 +138,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       emulatorPort: e.STRIPE_EMULATOR_PORT,
       maxWritesPerSecond:
         e.STRIPE_MAX_WRITES_PER_SECOND ?? defaultMaxWritesPerSecond(e.STRIPE_SECRET_KEY),
+      emulatorRateLimit: e.STRIPE_EMULATOR_RATE_LIMIT,
     },
     testClock: e.BILLING_TEST_CLOCK,
     catalog: loadPlanCatalog(

@@ -66,6 +66,7 @@ export const createPaymentProcessor = (opts: {
     webhookUrl: `${opts.config.publicBaseUrl}/webhooks/stripe`,
     publicBaseUrl: `${opts.config.publicBaseUrl}/emulator/stripe`,
     logger: opts.logger,
+    rateLimit: { writesPerSecond: stripe.emulatorRateLimit },
     ...(opts.listInvoices ? { listInvoices: opts.listInvoices } : {}),
   });
   const client = createStripeClient({

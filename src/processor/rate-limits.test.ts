@@ -1,6 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { performance } from "node:perf_hooks";
+import pino from "pino";
+import { afterAll, describe, expect, it } from "vitest";
+import { createTestDatabase } from "../../test/test-database.ts";
+import { ManualClock } from "../clock.ts";
+import { loadConfig } from "../config.ts";
 import { EMULATOR_WEBHOOK_SECRET_DEFAULT } from "../emulator/stripe/index.ts";
 import { AppError } from "../errors.ts";
+import { createPaymentProcessor } from "./create-processor.ts";
 import { RATE_LIMIT_RETRY_AFTER_MS, rateLimitOf } from "./processor-errors.ts";
 import { createStripeClient, EMULATOR_SECRET_KEY } from "./stripe-client.ts";
 import { StripeProcessor } from "./stripe-processor.ts";
@@ -163,5 +169,59 @@ describe("a 429 from the processor", () => {
     expect(rateLimitOf(error)).toBeUndefined();
     expect(rateLimitOf(new AppError("PAYMENT_FAILED", "declined"))).toBeUndefined();
     expect(rateLimitOf(new Error("x"))).toBeUndefined();
+  });
+});
+
+const database = await createTestDatabase();
+afterAll(() => database.close());
+
+describe("the pacer against the emulator's limit (STRIPE_EMULATOR_RATE_LIMIT)", () => {
+  const clock = new ManualClock("2026-06-01T00:00:00Z");
+  const logger = pino({ level: "silent" });
+
+  /** The processor as the service builds it, on the in-process emulator limited to 20 writes/s. */
+  const processorWith = (env: Record<string, string>) =>
+    createPaymentProcessor({
+      config: loadConfig({ NODE_ENV: "test", STRIPE_EMULATOR_RATE_LIMIT: "20", ...env }),
+      db: database.db,
+      clock,
+      logger,
+    }).processor;
+
+  /** `count` charges of one customer's card at once, as the worker's collectors send them. */
+  const chargeBurst = async (processor: ReturnType<typeof processorWith>, count: number) => {
+    const customer = await processor.createCustomer({ email: "burst@example.com" });
+    const card = await processor.attachPaymentMethod("pm_card_visa", customer.id);
+    const started = performance.now();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: count }, (_, i) =>
+        processor.charge(
+          { customerId: customer.id, paymentMethodId: card.id, amount: 500, currency: "usd" },
+          { idempotencyKey: `burst-${customer.id}-${i}` },
+        ),
+      ),
+    );
+    return { outcomes, elapsedMs: performance.now() - started };
+  };
+
+  it("keeps a burst of 30 charges at 20/s under the limit: all paid, none refused", async () => {
+    const processor = processorWith({ STRIPE_MAX_WRITES_PER_SECOND: "20" });
+    const { outcomes, elapsedMs } = await chargeBurst(processor, 30);
+    expect(outcomes.filter((o) => o.status === "rejected")).toEqual([]);
+    expect(outcomes.map((o) => o.status === "fulfilled" && o.value.status)).toEqual(
+      Array(30).fill("succeeded"),
+    );
+    // The two setup writes took the burst: the 30 charges go out 50 ms apart.
+    expect(elapsedMs).toBeGreaterThanOrEqual(1_400);
+  });
+
+  it("without pacing, the same burst meets 429s, reported as rate-limited", async () => {
+    const processor = processorWith({ STRIPE_MAX_WRITES_PER_SECOND: "0" });
+    const { outcomes } = await chargeBurst(processor, 40);
+    const refused = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []));
+    expect(refused.length).toBeGreaterThan(0);
+    for (const error of refused) {
+      expect(rateLimitOf(error)).toMatchObject({ rateLimited: true, code: "rate_limit" });
+    }
   });
 });

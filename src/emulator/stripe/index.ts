@@ -5,6 +5,7 @@ import type { Clock } from "../../clock.ts";
 import type { Db } from "../../db/client.ts";
 import { createEmulatorApp } from "./emulator-app.ts";
 import { createIdempotencyStore } from "./idempotency.ts";
+import { WriteRateLimiter } from "./rate-limiter.ts";
 import { createWebhookDelivery } from "./webhook-delivery.ts";
 
 export interface StripeEmulatorOptions {
@@ -29,6 +30,12 @@ export interface StripeEmulatorOptions {
     }>
   >;
   logger?: Logger;
+  /**
+   * Answer API writes (POST, DELETE) above `writesPerSecond` with Stripe's 429 `rate_limit`, as
+   * Stripe does above its limit (about 100 requests/s live, 25 in test mode). Off by default.
+   * `now` is the limiter's monotonic clock in milliseconds (`performance.now()` by default).
+   */
+  rateLimit?: { writesPerSecond: number; burst?: number; now?: () => number };
 }
 
 export interface StripeEmulator {
@@ -66,6 +73,15 @@ export const createStripeEmulator = (opts: StripeEmulatorOptions): StripeEmulato
     listInvoices: opts.listInvoices,
     logger: opts.logger,
     onCommitted: delivery.kick,
+    ...(opts.rateLimit && opts.rateLimit.writesPerSecond > 0
+      ? {
+          writeLimiter: new WriteRateLimiter({
+            perSecond: opts.rateLimit.writesPerSecond,
+            ...(opts.rateLimit.burst !== undefined ? { burst: opts.rateLimit.burst } : {}),
+            ...(opts.rateLimit.now ? { now: opts.rateLimit.now } : {}),
+          }),
+        }
+      : {}),
   });
   return {
     // Its variables are set by its own middleware, so callers need not know its env type.

@@ -28,6 +28,8 @@ const envSchema = z.object({
   /** Where browsers reach the emulator, for portal URLs; defaults to the listening address. */
   STRIPE_EMULATOR_PUBLIC_URL: z.url().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** Writes per second above which the API answers Stripe's 429 `rate_limit`; 0: no limit. */
+  STRIPE_EMULATOR_RATE_LIMIT: z.coerce.number().finite().min(0).default(0),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -105,11 +107,18 @@ export const startStandaloneEmulator = async (opts: {
       : undefined,
     publicBaseUrl: env.STRIPE_EMULATOR_PUBLIC_URL ?? url,
     logger,
+    rateLimit: { writesPerSecond: env.STRIPE_EMULATOR_RATE_LIMIT },
   });
   handler = emulator.fetch;
   if (webhookUrl) emulator.startDelivery();
   logger.info(
-    { url, port, database: database.kind, webhookUrl: webhookUrl ?? null },
+    {
+      url,
+      port,
+      database: database.kind,
+      webhookUrl: webhookUrl ?? null,
+      writeRateLimit: env.STRIPE_EMULATOR_RATE_LIMIT || null,
+    },
     `stripe emulator listening on ${url}`,
   );
 
