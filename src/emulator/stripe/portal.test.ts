@@ -163,6 +163,46 @@ describe("billing portal", () => {
     expect(events.data.map((e) => e.type)).toContain("payment_method.attached");
   });
 
+  it("keeps the default card: no Remove for it, and a removal posted anyway is refused", async () => {
+    const customer = await stripe.customers.create({ email: "keep-default@example.com" });
+    const visa = await stripe.paymentMethods.attach("pm_card_visa", { customer: customer.id });
+    const amex = await stripe.paymentMethods.attach("pm_card_amex", { customer: customer.id });
+    await stripe.customers.update(customer.id, {
+      invoice_settings: { default_payment_method: visa.id },
+    });
+    const session = await stripe.billingPortal.sessions.create({ customer: customer.id });
+    const base = `/emulator/stripe/portal/${session.id}/payment-methods`;
+
+    const page = (await getPage(session.url)).text;
+    expect(page).not.toContain(`action="${base}/${visa.id}/detach"`);
+    expect(page).toContain(`action="${base}/${amex.id}/detach"`);
+    expect(page).toContain("Make another card the default to remove this one.");
+
+    // The form is not there, but a POST can still be made: it changes nothing, and says why.
+    const refused = await postForm(session.url, `${base}/${visa.id}/detach`);
+    expect(refused.status).toBe(409);
+    const refusal = await refused.text();
+    expect(refusal).toMatch(/<p class="error" role="alert">Your default card cannot be removed\./);
+    expect(methodsOnPage(refusal).map((pm) => [pm.id, pm.default])).toEqual([
+      [amex.id, false],
+      [visa.id, true],
+    ]);
+    expect((await stripe.paymentMethods.retrieve(visa.id)).customer).toBe(customer.id);
+    const kept = (await stripe.customers.retrieve(customer.id)) as Stripe.Customer;
+    expect(kept.invoice_settings.default_payment_method).toBe(visa.id);
+
+    // Once another card is the default, the old one can go.
+    expect((await postForm(session.url, `${base}/${amex.id}/default`)).status).toBe(303);
+    const after = (await getPage(session.url)).text;
+    expect(after).toContain(`action="${base}/${visa.id}/detach"`);
+    expect(after).not.toContain(`action="${base}/${amex.id}/detach"`);
+    expect((await postForm(session.url, `${base}/${visa.id}/detach`)).status).toBe(303);
+    expect(methodsOnPage((await getPage(session.url)).text)).toEqual([
+      { id: amex.id, brand: "amex", last4: "8431", default: true },
+    ]);
+    expect((await stripe.paymentMethods.retrieve(visa.id)).customer).toBeNull();
+  });
+
   it("refuses unknown sessions, foreign methods and tokens that are not test cards", async () => {
     expect((await getPage(`${origin}/emulator/stripe/portal/bps_missing`)).status).toBe(404);
     const a = await stripe.customers.create({});
