@@ -29,6 +29,10 @@ describe("configuration", () => {
     ["STRIPE_MAX_WRITES_PER_SECOND", { STRIPE_MAX_WRITES_PER_SECOND: "-5" }],
     ["STRIPE_MAX_WRITES_PER_SECOND", { STRIPE_MAX_WRITES_PER_SECOND: "fast" }],
     ["STRIPE_EMULATOR_RATE_LIMIT", { STRIPE_EMULATOR_RATE_LIMIT: "-1" }],
+    [
+      "STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS",
+      { STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS: "0" },
+    ],
   ])("stops on a bad %s, naming it", (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(variable);
@@ -46,9 +50,17 @@ describe("configuration", () => {
     expect(rate({ STRIPE_MAX_WRITES_PER_SECOND: "12.5" })).toBe(12.5);
   });
 
-  it("has the emulator's rate limit off by default", () => {
-    expect(loadConfig({}).stripe.emulatorRateLimit).toBe(0);
-    expect(loadConfig({ STRIPE_EMULATOR_RATE_LIMIT: "25" }).stripe.emulatorRateLimit).toBe(25);
+  it("has the emulator's rate limit off and portal sessions of five minutes by default", () => {
+    expect(loadConfig({}).stripe).toMatchObject({
+      emulatorRateLimit: 0,
+      portalSessionTtlSeconds: 300,
+    });
+    expect(
+      loadConfig({
+        STRIPE_EMULATOR_RATE_LIMIT: "25",
+        STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS: "60",
+      }).stripe,
+    ).toMatchObject({ emulatorRateLimit: 25, portalSessionTtlSeconds: 60 });
   });
 
   it("replaces the catalog with BILLING_PLANS_FILE and checks it", async () => {

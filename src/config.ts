@@ -31,6 +31,7 @@ const envSchema = z
     STRIPE_MAX_WRITES_PER_SECOND: z.coerce.number().finite().min(0).optional(),
     /** The in-process emulator answers 429 above this many writes per second; 0/unset: never. */
     STRIPE_EMULATOR_RATE_LIMIT: z.coerce.number().finite().min(0).default(0),
+    STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
     BILLING_TEST_CLOCK: booleanFlag.default(false),
     BILLING_PLANS_FILE: z.string().min(1).optional(),
     PUBLIC_BASE_URL: z.url().optional(),
@@ -59,6 +60,8 @@ export interface Config {
     maxWritesPerSecond: number;
     /** The in-process emulator's own limit on writes per second (0: none), to exercise 429s. */
     emulatorRateLimit: number;
+    /** How long an unused portal session of the in-process emulator stays valid. */
+    portalSessionTtlSeconds: number;
   };
   testClock: boolean;
   catalog: PlanCatalog;
@@ -139,6 +142,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       maxWritesPerSecond:
         e.STRIPE_MAX_WRITES_PER_SECOND ?? defaultMaxWritesPerSecond(e.STRIPE_SECRET_KEY),
       emulatorRateLimit: e.STRIPE_EMULATOR_RATE_LIMIT,
+      portalSessionTtlSeconds: e.STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS,
     },
     testClock: e.BILLING_TEST_CLOCK,
     catalog: loadPlanCatalog(

@@ -67,6 +67,7 @@ export const createPaymentProcessor = (opts: {
     publicBaseUrl: `${opts.config.publicBaseUrl}/emulator/stripe`,
     logger: opts.logger,
     rateLimit: { writesPerSecond: stripe.emulatorRateLimit },
+    portalSessionTtlSeconds: stripe.portalSessionTtlSeconds,
     ...(opts.listInvoices ? { listInvoices: opts.listInvoices } : {}),
   });
   const client = createStripeClient({

@@ -32,6 +32,8 @@ export interface EmulatorRuntime {
   onCommitted: () => void;
   /** Refuses API writes above a set rate with Stripe's 429; none by default. */
   writeLimiter?: WriteRateLimiter;
+  /** A portal session unused for this long has expired (see `openPortalSession`). */
+  portalSessionTtlMs: number;
 }
 
 export interface EmulatorEnv {

@@ -6,6 +6,7 @@ import type { Db } from "../../db/client.ts";
 import { createEmulatorApp } from "./emulator-app.ts";
 import { createIdempotencyStore } from "./idempotency.ts";
 import { WriteRateLimiter } from "./rate-limiter.ts";
+import { PORTAL_SESSION_TTL_SECONDS_DEFAULT } from "./resources/billing-portal-sessions.ts";
 import { createWebhookDelivery } from "./webhook-delivery.ts";
 
 export interface StripeEmulatorOptions {
@@ -36,6 +37,11 @@ export interface StripeEmulatorOptions {
    * `now` is the limiter's monotonic clock in milliseconds (`performance.now()` by default).
    */
   rateLimit?: { writesPerSecond: number; burst?: number; now?: () => number };
+  /**
+   * How long a portal session stays valid without being used (created, viewed or acted on),
+   * judged against `clock`; 300 s by default. After it, its page is an "expired" page.
+   */
+  portalSessionTtlSeconds?: number;
 }
 
 export interface StripeEmulator {
@@ -73,6 +79,7 @@ export const createStripeEmulator = (opts: StripeEmulatorOptions): StripeEmulato
     listInvoices: opts.listInvoices,
     logger: opts.logger,
     onCommitted: delivery.kick,
+    portalSessionTtlMs: (opts.portalSessionTtlSeconds ?? PORTAL_SESSION_TTL_SECONDS_DEFAULT) * 1000,
     ...(opts.rateLimit && opts.rateLimit.writesPerSecond > 0
       ? {
           writeLimiter: new WriteRateLimiter({

@@ -144,6 +144,21 @@ export const renderPortalPage = (
   </body>
 </html>`;
 
+/** An expired session's page: what happened, and the way back to get a new one. */
+export const renderPortalExpired = (returnUrl: string | null) => html`<!doctype html>
+<html lang="en">
+  <head><meta charset="utf-8" /><title>Billing portal</title></head>
+  <body>
+    <h1>Billing portal</h1>
+    <p role="alert">This billing portal session has expired. Return to the application and open the billing portal again.</p>
+    ${
+      returnUrl && /^https?:\/\//i.test(returnUrl)
+        ? html`<p><a href="${returnUrl}" data-return-url>Return to the application</a></p>`
+        : ""
+    }
+  </body>
+</html>`;
+
 export const renderPortalError = (message: string) => html`<!doctype html>
 <html lang="en">
   <head><meta charset="utf-8" /><title>Billing portal</title></head>

@@ -159,15 +159,20 @@ describe("STRIPE_EMULATOR_RATE_LIMIT", () => {
       await limited.close();
     }
   });
+});
 
-  it("stops start-up on a bad value, naming it", async () => {
+describe("standalone configuration", () => {
+  it.each([
+    ["STRIPE_EMULATOR_RATE_LIMIT", "-3"],
+    ["STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS", "0"],
+  ])("stops start-up on a bad %s, naming it", async (variable, value) => {
     const start = startStandaloneEmulator({
-      env: { STRIPE_EMULATOR_RATE_LIMIT: "-3" },
+      env: { [variable]: value },
       clock: systemClock,
       database,
     });
     await expect(start).rejects.toThrow(StandaloneConfigError);
-    await expect(start).rejects.toThrow("STRIPE_EMULATOR_RATE_LIMIT");
+    await expect(start).rejects.toThrow(variable);
   });
 });
 

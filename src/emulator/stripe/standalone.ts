@@ -30,6 +30,8 @@ const envSchema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** Writes per second above which the API answers Stripe's 429 `rate_limit`; 0: no limit. */
   STRIPE_EMULATOR_RATE_LIMIT: z.coerce.number().finite().min(0).default(0),
+  /** How long a billing portal session stays valid without being used. */
+  STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -108,6 +110,7 @@ export const startStandaloneEmulator = async (opts: {
     publicBaseUrl: env.STRIPE_EMULATOR_PUBLIC_URL ?? url,
     logger,
     rateLimit: { writesPerSecond: env.STRIPE_EMULATOR_RATE_LIMIT },
+    portalSessionTtlSeconds: env.STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS,
   });
   handler = emulator.fetch;
   if (webhookUrl) emulator.startDelivery();

@@ -4,8 +4,12 @@ import type { EmulatorContext, EmulatorEnv, EmulatorRuntime } from "../api-handl
 import { StripeApiError } from "../errors.ts";
 import { parseFormEncoded } from "../form-encoding.ts";
 import type { OperationContext } from "../operation-context.ts";
-import { renderPortalError, renderPortalPage } from "../portal-page.ts";
-import { requirePortalSession } from "../resources/billing-portal-sessions.ts";
+import { renderPortalError, renderPortalExpired, renderPortalPage } from "../portal-page.ts";
+import {
+  openPortalSession,
+  type PortalSession,
+  type PortalSessionState,
+} from "../resources/billing-portal-sessions.ts";
 import { requireLiveCustomer } from "../resources/customer-lookup.ts";
 import { updateCustomer } from "../resources/customers.ts";
 import {
@@ -26,12 +30,13 @@ const pagePathOf = (c: EmulatorContext, sessionId: string) => {
 
 /**
  * What a portal action came to: done; nothing to act on (no such session, or a method that is
- * not the session customer's); refused, with the reason shown on the portal page; or failed
- * with a Stripe error.
+ * not the session customer's); the session expired; refused, with the reason shown on the portal
+ * page; or failed (a Stripe error, a bad form).
  */
 type ActionOutcome =
   | { status: "done" }
   | { status: "missing" }
+  | { status: "expired"; returnUrl: string | null }
   | { status: "refused"; message: string }
   | { status: "failed"; message: string };
 
@@ -84,6 +89,19 @@ const readContext = (runtime: EmulatorRuntime): OperationContext => ({
 const notFoundPage = (c: EmulatorContext) =>
   c.html(renderPortalError("This billing portal session does not exist."), 404);
 
+/** 410 Gone: the session existed; the customer goes back to the application for a new one. */
+const expiredPage = (c: EmulatorContext, returnUrl: string | null) =>
+  c.html(renderPortalExpired(returnUrl), 410);
+
+/** The session an action may act for, or the outcome that ends the action before it starts. */
+const sessionForAction = (
+  found: PortalSessionState,
+): { session: PortalSession } | { outcome: ActionOutcome } => {
+  if (found.state === "open") return { session: found.session };
+  if (found.state === "missing") return { outcome: MISSING };
+  return { outcome: { status: "expired", returnUrl: found.session.return_url } };
+};
+
 const defaultPaymentMethodOf = (customer: Stripe.Customer): string | null => {
   const pm = customer.invoice_settings.default_payment_method;
   return typeof pm === "string" ? pm : (pm?.id ?? null);
@@ -107,8 +125,10 @@ const showPortal = async (
 ) => {
   const runtime = c.get("runtime");
   const ctx = readContext(runtime);
-  const session = await requirePortalSession(ctx, sessionId).catch(() => undefined);
-  if (!session) return notFoundPage(c);
+  const found = await openPortalSession(ctx, sessionId, runtime.portalSessionTtlMs);
+  if (found.state === "missing") return notFoundPage(c);
+  if (found.state === "expired") return expiredPage(c, found.session.return_url);
+  const session = found.session;
   let customer: Stripe.Customer;
   try {
     customer = await requireLiveCustomer(ctx, session.customer);
@@ -157,6 +177,8 @@ const answerAction = (
       return c.redirect(`${pagePathOf(c, sessionId)}?notice=${notice}`, 303);
     case "missing":
       return notFoundPage(c);
+    case "expired":
+      return expiredPage(c, outcome.returnUrl);
     case "refused":
       return showPortal(c, sessionId, { error: outcome.message }, 409);
     case "failed":
@@ -179,12 +201,14 @@ export const registerPortalRoutes = (app: Hono<EmulatorEnv>) => {
     const sessionId = c.req.param("sessionId");
     const form = parseFormEncoded(await c.req.text());
     const token = typeof form.token === "string" ? form.token : "";
-    if (!testCardByToken(token)) {
-      return c.html(renderPortalError("Choose one of the test cards."), 400);
-    }
     const outcome = await inTransaction(runtime, async (ctx) => {
-      const session = await requirePortalSession(ctx, sessionId).catch(() => undefined);
-      if (!session) return MISSING;
+      const open = sessionForAction(
+        await openPortalSession(ctx, sessionId, runtime.portalSessionTtlMs),
+      );
+      if ("outcome" in open) return open.outcome;
+      const { session } = open;
+      if (!testCardByToken(token))
+        return { status: "failed", message: "Choose one of the test cards." };
       const pm = await attachPaymentMethod(ctx, token, session.customer);
       await updateCustomer(ctx, session.customer, { defaultPaymentMethod: pm.id });
       return DONE;
@@ -198,8 +222,11 @@ export const registerPortalRoutes = (app: Hono<EmulatorEnv>) => {
     const pmId = c.req.param("pmId");
     const action = c.req.param("action");
     const outcome = await inTransaction(runtime, async (ctx) => {
-      const session = await requirePortalSession(ctx, sessionId).catch(() => undefined);
-      if (!session) return MISSING;
+      const open = sessionForAction(
+        await openPortalSession(ctx, sessionId, runtime.portalSessionTtlMs),
+      );
+      if ("outcome" in open) return open.outcome;
+      const { session } = open;
       // The method, then the customer, locked in the order a detach locks them.
       const pm = await customerPaymentMethod(ctx, session.customer, pmId);
       if (!pm) return MISSING;
