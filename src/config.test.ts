@@ -28,6 +28,10 @@ describe("configuration", () => {
     ["BILLING_PLANS_FILE", { BILLING_PLANS_FILE: "/no/such/file.json" }],
     ["STRIPE_MAX_WRITES_PER_SECOND", { STRIPE_MAX_WRITES_PER_SECOND: "-5" }],
     ["STRIPE_MAX_WRITES_PER_SECOND", { STRIPE_MAX_WRITES_PER_SECOND: "fast" }],
+    [
+      "STRIPE_MAX_WRITES_PER_SECOND_PER_ENDPOINT",
+      { STRIPE_MAX_WRITES_PER_SECOND_PER_ENDPOINT: "-1" },
+    ],
     ["STRIPE_EMULATOR_RATE_LIMIT", { STRIPE_EMULATOR_RATE_LIMIT: "-1" }],
     [
       "STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS",
@@ -48,6 +52,18 @@ describe("configuration", () => {
     expect(rate({ STRIPE_SECRET_KEY: "sk_live_abc", STRIPE_MAX_WRITES_PER_SECOND: "40" })).toBe(40);
     expect(rate({ STRIPE_SECRET_KEY: "sk_test_abc", STRIPE_MAX_WRITES_PER_SECOND: "0" })).toBe(0);
     expect(rate({ STRIPE_MAX_WRITES_PER_SECOND: "12.5" })).toBe(12.5);
+
+    const perEndpoint = (env: Record<string, string>) =>
+      loadConfig(env).stripe.maxWritesPerSecondPerEndpoint;
+    expect(perEndpoint({})).toBe(0);
+    expect(perEndpoint({ STRIPE_SECRET_KEY: "sk_live_abc" })).toBe(22);
+    expect(perEndpoint({ STRIPE_SECRET_KEY: "sk_test_abc" })).toBe(22);
+    expect(
+      perEndpoint({
+        STRIPE_SECRET_KEY: "sk_live_abc",
+        STRIPE_MAX_WRITES_PER_SECOND_PER_ENDPOINT: "0",
+      }),
+    ).toBe(0);
   });
 
   it("has the emulator's rate limit off and portal sessions of five minutes by default", () => {

@@ -24,8 +24,8 @@ export interface PaymentProcessor {
  * Chooses where the SDK sends requests: Stripe (`STRIPE_SECRET_KEY`), another Stripe-compatible
  * host (`STRIPE_API_BASE`, e.g. `npm run emulator`), or the emulator in this process. Everything
  * above the SDK is the same code in all three cases. Each processor paces its own writes to
- * `STRIPE_MAX_WRITES_PER_SECOND` (its pacer lives and dies with it; several processes sharing one
- * Stripe account each keep to the configured rate).
+ * `STRIPE_MAX_WRITES_PER_SECOND[_PER_ENDPOINT]` (its pacer lives and dies with it; several
+ * processes sharing one Stripe account each keep to the configured rates).
  */
 export const createPaymentProcessor = (opts: {
   config: Config;
@@ -40,6 +40,7 @@ export const createPaymentProcessor = (opts: {
   const webhookSecret = stripe.webhookSecret ?? EMULATOR_WEBHOOK_SECRET_DEFAULT;
   const pacer = new WritePacer({
     perSecond: stripe.maxWritesPerSecond,
+    perEndpoint: stripe.maxWritesPerSecondPerEndpoint,
     ...(opts.pacerTime ? { time: opts.pacerTime } : {}),
   });
   if (stripe.secretKey || stripe.apiBase) {

@@ -215,6 +215,17 @@ describe("the pacer against the emulator's limit (STRIPE_EMULATOR_RATE_LIMIT)", 
     expect(elapsedMs).toBeGreaterThanOrEqual(1_400);
   });
 
+  it("paces a burst on one endpoint to that endpoint's rate, under a higher account rate", async () => {
+    const processor = processorWith({
+      STRIPE_MAX_WRITES_PER_SECOND: "100",
+      STRIPE_MAX_WRITES_PER_SECOND_PER_ENDPOINT: "20",
+    });
+    const { outcomes, elapsedMs } = await chargeBurst(processor, 30);
+    expect(outcomes.filter((o) => o.status === "rejected")).toEqual([]);
+    // Creating PaymentIntents: two at once, then one per 50 ms.
+    expect(elapsedMs).toBeGreaterThanOrEqual(1_350);
+  });
+
   it("without pacing, the same burst meets 429s, reported as rate-limited", async () => {
     const processor = processorWith({ STRIPE_MAX_WRITES_PER_SECOND: "0" });
     const { outcomes } = await chargeBurst(processor, 40);

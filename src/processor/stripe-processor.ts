@@ -94,11 +94,12 @@ export class StripeProcessor {
   }
 
   /**
-   * A write through the pacer, its failures translated. A 429 that comes back anyway holds
-   * every write of this processor back for the wait the error names.
+   * A write through the pacer, its failures translated. `endpoint` names the operation, which
+   * Stripe limits on its own as well. A 429 that comes back anyway holds every write of this
+   * processor back for the wait the error names.
    */
-  async #write<T>(call: () => Promise<T>): Promise<T> {
-    await this.#pacer.take();
+  async #write<T>(endpoint: string, call: () => Promise<T>): Promise<T> {
+    await this.#pacer.take(endpoint);
     try {
       return await viaProcessor(call);
     } catch (error) {
@@ -112,7 +113,7 @@ export class StripeProcessor {
     input: { email?: string; name?: string; metadata?: Record<string, string> },
     opts?: CallOptions,
   ): Promise<ProcessorCustomer> {
-    return this.#write(async () =>
+    return this.#write("customers.create", async () =>
       toCustomer(await this.#stripe.customers.create(input, requestOptions(opts))),
     );
   }
@@ -142,7 +143,7 @@ export class StripeProcessor {
     if (patch.defaultPaymentMethodId !== undefined) {
       params.invoice_settings = { default_payment_method: patch.defaultPaymentMethodId ?? "" };
     }
-    return this.#write(async () =>
+    return this.#write("customers.update", async () =>
       toCustomer(await this.#stripe.customers.update(id, params, requestOptions(opts))),
     );
   }
@@ -171,7 +172,7 @@ export class StripeProcessor {
     customerId: string,
     opts?: CallOptions,
   ): Promise<ProcessorPaymentMethod> {
-    return this.#write(async () =>
+    return this.#write("paymentMethods.attach", async () =>
       toPaymentMethod(
         await this.#stripe.paymentMethods.attach(
           id,
@@ -183,13 +184,13 @@ export class StripeProcessor {
   }
 
   detachPaymentMethod(id: string, opts?: CallOptions): Promise<ProcessorPaymentMethod> {
-    return this.#write(async () =>
+    return this.#write("paymentMethods.detach", async () =>
       toPaymentMethod(await this.#stripe.paymentMethods.detach(id, {}, requestOptions(opts))),
     );
   }
 
   createSetupIntent(customerId: string, opts?: CallOptions): Promise<ProcessorSetupIntent> {
-    return this.#write(async () => {
+    return this.#write("setupIntents.create", async () => {
       const si = await this.#stripe.setupIntents.create(
         { customer: customerId, usage: "off_session" },
         requestOptions(opts),
@@ -208,7 +209,7 @@ export class StripeProcessor {
     returnUrl: string,
     opts?: CallOptions,
   ): Promise<{ id: string; url: string }> {
-    return this.#write(async () => {
+    return this.#write("billingPortal.sessions.create", async () => {
       const session = await this.#stripe.billingPortal.sessions.create(
         { customer: customerId, return_url: returnUrl },
         requestOptions(opts),
@@ -229,7 +230,7 @@ export class StripeProcessor {
     },
     opts: Required<CallOptions>,
   ): Promise<ProcessorCharge> {
-    return this.#write(async () => {
+    return this.#write("paymentIntents.create", async () => {
       const pi = await this.#stripe.paymentIntents.create(
         {
           customer: input.customerId,

@@ -16,55 +16,110 @@ export const monotonicTime: PacerTime = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** A short burst: a tenth of a second's worth at once, so no second holds much more than the rate. */
+const burstFor = (perSecond: number) => Math.max(1, Math.floor(perSecond / 10));
+
 /**
- * Keeps the service's writes to the processor under its rate limit (Stripe: about 100 requests
- * per second live, 25 in test mode). A token bucket of `burst` tokens refilled at `perSecond`,
- * kept as the instant the next token is due (GCRA): each caller reserves the next free slot and
- * waits for it, so concurrent callers are served in arrival order and no caller is refused.
- * `perSecond` 0 means no pacing (the built-in emulator has no limit to keep under).
+ * One token bucket: `burst` tokens refilled at `perSecond`, kept as the instant its next token
+ * is due if none is spent meanwhile (GCRA's "theoretical arrival time"). Spending a token at a
+ * future instant reserves it, so callers waiting for that instant need not poll.
+ */
+class TokenBucket {
+  readonly #intervalMs: number;
+  /** How far ahead of an instant the next token may be due while a request still goes then. */
+  readonly #toleranceMs: number;
+  #nextTokenAt = Number.NEGATIVE_INFINITY;
+
+  constructor(perSecond: number, burst: number) {
+    this.#intervalMs = 1000 / perSecond;
+    this.#toleranceMs = (burst - 1) * this.#intervalMs;
+  }
+
+  /** The earliest instant, `at` or later, at which the bucket has a token. */
+  earliestAt(at: number): number {
+    return Math.max(at, this.#nextTokenAt - this.#toleranceMs);
+  }
+
+  /** Spends a token at `at`, an instant `earliestAt` allowed. */
+  spend(at: number): void {
+    this.#nextTokenAt = Math.max(this.#nextTokenAt, at) + this.#intervalMs;
+  }
+
+  /** No token before `at`; from then on, one per interval (no burst). */
+  holdUntil(at: number): void {
+    this.#nextTokenAt = Math.max(this.#nextTokenAt, at + this.#toleranceMs);
+  }
+}
+
+const checkRate = (name: string, value: number) => {
+  if (!(value >= 0) || !Number.isFinite(value)) {
+    throw new RangeError(`${name} must be a finite number >= 0: ${value}`);
+  }
+};
+
+/**
+ * Keeps the service's writes to the processor under its rate limits. Stripe's are about 100
+ * requests per second live and 25 in test mode for the account, and 25 per second for any one
+ * endpoint (one named operation, e.g. creating PaymentIntents) unless it raised them. A write
+ * reserves the next token of its endpoint's bucket (`perEndpoint`) and waits for it, then the
+ * next token of the account's (`perSecond`) and waits for that: callers are served in arrival
+ * order and none is refused. The account's token is taken only once the endpoint's is due, so
+ * a queue on one endpoint never holds back writes to the others. A rate of 0 leaves that limit
+ * out; both 0 is no pacing at all (the built-in emulator has no limit to keep under).
  */
 export class WritePacer {
   readonly perSecond: number;
+  readonly perEndpoint: number;
   readonly burst: number;
   readonly #time: PacerTime;
-  readonly #intervalMs: number;
-  /** How far ahead of `now` the next slot may lie while a caller still goes at once. */
-  readonly #toleranceMs: number;
-  /** When the bucket is next full again if nothing else is sent: the "theoretical arrival time". */
-  #nextSlotAt = Number.NEGATIVE_INFINITY;
+  readonly #account: TokenBucket | undefined;
+  readonly #endpoints = new Map<string, TokenBucket>();
 
-  constructor(opts: { perSecond: number; burst?: number; time?: PacerTime }) {
-    if (!(opts.perSecond >= 0) || !Number.isFinite(opts.perSecond)) {
-      throw new RangeError(`perSecond must be a finite number >= 0: ${opts.perSecond}`);
-    }
+  constructor(opts: { perSecond: number; perEndpoint?: number; burst?: number; time?: PacerTime }) {
+    checkRate("perSecond", opts.perSecond);
+    checkRate("perEndpoint", opts.perEndpoint ?? 0);
     this.perSecond = opts.perSecond;
-    // A tenth of a second's worth at once: a short burst, so a second never holds much more
-    // than `perSecond` writes wherever the limiter's window falls.
-    this.burst = Math.max(1, Math.floor(opts.burst ?? opts.perSecond / 10));
+    this.perEndpoint = opts.perEndpoint ?? 0;
+    this.burst = Math.max(1, Math.floor(opts.burst ?? burstFor(opts.perSecond)));
     this.#time = opts.time ?? monotonicTime;
-    this.#intervalMs = opts.perSecond > 0 ? 1000 / opts.perSecond : 0;
-    this.#toleranceMs = (this.burst - 1) * this.#intervalMs;
+    this.#account = opts.perSecond > 0 ? new TokenBucket(opts.perSecond, this.burst) : undefined;
   }
 
-  /** Resolves when the caller may send one write (at once while the bucket has tokens). */
-  take(): Promise<void> {
-    if (this.perSecond === 0) return Promise.resolve();
-    const now = this.#time.now();
-    const slot = Math.max(this.#nextSlotAt, now);
-    const startAt = Math.max(now, slot - this.#toleranceMs);
-    this.#nextSlotAt = slot + this.#intervalMs;
-    const waitMs = startAt - now;
-    return waitMs > 0 ? this.#time.sleep(waitMs) : Promise.resolve();
+  #endpoint(name: string | undefined): TokenBucket | undefined {
+    if (name === undefined || this.perEndpoint === 0) return undefined;
+    let bucket = this.#endpoints.get(name);
+    if (!bucket) {
+      bucket = new TokenBucket(this.perEndpoint, burstFor(this.perEndpoint));
+      this.#endpoints.set(name, bucket);
+    }
+    return bucket;
   }
 
   /**
-   * The processor answered 429 anyway (another process shares the account, or its limit is
+   * Resolves when the caller may send one write to `endpoint` (a name for the operation, e.g.
+   * "paymentIntents.create"): at once while the buckets have tokens.
+   */
+  async take(endpoint?: string): Promise<void> {
+    const lane = this.#endpoint(endpoint);
+    if (lane) await this.#reserve(lane);
+    if (this.#account) await this.#reserve(this.#account);
+  }
+
+  /** Reserves the bucket's next token; resolves when it is due. */
+  #reserve(bucket: TokenBucket): Promise<void> | undefined {
+    const now = this.#time.now();
+    const at = bucket.earliestAt(now);
+    bucket.spend(at);
+    return at > now ? this.#time.sleep(at - now) : undefined;
+  }
+
+  /**
+   * The processor answered 429 anyway (another process shares the account, or its limits are
    * lower than configured): no write starts for `ms`, then they resume one interval apart.
    */
   pause(ms: number): void {
-    if (this.perSecond === 0) return;
-    const resumeAt = this.#time.now() + ms;
-    this.#nextSlotAt = Math.max(this.#nextSlotAt, resumeAt + this.#toleranceMs);
+    this.#account?.holdUntil(this.#time.now() + ms);
+    for (const bucket of this.#endpoints.values()) bucket.holdUntil(this.#time.now() + ms);
   }
 }
 
