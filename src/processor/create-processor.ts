@@ -10,6 +10,7 @@ import {
 } from "../emulator/stripe/index.ts";
 import { createStripeClient, EMULATOR_SECRET_KEY, type FetchFn } from "./stripe-client.ts";
 import { StripeProcessor } from "./stripe-processor.ts";
+import { type PacerTime, WritePacer } from "./write-pacer.ts";
 
 export interface PaymentProcessor {
   processor: StripeProcessor;
@@ -22,7 +23,9 @@ export interface PaymentProcessor {
 /**
  * Chooses where the SDK sends requests: Stripe (`STRIPE_SECRET_KEY`), another Stripe-compatible
  * host (`STRIPE_API_BASE`, e.g. `npm run emulator`), or the emulator in this process. Everything
- * above the SDK is the same code in all three cases.
+ * above the SDK is the same code in all three cases. Each processor paces its own writes to
+ * `STRIPE_MAX_WRITES_PER_SECOND[_PER_ENDPOINT]` (its pacer lives and dies with it; several
+ * processes sharing one Stripe account each keep to the configured rates).
  */
 export const createPaymentProcessor = (opts: {
   config: Config;
@@ -30,16 +33,23 @@ export const createPaymentProcessor = (opts: {
   clock: Clock;
   logger: Logger;
   listInvoices?: StripeEmulatorOptions["listInvoices"];
+  /** The pacer's time source; a monotonic clock unless a test passes its own. */
+  pacerTime?: PacerTime;
 }): PaymentProcessor => {
   const { stripe } = opts.config;
   const webhookSecret = stripe.webhookSecret ?? EMULATOR_WEBHOOK_SECRET_DEFAULT;
+  const pacer = new WritePacer({
+    perSecond: stripe.maxWritesPerSecond,
+    perEndpoint: stripe.maxWritesPerSecondPerEndpoint,
+    ...(opts.pacerTime ? { time: opts.pacerTime } : {}),
+  });
   if (stripe.secretKey || stripe.apiBase) {
     const client = createStripeClient({
       secretKey: stripe.secretKey ?? EMULATOR_SECRET_KEY,
       apiBase: stripe.apiBase,
     });
     return {
-      processor: new StripeProcessor(client, webhookSecret),
+      processor: new StripeProcessor(client, webhookSecret, { pacer }),
       emulator: undefined,
       deliverWebhooksTo: () => {},
     };
@@ -57,6 +67,8 @@ export const createPaymentProcessor = (opts: {
     webhookUrl: `${opts.config.publicBaseUrl}/webhooks/stripe`,
     publicBaseUrl: `${opts.config.publicBaseUrl}/emulator/stripe`,
     logger: opts.logger,
+    rateLimit: { writesPerSecond: stripe.emulatorRateLimit },
+    portalSessionTtlSeconds: stripe.portalSessionTtlSeconds,
     ...(opts.listInvoices ? { listInvoices: opts.listInvoices } : {}),
   });
   const client = createStripeClient({
@@ -65,7 +77,7 @@ export const createPaymentProcessor = (opts: {
     maxNetworkRetries: 0,
   });
   return {
-    processor: new StripeProcessor(client, webhookSecret),
+    processor: new StripeProcessor(client, webhookSecret, { pacer }),
     emulator,
     deliverWebhooksTo: (fetch) => {
       webhookTarget = fetch;

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { EmulatorEnv, EmulatorRuntime } from "./api-handler.ts";
-import { authenticationError, invalidRequest, StripeApiError } from "./errors.ts";
+import { authenticationError, invalidRequest, rateLimited, StripeApiError } from "./errors.ts";
 import { FormEncodingError } from "./form-encoding.ts";
 import { registerBillingPortalRoutes } from "./routes/billing-portal-sessions.ts";
 import { registerChargeRoutes } from "./routes/charges.ts";
@@ -36,6 +36,7 @@ const errorResponse = (error: StripeApiError, requestId: string) =>
       "content-type": "application/json",
       "request-id": requestId,
       ...(error.status === 401 ? { "www-authenticate": 'Basic realm="Stripe"' } : {}),
+      ...error.headers,
     },
   });
 
@@ -80,6 +81,14 @@ export const createEmulatorApp = (runtime: EmulatorRuntime) => {
     }
     await next();
     c.header("stripe-version", c.req.header("stripe-version") ?? runtime.apiVersion);
+  });
+
+  // Writes over the configured rate are refused before they touch anything, so a client may
+  // retry one later with the same idempotency key.
+  app.use("/v1/*", async (c, next) => {
+    const limiter = runtime.writeLimiter;
+    if (limiter && c.req.method !== "GET" && !limiter.admit().admitted) throw rateLimited();
+    await next();
   });
 
   registerCustomerRoutes(app);
