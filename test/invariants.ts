@@ -40,8 +40,11 @@ import { usageForPeriods } from "../src/services/usage/index.ts";
  *    (changes at one instant telescope: growth → scale → starter nets to growth → starter). A
  *    paid upgrade that was not applied, an applied upgrade that was not paid, a credit for a
  *    downgrade that did not happen, or a proration computed against another period all break it.
- *    No proration invoice is left open or draft: a change is charged now or not at all.
+ *    The period after it, if already invoiced, bills the price the subscription carries. No
+ *    proration invoice is left open or draft: a change is charged now or not at all.
  * Also: no invoice's period ends before it starts.
+ *
+ * It takes the service context (a test app's `deps`): invariant 5 reads usage as billing does.
  */
 export interface InvariantOptions {
   /** Subscriptions the test canceled: they must end canceled and not be billed for later periods. */
