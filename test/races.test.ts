@@ -516,11 +516,20 @@ describe("races on one subscription", () => {
       } else {
         [canceled, changed] = await race(t, problems, sweep(AFTER_START, round), cancel, change);
       }
-      problems.status(canceled, [200], "cancel");
+      // 409: the cancel came while the upgrade's charge was in flight (the change holds the
+      // subscription until it is settled); the caller tries again.
+      problems.status(canceled, [200, 409], "cancel");
       // 404: the cancel came first and the platform has no live subscription left to change.
       problems.status(changed, [...LOSER_STATUSES, 404], `change to ${target}`);
       const row = await subscriptionRow(t, s.subscriptionId);
       const [final] = await invoicesOf(t, s, "final");
+      if (canceled.status !== 200) {
+        problems.check(
+          row.status !== "canceled" && final === undefined,
+          `cancel answered ${canceled.status} but the subscription is ${row.status} with ${final ? "a" : "no"} final invoice`,
+        );
+        return { planChanges: [{ subscriptionId: s.subscriptionId, at }] };
+      }
       const bandwidth = final
         ? (
             await t.deps.db.select().from(invoiceLines).where(eq(invoiceLines.invoiceId, final.id))
