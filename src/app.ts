@@ -83,7 +83,12 @@ export const createApp = (opts: CreateAppOptions) => {
     app.route(prefix, health);
     app.route(prefix, docs);
   }
-  if (opts.emulator) app.route("/emulator/stripe", opts.emulator.app);
+  if (opts.emulator) {
+    // Its portal pages are reached by unguessable, expiring session URLs; its API only where
+    // allowed (never in production unless STRIPE_EMULATOR_API says so) and only with its key.
+    if (!opts.config.stripe.emulatorApiServed) app.all("/emulator/stripe/v1/*", handleNotFound);
+    app.route("/emulator/stripe", opts.emulator.app);
+  }
   const billing = createBillingRouter();
   app.route("/", billing);
   app.route(API_PREFIX, billing);

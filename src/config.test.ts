@@ -26,6 +26,8 @@ describe("configuration", () => {
     ["STRIPE_SECRET_KEY", { STRIPE_SECRET_KEY: "pk_test_123" }],
     ["BILLING_TEST_CLOCK", { BILLING_TEST_CLOCK: "1", NODE_ENV: "production" }],
     ["BILLING_PLANS_FILE", { BILLING_PLANS_FILE: "/no/such/file.json" }],
+    ["STRIPE_WEBHOOK_SECRET", { STRIPE_SECRET_KEY: "sk_live_abc" }],
+    ["STRIPE_EMULATOR_API", { STRIPE_EMULATOR_API: "maybe" }],
     ["STRIPE_MAX_WRITES_PER_SECOND", { STRIPE_MAX_WRITES_PER_SECOND: "-5" }],
     ["STRIPE_MAX_WRITES_PER_SECOND", { STRIPE_MAX_WRITES_PER_SECOND: "fast" }],
     [
@@ -42,25 +44,50 @@ describe("configuration", () => {
     expect(() => loadConfig(env)).toThrow(variable);
   });
 
+  it("serves the in-process emulator's API outside production only, unless told", () => {
+    const served = (env: Record<string, string>) => loadConfig(env).stripe.emulatorApiServed;
+    expect(served({})).toBe(true);
+    expect(served({ NODE_ENV: "production" })).toBe(false);
+    expect(served({ NODE_ENV: "production", STRIPE_EMULATOR_API: "1" })).toBe(true);
+    expect(served({ STRIPE_EMULATOR_API: "0" })).toBe(false);
+  });
+
   it("paces processor writes under Stripe's limit for the key's mode, and not for the emulator", () => {
     const rate = (env: Record<string, string>) => loadConfig(env).stripe.maxWritesPerSecond;
     expect(rate({})).toBe(0);
     expect(rate({ STRIPE_API_BASE: "http://127.0.0.1:12111" })).toBe(0);
-    expect(rate({ STRIPE_SECRET_KEY: "sk_live_abc" })).toBe(90);
-    expect(rate({ STRIPE_SECRET_KEY: "rk_live_abc" })).toBe(90);
-    expect(rate({ STRIPE_SECRET_KEY: "sk_test_abc" })).toBe(20);
-    expect(rate({ STRIPE_SECRET_KEY: "sk_live_abc", STRIPE_MAX_WRITES_PER_SECOND: "40" })).toBe(40);
-    expect(rate({ STRIPE_SECRET_KEY: "sk_test_abc", STRIPE_MAX_WRITES_PER_SECOND: "0" })).toBe(0);
+    expect(rate({ STRIPE_SECRET_KEY: "sk_live_abc", STRIPE_WEBHOOK_SECRET: "whsec_x" })).toBe(90);
+    expect(rate({ STRIPE_SECRET_KEY: "rk_live_abc", STRIPE_WEBHOOK_SECRET: "whsec_x" })).toBe(90);
+    expect(rate({ STRIPE_SECRET_KEY: "sk_test_abc", STRIPE_WEBHOOK_SECRET: "whsec_x" })).toBe(20);
+    expect(
+      rate({
+        STRIPE_SECRET_KEY: "sk_live_abc",
+        STRIPE_WEBHOOK_SECRET: "whsec_x",
+        STRIPE_MAX_WRITES_PER_SECOND: "40",
+      }),
+    ).toBe(40);
+    expect(
+      rate({
+        STRIPE_SECRET_KEY: "sk_test_abc",
+        STRIPE_WEBHOOK_SECRET: "whsec_x",
+        STRIPE_MAX_WRITES_PER_SECOND: "0",
+      }),
+    ).toBe(0);
     expect(rate({ STRIPE_MAX_WRITES_PER_SECOND: "12.5" })).toBe(12.5);
 
     const perEndpoint = (env: Record<string, string>) =>
       loadConfig(env).stripe.maxWritesPerSecondPerEndpoint;
     expect(perEndpoint({})).toBe(0);
-    expect(perEndpoint({ STRIPE_SECRET_KEY: "sk_live_abc" })).toBe(22);
-    expect(perEndpoint({ STRIPE_SECRET_KEY: "sk_test_abc" })).toBe(22);
+    expect(
+      perEndpoint({ STRIPE_SECRET_KEY: "sk_live_abc", STRIPE_WEBHOOK_SECRET: "whsec_x" }),
+    ).toBe(22);
+    expect(
+      perEndpoint({ STRIPE_SECRET_KEY: "sk_test_abc", STRIPE_WEBHOOK_SECRET: "whsec_x" }),
+    ).toBe(22);
     expect(
       perEndpoint({
         STRIPE_SECRET_KEY: "sk_live_abc",
+        STRIPE_WEBHOOK_SECRET: "whsec_x",
         STRIPE_MAX_WRITES_PER_SECOND_PER_ENDPOINT: "0",
       }),
     ).toBe(0);

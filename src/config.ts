@@ -34,6 +34,8 @@ const envSchema = z
     /** The in-process emulator answers 429 above this many writes per second; 0/unset: never. */
     STRIPE_EMULATOR_RATE_LIMIT: z.coerce.number().finite().min(0).default(0),
     STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
+    /** Serve the in-process emulator's API at /emulator/stripe/v1; unset: on outside production. */
+    STRIPE_EMULATOR_API: booleanFlag.optional(),
     BILLING_TEST_CLOCK: booleanFlag.default(false),
     BILLING_PLANS_FILE: z.string().min(1).optional(),
     PUBLIC_BASE_URL: z.url().optional(),
@@ -44,6 +46,12 @@ const envSchema = z
   .refine((env) => !(env.BILLING_TEST_CLOCK && env.NODE_ENV === "production"), {
     path: ["BILLING_TEST_CLOCK"],
     message: "the test clock is refused when NODE_ENV=production",
+  })
+  // Without its own secret, real Stripe's events would be checked against the emulator's
+  // published default: anyone could sign them.
+  .refine((env) => !env.STRIPE_SECRET_KEY || env.STRIPE_WEBHOOK_SECRET, {
+    path: ["STRIPE_WEBHOOK_SECRET"],
+    message: "is required with STRIPE_SECRET_KEY (the endpoint's signing secret, whsec_...)",
   });
 
 export interface Config {
@@ -66,6 +74,8 @@ export interface Config {
     emulatorRateLimit: number;
     /** How long an unused portal session of the in-process emulator stays valid. */
     portalSessionTtlSeconds: number;
+    /** Whether the in-process emulator's API is served over HTTP (its portal pages always are). */
+    emulatorApiServed: boolean;
   };
   testClock: boolean;
   catalog: PlanCatalog;
@@ -158,6 +168,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
         defaultMaxWritesPerSecondPerEndpoint(e.STRIPE_SECRET_KEY),
       emulatorRateLimit: e.STRIPE_EMULATOR_RATE_LIMIT,
       portalSessionTtlSeconds: e.STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS,
+      emulatorApiServed: e.STRIPE_EMULATOR_API ?? e.NODE_ENV !== "production",
     },
     testClock: e.BILLING_TEST_CLOCK,
     catalog: loadPlanCatalog(

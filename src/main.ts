@@ -7,7 +7,7 @@ import { composeService } from "./compose.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
-import { resolveOperatorKey } from "./operator-key.ts";
+import { resolveEmulatorApiKey, resolveOperatorKey } from "./operator-key.ts";
 import { startWorker } from "./worker/due-work.ts";
 import { loadTestClock } from "./worker/test-clock.ts";
 
@@ -32,6 +32,9 @@ const main = async () => {
     clock,
     testClock,
     operatorKey: operatorKey.key,
+    ...(config.stripe.secretKey || config.stripe.apiBase
+      ? {}
+      : { emulatorApiKey: resolveEmulatorApiKey(config.dataDir) }),
   });
   emulator?.startDelivery();
   const worker = startWorker(deps);

@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import { EMULATOR_WEBHOOK_SECRET_DEFAULT } from "../src/emulator/stripe/index.ts";
-import { createStripeClient, EMULATOR_SECRET_KEY } from "../src/processor/stripe-client.ts";
+import { createStripeClient } from "../src/processor/stripe-client.ts";
 import { createTestApp, useTestApp } from "./harness.ts";
 
 /**
@@ -12,7 +12,7 @@ const t = await useTestApp();
 
 /** The SDK pointed at the emulator directly: changes made "elsewhere", as the portal makes them. */
 const elsewhere = createStripeClient({
-  secretKey: EMULATOR_SECRET_KEY,
+  secretKey: t.emulator.apiKey ?? "",
   inProcess: (req) => t.emulator.fetch(req),
   maxNetworkRetries: 0,
 });

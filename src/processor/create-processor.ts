@@ -8,6 +8,7 @@ import {
   type StripeEmulator,
   type StripeEmulatorOptions,
 } from "../emulator/stripe/index.ts";
+import { randomToken } from "../ids.ts";
 import { createStripeClient, EMULATOR_SECRET_KEY, type FetchFn } from "./stripe-client.ts";
 import { StripeProcessor } from "./stripe-processor.ts";
 import { type PacerTime, WritePacer } from "./write-pacer.ts";
@@ -35,6 +36,12 @@ export const createPaymentProcessor = (opts: {
   listInvoices?: StripeEmulatorOptions["listInvoices"];
   /** The pacer's time source; a monotonic clock unless a test passes its own. */
   pacerTime?: PacerTime;
+  /**
+   * The secret key of the in-process emulator's API: the only key it accepts (`npm start` keeps
+   * one per data directory; by default a new random one per process, which only this process's
+   * SDK knows).
+   */
+  emulatorApiKey?: string;
 }): PaymentProcessor => {
   const { stripe } = opts.config;
   const webhookSecret = stripe.webhookSecret ?? EMULATOR_WEBHOOK_SECRET_DEFAULT;
@@ -56,7 +63,9 @@ export const createPaymentProcessor = (opts: {
   }
 
   let webhookTarget: FetchFn | undefined;
+  const apiKey = opts.emulatorApiKey ?? `sk_test_${randomToken(40)}`;
   const emulator = createStripeEmulator({
+    apiKey,
     db: opts.db,
     clock: opts.clock,
     webhookSecret,
@@ -72,7 +81,7 @@ export const createPaymentProcessor = (opts: {
     ...(opts.listInvoices ? { listInvoices: opts.listInvoices } : {}),
   });
   const client = createStripeClient({
-    secretKey: EMULATOR_SECRET_KEY,
+    secretKey: apiKey,
     inProcess: (request) => emulator.fetch(request),
     maxNetworkRetries: 0,
   });

@@ -34,6 +34,8 @@ export interface EmulatorRuntime {
   writeLimiter?: WriteRateLimiter;
   /** A portal session unused for this long has expired (see `openPortalSession`). */
   portalSessionTtlMs: number;
+  /** The one secret key the API accepts; any `sk_test_...` when undefined. */
+  apiKey?: string | undefined;
 }
 
 export interface EmulatorEnv {

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import type { EmulatorEnv, EmulatorRuntime } from "./api-handler.ts";
 import { authenticationError, invalidRequest, rateLimited, StripeApiError } from "./errors.ts";
@@ -71,9 +72,16 @@ export const createEmulatorApp = (runtime: EmulatorRuntime) => {
     c.header("request-id", requestId);
   });
 
+  const digest = (value: string) => createHash("sha256").update(value).digest();
+  const secretsEqual = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+
   app.use("/v1/*", async (c, next) => {
     const key = apiKeyOf(c.req.header("authorization"));
     if (!key) throw authenticationError(NO_KEY);
+    if (runtime.apiKey !== undefined && !secretsEqual(key, runtime.apiKey)) {
+      // In process, the API is the service's own: only its key opens it.
+      throw authenticationError(`Invalid API Key provided: ${masked(key)}`);
+    }
     if (!/^sk_test_\S+$/.test(key)) {
       throw authenticationError(
         `Invalid API Key provided: ${masked(key)}. The Stripe emulator accepts test-mode secret keys (sk_test_...).`,

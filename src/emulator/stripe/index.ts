@@ -42,6 +42,11 @@ export interface StripeEmulatorOptions {
    * judged against `clock`; 300 s by default. After it, its page is an "expired" page.
    */
   portalSessionTtlSeconds?: number;
+  /**
+   * The one secret key the API accepts (the service's own, when it runs the emulator in
+   * process). Unset: any test-mode key (`sk_test_...`), as for the standalone emulator.
+   */
+  apiKey?: string;
 }
 
 export interface StripeEmulator {
@@ -49,6 +54,8 @@ export interface StripeEmulator {
   app: Hono;
   /** fetch for Stripe.createFetchHttpClient: (url, init) => emulator.fetch(new Request(url, init)). Ignores the host, routes by path. */
   fetch(request: Request): Promise<Response>;
+  /** The secret key its API accepts, when it accepts only one. */
+  apiKey: string | undefined;
   deliverDueEvents(): Promise<number>;
   startDelivery(intervalMs?: number): void;
   stopDelivery(): Promise<void>;
@@ -80,6 +87,7 @@ export const createStripeEmulator = (opts: StripeEmulatorOptions): StripeEmulato
     logger: opts.logger,
     onCommitted: delivery.kick,
     portalSessionTtlMs: (opts.portalSessionTtlSeconds ?? PORTAL_SESSION_TTL_SECONDS_DEFAULT) * 1000,
+    apiKey: opts.apiKey,
     ...(opts.rateLimit && opts.rateLimit.writesPerSecond > 0
       ? {
           writeLimiter: new WriteRateLimiter({
@@ -94,6 +102,7 @@ export const createStripeEmulator = (opts: StripeEmulatorOptions): StripeEmulato
     // Its variables are set by its own middleware, so callers need not know its env type.
     app: app as unknown as Hono,
     fetch: async (request) => app.fetch(request),
+    apiKey: opts.apiKey,
     deliverDueEvents: delivery.deliverDueEvents,
     startDelivery: delivery.start,
     stopDelivery: delivery.stop,
