@@ -51,7 +51,7 @@ describe("npm start", () => {
     // Printed once, when generated: a restart names the file, never the key.
     const keyLineOf = (lines: Array<Record<string, unknown>>) =>
       lines.find((l) => String(l.msg).includes("operator key"));
-    await expect.poll(() => keyLineOf(second.lines)).toBeDefined();
+    await expect.poll(() => keyLineOf(second.lines), { timeout: 10_000 }).toBeDefined();
     expect(String(keyLineOf(second.lines)?.msg)).toContain(keyFile);
     expect(JSON.stringify(second.lines)).not.toContain(key);
     const read = await fetch(`${second.url}/api/billing/operator/platforms/kept`, {

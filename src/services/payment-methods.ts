@@ -100,7 +100,22 @@ export const resyncCustomer = async ({
       .from(paymentMethods)
       .where(eq(paymentMethods.customerId, customerId));
     for (const row of local) {
-      if (!keep.has(row.id)) await tx.delete(paymentMethods).where(eq(paymentMethods.id, row.id));
+      if (keep.has(row.id)) continue;
+      await tx.delete(paymentMethods).where(eq(paymentMethods.id, row.id));
+      // Removed elsewhere (the portal): no subscription keeps reporting it as its card.
+      await tx
+        .update(subscriptions)
+        .set({
+          defaultPaymentMethodId: null,
+          version: sql`${subscriptions.version} + 1`,
+          updatedAt: now,
+        })
+        .where(
+          and(
+            eq(subscriptions.customerId, customerId),
+            eq(subscriptions.defaultPaymentMethodId, row.id),
+          ),
+        );
     }
     for (const method of methods) await storePaymentMethod(tx, method, now);
   });
