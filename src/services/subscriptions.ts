@@ -32,8 +32,15 @@ import {
 import { liveSubscription } from "./usage/usage-period.ts";
 import { usageOverageLines } from "./usage-billing.ts";
 
-/** Statuses in which a subscription renews and may change plan. */
-export const renewingStatuses = ["trialing", "active", "past_due"] as const;
+/** Statuses in which a subscription may change plan. */
+export const changeableStatuses = ["trialing", "active", "past_due"] as const;
+
+/**
+ * Statuses whose periods keep cycling at their ends. An `unpaid` subscription's periods go on
+ * (as Stripe's do) but their invoices stay drafts, never charged: paying the open invoice later
+ * does not bill the past in a burst.
+ */
+export const renewingStatuses = [...changeableStatuses, "unpaid"] as const;
 
 export interface Subscription {
   id: string;
