@@ -208,6 +208,25 @@ describe("payment methods", () => {
       body: { customerId: p.customerId },
     });
     expect(res.status).toBe(404);
+    // Nor can another platform take it over by subscribing with it, or attach it by its id.
+    const subscribe = await t.request("POST", "/subscriptions", {
+      key: p.key,
+      body: {
+        userId: p.platformId,
+        priceId: "price_starter_monthly",
+        paymentMethodId: theirs.body.id,
+      },
+    });
+    expect(subscribe.status, subscribe.text).toBe(404);
+    const attach = await t.request("POST", `/payment-methods/${theirs.body.id}/attach`, {
+      key: p.key,
+      body: { customerId: p.customerId },
+    });
+    expect(attach.status).toBeGreaterThanOrEqual(400);
+    expect(attach.status).toBeLessThan(500);
+    expect((await elsewhere.paymentMethods.retrieve(theirs.body.id)).customer).toBe(q.customerId);
+    const live = await t.request("GET", `/subscription?platformId=${p.platformId}`, { key: p.key });
+    expect(live.status).toBe(404);
   });
 
   it("creates setup intents; a method confirmed elsewhere arrives through the webhook", async () => {
