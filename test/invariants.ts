@@ -33,7 +33,10 @@ import { usageForPeriods } from "../src/services/usage/index.ts";
  *    after its grace, late usage swept once the ingestion window has closed); the subscriptions a test canceled (`canceled`) are still
  *    canceled and have no invoice for a period starting after `canceledAt` but the final one.
  * 5. Usage is billed at most once: per subscription, period and meter, the usage packages on
- *    non-void invoices are no more than the overage of the period's whole usage.
+ *    non-void invoices are no more than the overage of the period's whole usage. A period's
+ *    lines are found by their period start whatever invoice holds them: the period's `usage` (or
+ *    final) invoice after the grace, an operator's mid-period invoice, and the lines of usage
+ *    received late on later usage invoices all count together.
  * 6. Invoice numbers are distinct and gap-free from NNO-000001.
  * 7. The price is what was charged (`planChanges`): for a subscription whose plan changed only at
  *    the instant `at`, the paid proration invoices of `at` less the downgrade credits of `at` are
