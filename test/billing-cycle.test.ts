@@ -245,11 +245,18 @@ describe("renewals", () => {
     await s.clockTo("2026-03-10T00:00:00.000Z");
     const ended = await s.subscription(res.body.id);
     expect(ended).toMatchObject({ status: "canceled", canceledAt: "2026-03-10T00:00:00.000Z" });
+    // The final invoice bills the closed period's usage once late events have had their hour.
+    expect(await s.invoices(platformId)).toHaveLength(1);
+    await s.clockTo("2026-03-10T01:00:00.000Z");
     const invoices = await s.invoices(platformId);
     expect(invoices.map((i) => [i.description, i.status, i.total])).toEqual([
       [null, "paid", 9900],
       ["Final invoice", "paid", 0],
     ]);
+    expect(invoices[1]).toMatchObject({
+      periodStart: "2026-02-10T00:00:00.000Z",
+      periodEnd: "2026-03-10T00:00:00.000Z",
+    });
     await s.clockTo("2026-06-10T00:00:00.000Z");
     expect(await s.invoices(platformId)).toHaveLength(2);
     expect((await s.t.request("GET", `/subscription?platformId=${platformId}`)).status).toBe(404);

@@ -29,10 +29,14 @@ import { usageForPeriods } from "../src/services/usage/index.ts";
  *    credit was given back).
  * 3. At most one live subscription per platform.
  * 4. Canceled stays canceled: a subscription with a final invoice is canceled and has no invoice
- *    issued after that final one; the subscriptions a test canceled (`canceled`) are still
+ *    issued after that final one but usage invoices of periods it lived (a closed period billed
+ *    after its grace, late usage swept once the ingestion window has closed); the subscriptions a test canceled (`canceled`) are still
  *    canceled and have no invoice for a period starting after `canceledAt` but the final one.
  * 5. Usage is billed at most once: per subscription, period and meter, the usage packages on
- *    non-void invoices are no more than the overage of the period's whole usage.
+ *    non-void invoices are no more than the overage of the period's whole usage. A period's
+ *    lines are found by their period start whatever invoice holds them: the period's `usage` (or
+ *    final) invoice after the grace, an operator's mid-period invoice, and the lines of usage
+ *    received late on later usage invoices all count together.
  * 6. Invoice numbers are distinct and gap-free from NNO-000001.
  * 7. The price is what was charged (`planChanges`): for a subscription whose plan changed only at
  *    the instant `at`, the paid proration invoices of `at` less the downgrade credits of `at` are
@@ -205,7 +209,14 @@ const canceledStaysCanceled = (
     if (status !== "canceled") {
       out.push(`4: subscription ${subscriptionId} has a final invoice but is ${status}`);
     }
-    for (const later of list.filter((i) => i !== final && numberOf(i) > numberOf(final))) {
+    const canceledAt = byId.get(subscriptionId)?.canceledAt?.getTime() ?? Number.NaN;
+    // Usage of the periods it lived (a closed period billed after its grace, usage received late,
+    // swept once no more can arrive) may still be billed after the final invoice.
+    const billsItsPast = (i: InvoiceRow) =>
+      i.kind === "usage" && i.periodStart.getTime() < canceledAt;
+    for (const later of list.filter(
+      (i) => i !== final && numberOf(i) > numberOf(final) && !billsItsPast(i),
+    )) {
       out.push(
         `4: subscription ${subscriptionId} was invoiced after its final invoice ${final.number}: ${label(later)} for ${later.total}`,
       );

@@ -30,7 +30,7 @@ import {
   saveSubscription,
 } from "./subscription-claim.ts";
 import { liveSubscription } from "./usage/usage-period.ts";
-import { usageOverageLines } from "./usage-billing.ts";
+import { ingestionWindowEnd, usageOverageLines } from "./usage-billing.ts";
 
 /** Statuses in which a subscription may change plan. */
 export const changeableStatuses = ["trialing", "active", "past_due"] as const;
@@ -485,6 +485,19 @@ export const cancelNow = async ({
       canceledAt: now,
       cancelAtPeriodEnd: false,
       updatedAt: now,
+      // Usage of the period so far that arrives late is swept once no more can arrive; a closed
+      // period still waiting for its usage invoice keeps its due time.
+      usagePeriods: [
+        ...locked.usagePeriods,
+        {
+          start: locked.currentPeriodStart.toISOString(),
+          end: end.toISOString(),
+          until: new Date(end.getTime() + 1).toISOString(),
+          tier: locked.tier,
+          billed: true,
+        },
+      ],
+      usageDueAt: locked.usageDueAt ?? ingestionWindowEnd(end),
     });
     return { canceled: saved, invoice: issued };
   });

@@ -7,6 +7,7 @@ import type { ServiceContext } from "../services/context.ts";
 import { clearJobFailures, recordJobFailure } from "../services/job-failures.ts";
 import { renewingStatuses } from "../services/subscriptions.ts";
 import { renewDueSubscriptions } from "./renewals.ts";
+import { billDueUsage } from "./usage-invoices.ts";
 
 const BATCH = 100;
 /** Charges in flight at once: the processor is remote, so waiting on one at a time wastes time. */
@@ -14,6 +15,8 @@ const CHARGE_CONCURRENCY = 16;
 
 export interface WorkDone {
   renewed: number;
+  /** Subscriptions whose closed periods' usage was billed. */
+  usageBilled: number;
   attempted: number;
 }
 
@@ -30,12 +33,14 @@ const inParallel = async <T>(items: T[], limit: number, run: (item: T) => Promis
 
 /**
  * Runs every piece of due work at the clock's current time until none is left: renewals, trial
- * ends and period-end cancellations, then payment attempts (new invoices and dunning retries).
+ * ends and period-end cancellations, closed periods' usage (after the grace), then payment
+ * attempts (new invoices and dunning retries).
  */
 export const runDueWork = async (ctx: ServiceContext): Promise<WorkDone> => {
-  const done: WorkDone = { renewed: 0, attempted: 0 };
+  const done: WorkDone = { renewed: 0, usageBilled: 0, attempted: 0 };
   for (;;) {
     const { renewed } = await renewDueSubscriptions({ ctx, limit: BATCH });
+    const { billed } = await billDueUsage({ ctx, limit: BATCH });
     const due = await claimDueInvoices(ctx, BATCH * 2);
     const settled: string[] = [];
     await inParallel(due, CHARGE_CONCURRENCY, async (claimed) => {
@@ -67,13 +72,15 @@ export const runDueWork = async (ctx: ServiceContext): Promise<WorkDone> => {
     });
     if (due.length > 0) await clearJobFailures(ctx, "collection", settled);
     done.renewed += renewed;
-    if (renewed === 0 && due.length === 0) return done;
+    done.usageBilled += billed;
+    if (renewed === 0 && billed === 0 && due.length === 0) return done;
   }
 };
 
 /**
  * The earliest instant at which some work becomes due (for the test clock's stepping): a period
- * end, or the end of a failed renewal's backoff, whichever is later; or a payment attempt.
+ * end, or the end of a failed renewal's backoff, whichever is later; a closed period's usage
+ * (its end plus the grace, or the end of a failed attempt's backoff); or a payment attempt.
  */
 export const nextDueAt = async (ctx: ServiceContext): Promise<Date | undefined> => {
   const [renewal] = await ctx.db
@@ -93,11 +100,23 @@ export const nextDueAt = async (ctx: ServiceContext): Promise<Date | undefined> 
         isNull(subscriptions.pendingInvoiceId),
       ),
     );
+  const [usage] = await ctx.db
+    .select({
+      at: min(
+        sql<Date>`greatest(${subscriptions.usageDueAt}, coalesce(${jobFailures.nextRetryAt}, ${subscriptions.usageDueAt}))`,
+      ),
+    })
+    .from(subscriptions)
+    .leftJoin(
+      jobFailures,
+      and(eq(jobFailures.job, "usage"), eq(jobFailures.itemId, subscriptions.id)),
+    )
+    .where(isNotNull(subscriptions.usageDueAt));
   const [attempt] = await ctx.db
     .select({ at: min(invoices.nextPaymentAttempt) })
     .from(invoices)
     .where(and(isNotNull(invoices.nextPaymentAttempt), inArray(invoices.status, ["open"])));
-  const candidates = [renewal?.at, attempt?.at]
+  const candidates = [renewal?.at, usage?.at, attempt?.at]
     .filter((d): d is Date => d != null)
     .map((d) => new Date(d));
   if (candidates.length === 0) return undefined;
