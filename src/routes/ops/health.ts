@@ -1,17 +1,42 @@
 import { Hono } from "hono";
+import type { Database } from "../../db/client.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { errorResponse } from "../../http/error-handler.ts";
 
-/** Liveness, readiness (the database answers) and Prometheus metrics; no auth. */
+/**
+ * How long `/readyz` waits for the database. A probe has its own deadline (Kubernetes' default is
+ * 1 s, most set a few); a database that does not answer in this time is not ready either, and
+ * the probe should say so rather than hang until the pool's connection timeout.
+ */
+export const READY_TIMEOUT_MS = 2_000;
+
+/** Pings the database, failing after `ms`. */
+const pingWithin = async (database: Database, ms: number) => {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the database did not answer in ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([database.ping(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/**
+ * Liveness, readiness and Prometheus metrics; no auth. Readiness is a query through the pool, so
+ * after an outage it turns ready only once the pool can open a working connection again.
+ */
 export const createHealthRoutes = () =>
   new Hono<AppEnv>()
     .get("/healthz", (c) => c.json({ status: "ok" }))
     .get("/readyz", async (c) => {
+      const { database, logger } = c.get("deps");
       try {
-        await c.get("deps").database.ping();
-        return c.json({ status: "ready", database: c.get("deps").database.kind });
+        await pingWithin(database, READY_TIMEOUT_MS);
+        return c.json({ status: "ready", database: database.kind });
       } catch (error) {
-        c.get("deps").logger.warn({ err: error }, "readiness check failed");
+        logger.warn({ err: error }, "readiness check failed");
         return errorResponse(c, "SERVICE_UNAVAILABLE", "the database is not reachable");
       }
     })
