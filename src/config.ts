@@ -30,6 +30,7 @@ const envSchema = z
     BILLING_TEST_CLOCK: booleanFlag.default(false),
     BILLING_PLANS_FILE: z.string().min(1).optional(),
     PUBLIC_BASE_URL: z.url().optional(),
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -56,6 +57,8 @@ export interface Config {
   catalog: PlanCatalog;
   publicBaseUrl: string;
   logLevel: string;
+  /** When set, `/metrics` answers only `Authorization: Bearer <this>`; unset, it is open. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -121,5 +124,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     ),
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
     logLevel: e.LOG_LEVEL,
+    metricsToken: e.METRICS_TOKEN,
   };
 };

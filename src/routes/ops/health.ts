@@ -1,7 +1,8 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { Database } from "../../db/client.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { errorResponse } from "../../http/error-handler.ts";
+import { secretsEqual } from "../../services/api-keys.ts";
 
 /**
  * How long `/readyz` waits for the database. A probe has its own deadline (Kubernetes' default is
@@ -24,7 +25,20 @@ const pingWithin = async (database: Database, ms: number) => {
 };
 
 /**
- * Liveness, readiness and Prometheus metrics; no auth. Readiness is a query through the pool, so
+ * Whether the request may read `/metrics`. Unset METRICS_TOKEN keeps it open (a scraper on a
+ * private network needs nothing); set, it takes `Authorization: Bearer <METRICS_TOKEN>` and
+ * nothing else (not the operator key: a scraper's secret should open nothing but metrics),
+ * compared in constant time so the answer's timing tells nothing about the token.
+ */
+const metricsAllowed = (c: Context<AppEnv>) => {
+  const token = c.get("deps").config.metricsToken;
+  if (token === undefined) return true;
+  const presented = c.req.header("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+  return presented !== undefined && secretsEqual(presented, token);
+};
+
+/**
+ * Liveness, readiness and Prometheus metrics; no API key (`/metrics` may take its own token). Readiness is a query through the pool, so
  * after an outage it turns ready only once the pool can open a working connection again.
  */
 export const createHealthRoutes = () =>
@@ -41,6 +55,10 @@ export const createHealthRoutes = () =>
       }
     })
     .get("/metrics", async (c) => {
+      if (!metricsAllowed(c)) {
+        c.header("www-authenticate", 'Bearer realm="metrics"');
+        return errorResponse(c, "UNAUTHORIZED", "send 'Authorization: Bearer <METRICS_TOKEN>'");
+      }
       const registry = c.get("deps").metrics;
       return c.body(await registry.metrics(), 200, { "content-type": registry.contentType });
     });
