@@ -13,6 +13,7 @@ import { createMetricsRegistry, metricsMiddleware } from "./http/metrics.ts";
 import { validationHook } from "./http/openapi.ts";
 import { rejectUnstorableText } from "./http/reject-unstorable-text.ts";
 import { requestId } from "./http/request-id.ts";
+import { securityHeaders } from "./http/security-headers.ts";
 import type { StripeProcessor } from "./processor/stripe-processor.ts";
 import { createBillingRouter } from "./routes/index.ts";
 import { createDocsRoutes } from "./routes/ops/docs.ts";
@@ -74,7 +75,7 @@ export const createApp = (opts: CreateAppOptions) => {
     c.set("deps", deps);
     await next();
   });
-  app.use("*", requestLog, metricsMiddleware);
+  app.use("*", requestLog, metricsMiddleware, securityHeaders);
   app.use("*", limitBodySize(MAX_BODY_BYTES), rejectUnstorableText);
 
   const health = createHealthRoutes();

@@ -46,6 +46,7 @@ const envSchema = z
       .max(7 * 86_400)
       .default(3600),
     PUBLIC_BASE_URL: z.url().optional(),
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -93,6 +94,8 @@ export interface Config {
   catalog: PlanCatalog;
   publicBaseUrl: string;
   logLevel: string;
+  /** When set, `/metrics` answers only `Authorization: Bearer <this>`; unset, it is open. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -189,5 +192,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     ),
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
     logLevel: e.LOG_LEVEL,
+    metricsToken: e.METRICS_TOKEN,
   };
 };

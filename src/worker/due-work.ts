@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNotNull, isNull, min, sql } from "drizzle-orm";
+import { isConnectionFailure } from "../db/errors.ts";
 import { invoices, jobFailures, subscriptions } from "../db/schema/index.ts";
 import { AppError } from "../errors.ts";
 import { rateLimitOf } from "../processor/processor-errors.ts";
@@ -123,6 +124,18 @@ export const nextDueAt = async (ctx: ServiceContext): Promise<Date | undefined> 
   return new Date(Math.min(...candidates.map((d) => d.getTime())));
 };
 
+/**
+ * A pass that lost the database is an outage the next pass rides out (a warning); anything else
+ * is a bug worth an error.
+ */
+const logPassFailure = (ctx: ServiceContext, error: unknown, intervalMs: number) => {
+  if (isConnectionFailure(error)) {
+    ctx.logger.warn({ err: error, retryInMs: intervalMs }, "worker pass: database unavailable");
+  } else {
+    ctx.logger.error({ err: error }, "worker pass failed");
+  }
+};
+
 /** A background loop running due work every `intervalMs`; `stop()` waits for the current pass. */
 export const startWorker = (ctx: ServiceContext, intervalMs = 5_000) => {
   let stopped = false;
@@ -130,7 +143,7 @@ export const startWorker = (ctx: ServiceContext, intervalMs = 5_000) => {
   let running: Promise<unknown> = Promise.resolve();
   const tick = () => {
     running = runDueWork(ctx)
-      .catch((error) => ctx.logger.error({ err: error }, "worker pass failed"))
+      .catch((error) => logPassFailure(ctx, error, intervalMs))
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, intervalMs);
       });
