@@ -23,7 +23,7 @@ afterAll(() => rm(dataDir, { recursive: true, force: true }));
 afterAll(killLeftoverServers);
 
 const start = () =>
-  startServer({ BILLING_DATA_DIR: dataDir, DATABASE_URL: "", BILLING_OPERATOR_KEY: "" }, 30_000);
+  startServer({ BILLING_DATA_DIR: dataDir, DATABASE_URL: "", BILLING_OPERATOR_KEY: "" }, 60_000);
 const stop = (server: ServerProcess) => stopServer(server, "SIGTERM");
 
 describe("npm start", () => {
