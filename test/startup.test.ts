@@ -61,7 +61,7 @@ describe("npm start", () => {
     expect((await read.json()).name).toBe("Kept");
     expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
     await stop(second);
-  });
+  }, 150_000);
 
   it("refuses a bad configuration naming the variable", async () => {
     const child = spawn("npm", ["start", "--silent"], {
