@@ -113,6 +113,7 @@ const main = async () => {
     await handlersDone();
     await worker.stop();
     await emulator?.stopDelivery();
+    await deps.rateLimiter.close();
     await database.close();
     logger.info("stopped");
     process.exit(0);

@@ -12,7 +12,7 @@ import type { AppEnv } from "./env.ts";
 const mutating = new Set(["POST", "PATCH", "DELETE"]);
 
 /**
- * `Idempotency-Key` on POST/PATCH/DELETE (DESIGN §4): the first response (below 500) is stored for
+ * `Idempotency-Key` on POST/PATCH/DELETE (DESIGN §4): the first response (below 500, except 429) is stored for
  * 24 hours and replayed with its status and body; the same key with another request is a 422; a
  * duplicate that arrives while the first is running is a 409. Keys are scoped to the caller.
  */
@@ -61,7 +61,9 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     await releaseIdempotencyKey({ ctx, scope, key });
     throw error;
   }
-  if (c.res.status >= 500) {
+  // A 429 (a usage batch over its platform's event budget) did nothing: like a 5xx, it is not
+  // kept, so the same key may be retried once the budget allows (Stripe keeps neither).
+  if (c.res.status >= 500 || c.res.status === 429) {
     await releaseIdempotencyKey({ ctx, scope, key });
     return;
   }
