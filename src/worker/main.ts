@@ -38,6 +38,7 @@ const main = async () => {
   logger.info({ database: database.kind }, "worker running");
   const stop = async () => {
     await worker.stop();
+    await ctx.rateLimiter.close();
     await database.close();
     process.exit(0);
   };
