@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { createMiddleware } from "hono/factory";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { invalid } from "../errors.ts";
 import {
   claimIdempotencyKey,
@@ -45,13 +46,11 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
 
   const claim = await claimIdempotencyKey({ ctx, scope, key, fingerprint });
   if (claim.kind === "replay") {
-    return new Response(claim.body, {
-      status: claim.status,
-      headers: {
-        "content-type": "application/json",
-        "idempotent-replayed": "true",
-        "x-request-id": c.get("requestId"),
-      },
+    // Through the context, so headers set before this (the rate limit's) are kept.
+    return c.body(claim.body, claim.status as ContentfulStatusCode, {
+      "content-type": "application/json",
+      "idempotent-replayed": "true",
+      "x-request-id": c.get("requestId"),
     });
   }
 
