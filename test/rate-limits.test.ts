@@ -149,6 +149,38 @@ describe("requests per API key", () => {
     expect(Number(replayed.headers.get("ratelimit-remaining"))).toBeLessThanOrEqual(1);
   });
 
+  it("answers a key that keeps sending after its 429 without asking the store again", async () => {
+    const p = await t.createPlatform();
+    for (let i = 0; i < 3; i++) expect((await readUsage(t, p.key, p.platformId)).status).toBe(200);
+    expectRateLimited(await readUsage(t, p.key, p.platformId));
+    const row = async () => {
+      const res = (await t.database.db.execute(
+        sql`select refilled_at::text as at, granted from rate_limit_buckets where platform_id = ${p.platformId}`,
+      )) as unknown as { rows: Array<{ at: string; granted: boolean }> };
+      return res.rows;
+    };
+    const afterRefusal = await row();
+    expect(afterRefusal).toEqual([{ at: expect.any(String), granted: false }]);
+    for (let i = 0; i < 5; i++) {
+      const res = await readUsage(t, p.key, p.platformId);
+      expectRateLimited(res);
+      expect(res.headers.get("retry-after")).toBe("1");
+      expect(res.headers.get("ratelimit-remaining")).toBe("0");
+    }
+    expect(await row()).toEqual(afterRefusal);
+
+    // The operator raising the platform's rate takes effect at once all the same: a token comes
+    // after 0.1 s now, long before the 1 s this instance had noted.
+    const raised = await t.request("PUT", `/operator/platforms/${p.platformId}/limits`, {
+      body: { requestBurst: 10, requestsPerSecond: 10 },
+    });
+    expect(raised.status).toBe(200);
+    await sleep(200);
+    const after = await readUsage(t, p.key, p.platformId);
+    expect(after.status, after.text).toBe(200);
+    expect(after.headers.get("ratelimit-limit")).toBe("10");
+  });
+
   it("keeps unauthenticated requests out of every bucket (they are 401 first)", async () => {
     const res = await t.request("GET", "/usage/current", { key: "nno_sk_not_a_key" });
     expect(res.status).toBe(401);

@@ -4,14 +4,16 @@ import type { RateLimitConfig } from "../../config.ts";
 import type { Database } from "../../db/client.ts";
 import type { Principal } from "../api-keys.ts";
 import type { BucketCharge, BucketStore, Decision } from "./buckets.ts";
+import { EmptyBuckets } from "./empty-buckets.ts";
 import { createPostgresStore } from "./postgres-store.ts";
 import { createRedisStore, type RedisStore } from "./redis-store.ts";
 
 /**
  * The service's rate limiter (issue 11): token buckets per API key (requests) and per platform
  * (usage events), in the database or in Redis, so every instance shares them. Built once by
- * `createDeps` and reached through the app's dependencies; it holds no state of its own beyond
- * the store's connection (and, for Redis, a short-lived copy of the operator's overrides).
+ * `createDeps` and reached through the app's dependencies. Its own memory holds nothing another
+ * instance needs: the store's connection, the request buckets it saw empty until their next
+ * token (see empty-buckets.ts) and, for Redis, a short-lived copy of the operator's overrides.
  */
 export interface RateLimiter {
   /** Where the buckets live; `off` when BILLING_RATE_LIMITS=off. */
@@ -54,6 +56,7 @@ export const createRateLimiter = (opts: {
     | Counter
     | undefined;
   let lastFailureLog = Number.NEGATIVE_INFINITY;
+  const empty = new EmptyBuckets();
 
   /**
    * A store that cannot answer (Redis down, a statement failing) lets requests through: the
@@ -104,11 +107,16 @@ export const createRateLimiter = (opts: {
       })),
     spend: async (charges) => {
       if (!store || charges.length === 0) return undefined;
-      let decision: Decision;
-      try {
-        decision = await store.spend(charges);
-      } catch (error) {
-        return failOpen(error);
+      const sentAt = performance.now();
+      let decision =
+        charges.length === 1 ? empty.refusal(charges[0] as BucketCharge, sentAt) : undefined;
+      if (!decision) {
+        try {
+          decision = await store.spend(charges);
+        } catch (error) {
+          return failOpen(error);
+        }
+        empty.remember(decision, sentAt);
       }
       if (!decision.granted) {
         for (const state of decision.buckets) {
@@ -118,6 +126,7 @@ export const createRateLimiter = (opts: {
       return decision;
     },
     platformLimitsChanged: (platformId) => {
+      empty.forgetPlatform(platformId);
       if (store?.kind === "redis") (store as RedisStore).forget(platformId);
     },
     close: async () => {
