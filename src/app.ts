@@ -11,7 +11,7 @@ import type { AppDeps, AppEnv } from "./http/env.ts";
 import { handleError, handleNotFound } from "./http/error-handler.ts";
 import { createMetricsRegistry, metricsMiddleware } from "./http/metrics.ts";
 import { validationHook } from "./http/openapi.ts";
-import { rejectNul } from "./http/reject-nul.ts";
+import { rejectUnstorableText } from "./http/reject-unstorable-text.ts";
 import { requestId } from "./http/request-id.ts";
 import type { StripeProcessor } from "./processor/stripe-processor.ts";
 import { createBillingRouter } from "./routes/index.ts";
@@ -85,7 +85,7 @@ export const createApp = (opts: CreateAppOptions) => {
     await next();
   });
   app.use("*", requestLog, metricsMiddleware);
-  app.use("*", limitBodySize(MAX_BODY_BYTES), rejectNul);
+  app.use("*", limitBodySize(MAX_BODY_BYTES), rejectUnstorableText);
 
   const health = createHealthRoutes();
   const docs = createDocsRoutes();
@@ -93,7 +93,12 @@ export const createApp = (opts: CreateAppOptions) => {
     app.route(prefix, health);
     app.route(prefix, docs);
   }
-  if (opts.emulator) app.route("/emulator/stripe", opts.emulator.app);
+  if (opts.emulator) {
+    // Its portal pages are reached by unguessable, expiring session URLs; its API only where
+    // allowed (never in production unless STRIPE_EMULATOR_API says so) and only with its key.
+    if (!opts.config.stripe.emulatorApiServed) app.all("/emulator/stripe/v1/*", handleNotFound);
+    app.route("/emulator/stripe", opts.emulator.app);
+  }
   const billing = createBillingRouter();
   app.route("/", billing);
   app.route(API_PREFIX, billing);

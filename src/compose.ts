@@ -18,6 +18,8 @@ export const composeService = (opts: {
   clock: Clock;
   testClock?: ManualClock | undefined;
   operatorKey: string;
+  /** The in-process emulator's API key; a random one per process when not given. */
+  emulatorApiKey?: string;
 }) => {
   const { database, config, logger, clock } = opts;
   const payments = createPaymentProcessor({
@@ -26,6 +28,7 @@ export const composeService = (opts: {
     clock,
     logger,
     listInvoices: (customerId) => invoicesForPortal(database.db, customerId),
+    ...(opts.emulatorApiKey ? { emulatorApiKey: opts.emulatorApiKey } : {}),
   });
   const { app, deps } = createApp({
     database,

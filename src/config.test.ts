@@ -30,6 +30,19 @@ describe("configuration", () => {
     ["BILLING_RATE_LIMIT_EVENT_BURST", { BILLING_RATE_LIMIT_EVENT_BURST: "999" }],
     ["BILLING_RATE_LIMITS", { BILLING_RATE_LIMITS: "maybe" }],
     ["REDIS_URL", { REDIS_URL: "127.0.0.1:6379" }],
+    ["STRIPE_WEBHOOK_SECRET", { STRIPE_SECRET_KEY: "sk_live_abc" }],
+    ["STRIPE_EMULATOR_API", { STRIPE_EMULATOR_API: "maybe" }],
+    ["STRIPE_MAX_WRITES_PER_SECOND", { STRIPE_MAX_WRITES_PER_SECOND: "-5" }],
+    ["STRIPE_MAX_WRITES_PER_SECOND", { STRIPE_MAX_WRITES_PER_SECOND: "fast" }],
+    [
+      "STRIPE_MAX_WRITES_PER_SECOND_PER_ENDPOINT",
+      { STRIPE_MAX_WRITES_PER_SECOND_PER_ENDPOINT: "-1" },
+    ],
+    ["STRIPE_EMULATOR_RATE_LIMIT", { STRIPE_EMULATOR_RATE_LIMIT: "-1" }],
+    [
+      "STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS",
+      { STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS: "0" },
+    ],
   ])("stops on a bad %s, naming it", (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(variable);
@@ -63,6 +76,68 @@ describe("configuration", () => {
       redisUrl: "redis://127.0.0.1:6379/2",
       redisPrefix: "x:",
     });
+  });
+
+  it("serves the in-process emulator's API outside production only, unless told", () => {
+    const served = (env: Record<string, string>) => loadConfig(env).stripe.emulatorApiServed;
+    expect(served({})).toBe(true);
+    expect(served({ NODE_ENV: "production" })).toBe(false);
+    expect(served({ NODE_ENV: "production", STRIPE_EMULATOR_API: "1" })).toBe(true);
+    expect(served({ STRIPE_EMULATOR_API: "0" })).toBe(false);
+  });
+
+  it("paces processor writes under Stripe's limit for the key's mode, and not for the emulator", () => {
+    const rate = (env: Record<string, string>) => loadConfig(env).stripe.maxWritesPerSecond;
+    expect(rate({})).toBe(0);
+    expect(rate({ STRIPE_API_BASE: "http://127.0.0.1:12111" })).toBe(0);
+    expect(rate({ STRIPE_SECRET_KEY: "sk_live_abc", STRIPE_WEBHOOK_SECRET: "whsec_x" })).toBe(90);
+    expect(rate({ STRIPE_SECRET_KEY: "rk_live_abc", STRIPE_WEBHOOK_SECRET: "whsec_x" })).toBe(90);
+    expect(rate({ STRIPE_SECRET_KEY: "sk_test_abc", STRIPE_WEBHOOK_SECRET: "whsec_x" })).toBe(20);
+    expect(
+      rate({
+        STRIPE_SECRET_KEY: "sk_live_abc",
+        STRIPE_WEBHOOK_SECRET: "whsec_x",
+        STRIPE_MAX_WRITES_PER_SECOND: "40",
+      }),
+    ).toBe(40);
+    expect(
+      rate({
+        STRIPE_SECRET_KEY: "sk_test_abc",
+        STRIPE_WEBHOOK_SECRET: "whsec_x",
+        STRIPE_MAX_WRITES_PER_SECOND: "0",
+      }),
+    ).toBe(0);
+    expect(rate({ STRIPE_MAX_WRITES_PER_SECOND: "12.5" })).toBe(12.5);
+
+    const perEndpoint = (env: Record<string, string>) =>
+      loadConfig(env).stripe.maxWritesPerSecondPerEndpoint;
+    expect(perEndpoint({})).toBe(0);
+    expect(
+      perEndpoint({ STRIPE_SECRET_KEY: "sk_live_abc", STRIPE_WEBHOOK_SECRET: "whsec_x" }),
+    ).toBe(22);
+    expect(
+      perEndpoint({ STRIPE_SECRET_KEY: "sk_test_abc", STRIPE_WEBHOOK_SECRET: "whsec_x" }),
+    ).toBe(22);
+    expect(
+      perEndpoint({
+        STRIPE_SECRET_KEY: "sk_live_abc",
+        STRIPE_WEBHOOK_SECRET: "whsec_x",
+        STRIPE_MAX_WRITES_PER_SECOND_PER_ENDPOINT: "0",
+      }),
+    ).toBe(0);
+  });
+
+  it("has the emulator's rate limit off and portal sessions of five minutes by default", () => {
+    expect(loadConfig({}).stripe).toMatchObject({
+      emulatorRateLimit: 0,
+      portalSessionTtlSeconds: 300,
+    });
+    expect(
+      loadConfig({
+        STRIPE_EMULATOR_RATE_LIMIT: "25",
+        STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS: "60",
+      }).stripe,
+    ).toMatchObject({ emulatorRateLimit: 25, portalSessionTtlSeconds: 60 });
   });
 
   it("replaces the catalog with BILLING_PLANS_FILE and checks it", async () => {

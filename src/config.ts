@@ -33,6 +33,15 @@ const envSchema = z
     STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
     STRIPE_API_BASE: z.url().optional(),
     STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(12111),
+    /** Unset: chosen by the key (see `defaultMaxWritesPerSecond`); 0: no pacing. */
+    STRIPE_MAX_WRITES_PER_SECOND: z.coerce.number().finite().min(0).optional(),
+    /** The same for each endpoint (one operation, e.g. creating PaymentIntents). */
+    STRIPE_MAX_WRITES_PER_SECOND_PER_ENDPOINT: z.coerce.number().finite().min(0).optional(),
+    /** The in-process emulator answers 429 above this many writes per second; 0/unset: never. */
+    STRIPE_EMULATOR_RATE_LIMIT: z.coerce.number().finite().min(0).default(0),
+    STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
+    /** Serve the in-process emulator's API at /emulator/stripe/v1; unset: on outside production. */
+    STRIPE_EMULATOR_API: booleanFlag.optional(),
     BILLING_TEST_CLOCK: booleanFlag.default(false),
     BILLING_PLANS_FILE: z.string().min(1).optional(),
     PUBLIC_BASE_URL: z.url().optional(),
@@ -57,6 +66,12 @@ const envSchema = z
   .refine((env) => !(env.BILLING_TEST_CLOCK && env.NODE_ENV === "production"), {
     path: ["BILLING_TEST_CLOCK"],
     message: "the test clock is refused when NODE_ENV=production",
+  })
+  // Without its own secret, real Stripe's events would be checked against the emulator's
+  // published default: anyone could sign them.
+  .refine((env) => !env.STRIPE_SECRET_KEY || env.STRIPE_WEBHOOK_SECRET, {
+    path: ["STRIPE_WEBHOOK_SECRET"],
+    message: "is required with STRIPE_SECRET_KEY (the endpoint's signing secret, whsec_...)",
   });
 
 export interface Config {
@@ -71,6 +86,16 @@ export interface Config {
     webhookSecret: string | undefined;
     apiBase: string | undefined;
     emulatorPort: number;
+    /** Writes per second the processor adapter paces itself to; 0: no pacing. */
+    maxWritesPerSecond: number;
+    /** The same for the writes to any one endpoint; 0: no limit of its own. */
+    maxWritesPerSecondPerEndpoint: number;
+    /** The in-process emulator's own limit on writes per second (0: none), to exercise 429s. */
+    emulatorRateLimit: number;
+    /** How long an unused portal session of the in-process emulator stays valid. */
+    portalSessionTtlSeconds: number;
+    /** Whether the in-process emulator's API is served over HTTP (its portal pages always are). */
+    emulatorApiServed: boolean;
   };
   testClock: boolean;
   catalog: PlanCatalog;
@@ -101,6 +126,28 @@ export interface RateLimitConfig {
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * Stripe's limits are about 100 requests per second live and 25 in test mode for the account,
+ * and 25 per second for any one endpoint unless it raised them; keep a margin under each.
+ */
+export const LIVE_MAX_WRITES_PER_SECOND = 90;
+export const TEST_MAX_WRITES_PER_SECOND = 20;
+export const ENDPOINT_MAX_WRITES_PER_SECOND = 22;
+
+/**
+ * The write rate the processor adapter keeps to when `STRIPE_MAX_WRITES_PER_SECOND` is unset: a
+ * margin under Stripe's limit for the key's mode, and no pacing without a key (the built-in
+ * emulator, or `STRIPE_API_BASE` without a key), where there is no limit to keep under.
+ */
+export const defaultMaxWritesPerSecond = (secretKey: string | undefined): number => {
+  if (secretKey === undefined) return 0;
+  return /^(sk|rk)_live_/.test(secretKey) ? LIVE_MAX_WRITES_PER_SECOND : TEST_MAX_WRITES_PER_SECOND;
+};
+
+/** The same per endpoint (`STRIPE_MAX_WRITES_PER_SECOND_PER_ENDPOINT` unset). */
+export const defaultMaxWritesPerSecondPerEndpoint = (secretKey: string | undefined): number =>
+  secretKey === undefined ? 0 : ENDPOINT_MAX_WRITES_PER_SECOND;
 
 const defaultPlansFile = new URL("./billing/default-plans.json", import.meta.url);
 
@@ -156,6 +203,14 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       webhookSecret: e.STRIPE_WEBHOOK_SECRET,
       apiBase: e.STRIPE_API_BASE,
       emulatorPort: e.STRIPE_EMULATOR_PORT,
+      maxWritesPerSecond:
+        e.STRIPE_MAX_WRITES_PER_SECOND ?? defaultMaxWritesPerSecond(e.STRIPE_SECRET_KEY),
+      maxWritesPerSecondPerEndpoint:
+        e.STRIPE_MAX_WRITES_PER_SECOND_PER_ENDPOINT ??
+        defaultMaxWritesPerSecondPerEndpoint(e.STRIPE_SECRET_KEY),
+      emulatorRateLimit: e.STRIPE_EMULATOR_RATE_LIMIT,
+      portalSessionTtlSeconds: e.STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS,
+      emulatorApiServed: e.STRIPE_EMULATOR_API ?? e.NODE_ENV !== "production",
     },
     testClock: e.BILLING_TEST_CLOCK,
     catalog: loadPlanCatalog(

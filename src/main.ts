@@ -7,7 +7,7 @@ import { composeService } from "./compose.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
-import { resolveOperatorKey } from "./operator-key.ts";
+import { resolveEmulatorApiKey, resolveOperatorKey } from "./operator-key.ts";
 import { startWorker } from "./worker/due-work.ts";
 import { loadTestClock } from "./worker/test-clock.ts";
 
@@ -32,6 +32,9 @@ const main = async () => {
     clock,
     testClock,
     operatorKey: operatorKey.key,
+    ...(config.stripe.secretKey || config.stripe.apiBase
+      ? {}
+      : { emulatorApiKey: resolveEmulatorApiKey(config.dataDir) }),
   });
   emulator?.startDelivery();
   const worker = startWorker(deps);
@@ -64,9 +67,11 @@ const main = async () => {
         `operator key (generated, stored in ${operatorKey.file}): ${operatorKey.key}`,
       );
     } else if (operatorKey.source === "stored") {
+      // Logs travel to aggregators: the key is printed once, when generated; after that only
+      // the file that holds it.
       logger.info(
         { operatorKeyFile: operatorKey.file },
-        `operator key (from ${operatorKey.file}): ${operatorKey.key}`,
+        `operator key: in ${operatorKey.file} (printed only when it was generated)`,
       );
     } else {
       logger.info("operator key from BILLING_OPERATOR_KEY");

@@ -218,9 +218,13 @@ describe("renewals", () => {
     await s.clockTo("2026-06-15T00:00:00.000Z");
     const invoices = await s.invoices(platformId);
     expect(invoices).toHaveLength(2);
+    // The trial started on a paid period: its unused time (all of it) was credited and pays
+    // the trial's-end invoice, so no day is paid twice (see test/trials.test.ts).
     expect(invoices[1]).toMatchObject({
       status: "paid",
-      total: 9900,
+      subtotal: 9900,
+      creditApplied: 9900,
+      amountPaid: 0,
       periodStart: "2026-06-15T00:00:00.000Z",
       periodEnd: "2026-07-15T00:00:00.000Z",
       createdAt: "2026-06-15T00:00:00.000Z",
@@ -302,6 +306,61 @@ describe("dunning", () => {
     renewal = (await s.invoices(platformId))[1];
     expect(renewal).toMatchObject({ status: "paid", amountPaid: 9900, attemptCount: 5 });
     expect((await s.subscription(id)).status).toBe("active");
+  });
+});
+
+describe("an unpaid subscription", () => {
+  it("keeps cycling with draft invoices, and recovering pays the open invoice only", async () => {
+    const s = await scenario("2026-04-01T00:00:00.000Z");
+    const { platformId, key, res } = await s.subscribe();
+    const id = res.body.id as string;
+    await s.t.request("PATCH", `/subscriptions/${id}`, {
+      key,
+      body: { paymentMethodId: "pm_card_chargeDeclined" },
+    });
+    await s.clockTo("2026-05-06T00:00:00.000Z");
+    expect((await s.subscription(id)).status).toBe("unpaid");
+
+    // Two years unpaid: the periods move on at their own ends (as Stripe's do), each invoiced as
+    // a draft that is never numbered or charged.
+    await s.clockTo("2028-05-06T00:00:00.000Z");
+    const sub = await s.subscription(id);
+    expect(sub).toMatchObject({
+      status: "unpaid",
+      currentPeriodStart: "2028-05-01T00:00:00.000Z",
+      currentPeriodEnd: "2028-06-01T00:00:00.000Z",
+    });
+    let invoices = await s.invoices(platformId);
+    const drafts = invoices.filter((i) => i.status === "draft");
+    expect(drafts).toHaveLength(24);
+    expect(drafts.every((i) => i.number === null && i.amountPaid === 0)).toBe(true);
+    expect(drafts.map((i) => i.periodStart.slice(0, 7))).toEqual(
+      Array.from({ length: 24 }, (_, k) =>
+        new Date(Date.UTC(2026, 5 + k, 1)).toISOString().slice(0, 7),
+      ),
+    );
+    expect(new Set(drafts.map((i) => i.createdAt)).size).toBe(24); // each at its own period end
+
+    // A good card: the one open invoice is paid, and nothing of the past is billed.
+    const recovered = await s.t.request("PATCH", `/subscriptions/${id}`, {
+      key,
+      body: { paymentMethodId: "pm_card_visa" },
+    });
+    expect(recovered.status, recovered.text).toBe(200);
+    invoices = await s.invoices(platformId);
+    const charged = invoices.filter((i) => i.amountPaid > 0);
+    expect(charged.map((i) => i.amountPaid)).toEqual([9900, 9900]); // the first month, the open one
+    expect((await s.subscription(id)).status).toBe("active");
+
+    // From now on it renews and charges period by period.
+    await s.clockTo("2028-06-01T00:00:00.000Z");
+    invoices = await s.invoices(platformId);
+    expect(invoices.at(-1)).toMatchObject({
+      periodStart: "2028-06-01T00:00:00.000Z",
+      status: "paid",
+      amountPaid: 9900,
+    });
+    expect(invoices.filter((i) => i.amountPaid > 0)).toHaveLength(3);
   });
 });
 

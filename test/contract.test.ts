@@ -1,24 +1,35 @@
 import fc from "fast-check";
+import Stripe from "stripe";
 import { beforeAll, describe, expect, it } from "vitest";
+import { EMULATOR_WEBHOOK_SECRET_DEFAULT } from "../src/emulator/stripe/index.ts";
 import { useTestApp } from "./harness.ts";
 import {
   type Fixture,
   prefixes,
   type ReferenceRoute,
   type RequestSpec,
+  readOpenApiRoutes,
   readReferenceRoutes,
   routeCases,
   urlFor,
 } from "./route-table.ts";
 
 /**
- * Cross-route suites over the whole contract: existence under both prefixes, authentication,
- * tenant isolation, documented constraints and malformed input. A route added to the reference
- * is covered the day it lands (and the first test fails until the table describes it).
+ * Cross-route suites over every route the service serves: existence under both prefixes,
+ * authentication, tenant isolation, documented constraints and malformed input. The routes are
+ * read from the service's own /openapi.json (and the published reference), so a route added to
+ * either is covered the day it lands (and the first test fails until the table describes it).
  */
 const t = await useTestApp();
-const routes = readReferenceRoutes();
+const openApi = (await t.request("GET", "/openapi.json", { key: null })).body;
+const referenceRoutes = readReferenceRoutes();
 const key = (r: ReferenceRoute) => `${r.method} ${r.path}`;
+const routes = [
+  ...new Map(
+    [...readOpenApiRoutes(openApi), ...referenceRoutes].map((r) => [key(r), r] as const),
+  ).values(),
+];
+const signer = new Stripe("sk_test_signing_only");
 const caseOf = (r: ReferenceRoute) => {
   const c = routeCases[key(r)];
   if (!c) throw new Error(`no route case for ${key(r)}`);
@@ -50,6 +61,11 @@ const fixtureFor = async (caller: Caller): Promise<Fixture> => {
   });
   if (subscribed.status !== 201) throw new Error(`subscribe failed: ${subscribed.text}`);
   const invoices = await t.request("GET", `/invoices?platformId=${caller.platformId}`);
+  const created = async (path: string, body: unknown) => {
+    const res = await t.request("POST", path, { body });
+    if (res.status !== 201) throw new Error(`${path} failed: ${res.text}`);
+    return res.body.id as string;
+  };
   return {
     platformId: caller.platformId,
     customerId: caller.customerId,
@@ -57,6 +73,14 @@ const fixtureFor = async (caller: Caller): Promise<Fixture> => {
     subscriptionId: subscribed.body.id,
     invoiceId: invoices.body.data[0].id,
     freshPaymentMethod,
+    freshApiKey: () => created(`/operator/platforms/${caller.platformId}/api-keys`, {}),
+    freshIngestionKey: () => created("/operator/api-keys", { scopes: ["usage:write"] }),
+    signWebhook: (payload) =>
+      signer.webhooks.generateTestHeaderString({
+        payload,
+        secret: EMULATOR_WEBHOOK_SECRET_DEFAULT,
+        timestamp: Math.floor(t.clock.now().getTime() / 1000),
+      }),
   };
 };
 
@@ -91,20 +115,21 @@ const send = (
 ) =>
   t.request(r.method, urlFor(prefix, r, spec.query, spec.params), {
     key: apiKey,
-    headers,
+    headers: { ...spec.headers, ...headers },
     ...(spec.body === undefined ? {} : { body: spec.body }),
   });
 
 describe("the route table", () => {
-  it("describes exactly the routes of the API reference", () => {
-    expect(routes.length).toBeGreaterThanOrEqual(36);
+  it("describes exactly the routes the service documents and the reference lists", () => {
+    expect(referenceRoutes.length).toBeGreaterThanOrEqual(36);
+    expect(routes.length).toBeGreaterThan(referenceRoutes.length);
     expect(routes.map(key).sort()).toEqual(Object.keys(routeCases).sort());
   });
 
-  it("documents every route under both prefixes in /openapi.json with its errors", async () => {
+  it("documents every route of the reference under both prefixes with its errors", async () => {
     const doc = await t.request("GET", "/openapi.json", { key: null });
     expect(doc.status).toBe(200);
-    for (const r of routes) {
+    for (const r of referenceRoutes) {
       const path = r.path.replace("{invoiceId}", "{id}");
       for (const prefix of prefixes) {
         const op = doc.body.paths[`${prefix}${path}`]?.[r.method.toLowerCase()];
@@ -125,14 +150,34 @@ describe("the route table", () => {
 describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
   const rc = caseOf(route);
 
-  it.each(prefixes)("exists under '%s/' and answers 401 without a valid key", async (prefix) => {
-    const none = await send(route, prefix, await rc.valid(ownFixture), null);
-    expect(none.status).toBe(401);
-    expectEnvelope(none, "UNAUTHORIZED");
-    const unknown = await send(route, prefix, await rc.valid(ownFixture), "nno_sk_not_a_real_key");
-    expect(unknown.status).toBe(401);
-    expectEnvelope(unknown, "UNAUTHORIZED");
-  });
+  if (rc.access === "public") {
+    it.each(prefixes)(
+      "exists under '%s/' and answers 400 without a valid signature",
+      async (prefix) => {
+        const spec = await rc.valid(ownFixture);
+        const unsigned: Array<Record<string, string>> = [
+          {},
+          { "stripe-signature": "t=1,v1=forged" },
+        ];
+        for (const headers of unsigned) {
+          const res = await send(route, prefix, { ...spec, headers }, null);
+          expect(res.status).toBe(400);
+          expectEnvelope(res, "VALIDATION_ERROR");
+        }
+      },
+    );
+  } else {
+    it.each(prefixes)("exists under '%s/' and answers 401 without a valid key", async (prefix) => {
+      const none = await send(route, prefix, await rc.valid(ownFixture), null);
+      expect(none.status).toBe(401);
+      expectEnvelope(none, "UNAUTHORIZED");
+      for (const bad of ["nno_sk_not_a_real_key", "nno_ik_not_a_real_key"]) {
+        const unknown = await send(route, prefix, await rc.valid(ownFixture), bad);
+        expect(unknown.status).toBe(401);
+        expectEnvelope(unknown, "UNAUTHORIZED");
+      }
+    });
+  }
 
   it.each(prefixes)("answers a valid operator request under '%s/'", async (prefix) => {
     const res = await send(route, prefix, await rc.valid(ownFixture), t.operatorKey);
@@ -140,7 +185,20 @@ describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
     if (res.status === 501) expectEnvelope(res, "NOT_IMPLEMENTED");
   });
 
-  if (rc.access === "operator") {
+  if (rc.access === "ingest") {
+    it("refuses another platform's events to a platform's keys, storing nothing", async () => {
+      for (const caller of [own, service]) {
+        const res = await send(route, "", await rc.valid(otherFixture), caller.key);
+        expect(res.status, res.text).toBe(400);
+        expectEnvelope(res, "VALIDATION_ERROR");
+        expect(res.body.error.details[0].path).toEqual(["events", 0, "platformId"]);
+      }
+    });
+  }
+
+  if (rc.access === "public") {
+    // Signed by the processor: keys play no part.
+  } else if (rc.access === "operator") {
     it("is forbidden to platform keys", async () => {
       const res = await send(route, "", await rc.valid(ownFixture), own.key);
       expect(res.status).toBe(403);
@@ -189,11 +247,30 @@ describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
     });
   }
 
-  it("is forbidden to usage:write service keys", async () => {
-    const res = await send(route, "", await rc.valid(ownFixture), service.key);
-    expect(res.status).toBe(403);
-    expectEnvelope(res, "FORBIDDEN");
-  });
+  if (rc.access === "ingest") {
+    it("accepts a usage:write key of the platform, and an operator-level ingestion key", async () => {
+      const serviceSpec = await rc.valid({ ...ownFixture, platformId: service.platformId });
+      expectStatus(await send(route, "", serviceSpec, service.key), rc.expect);
+      const ingestion = await t.request("POST", "/operator/api-keys", {
+        body: { scopes: ["usage:write"] },
+      });
+      expectStatus(
+        await send(route, "", await rc.valid(otherFixture), ingestion.body.key),
+        rc.expect,
+      );
+    });
+  } else if (rc.access !== "public") {
+    it("is forbidden to usage:write keys", async () => {
+      const ingestion = await t.request("POST", "/operator/api-keys", {
+        body: { scopes: ["usage:write"] },
+      });
+      for (const apiKey of [service.key, ingestion.body.key]) {
+        const res = await send(route, "", await rc.valid(ownFixture), apiKey);
+        expect(res.status).toBe(403);
+        expectEnvelope(res, "FORBIDDEN");
+      }
+    });
+  }
 
   if (rc.invalid.length > 0) {
     it.each(rc.invalid)("rejects $name with 400", async (bad) => {
@@ -260,28 +337,32 @@ describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
     expect(statuses.filter((s) => s >= 500 && s !== 501)).toEqual([]);
   });
 
-  it("refuses the NUL character anywhere in the input with 400, stores nothing", async () => {
+  it("refuses NUL and lone surrogates anywhere in the input with 400, stores nothing", async () => {
     const valid = await rc.valid(ownFixture);
-    const withNul = (value: unknown): unknown =>
-      typeof value === "string"
-        ? `${value}\u0000`
-        : Array.isArray(value)
-          ? value.map(withNul)
-          : value !== null && typeof value === "object"
-            ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withNul(v)]))
-            : value;
+    const tainting =
+      (bad: string) =>
+      (value: unknown): unknown =>
+        typeof value === "string"
+          ? `${value}${bad}`
+          : Array.isArray(value)
+            ? value.map(tainting(bad))
+            : value !== null && typeof value === "object"
+              ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, tainting(bad)(v)]))
+              : value;
     const url = urlFor("", route, {}, valid.params);
     const query = await t.request(route.method, `${url}${url.includes("?") ? "&" : "?"}x=a%00b`, {
       key: own.key,
       ...(route.method === "GET" ? {} : { body: valid.body ?? {} }),
     });
     expectEnvelope(query, "VALIDATION_ERROR");
-    const tainted = withNul(valid.body);
-    // Bodies with no text at all (`{ trialDays }`) have nowhere to put one.
-    if (route.method !== "GET" && JSON.stringify(tainted) !== JSON.stringify(valid.body)) {
-      const res = await send(route, "", { ...valid, body: tainted }, own.key);
-      expectEnvelope(res, "VALIDATION_ERROR");
-      expect(res.body.error.details[0].in).toBe("body");
+    for (const bad of ["\u0000", "\ud800", "\udfff"]) {
+      const tainted = tainting(bad)(valid.body);
+      // Bodies with no text at all (`{ trialDays }`) have nowhere to put one.
+      if (route.method !== "GET" && JSON.stringify(tainted) !== JSON.stringify(valid.body)) {
+        const res = await send(route, "", { ...valid, body: tainted }, own.key);
+        expectEnvelope(res, "VALIDATION_ERROR");
+        expect(res.body.error.details[0].in).toBe("body");
+      }
     }
   });
 

@@ -48,6 +48,73 @@ describe("the error envelope", () => {
     expect((await t.request("GET", "/operator/platforms/broken")).status).toBe(404);
   });
 
+  it("refuses a lone UTF-16 surrogate naming its path, and keeps real surrogate pairs", async () => {
+    const raw = (name: string) =>
+      `{"platformId":"surrogate_${name.length}","name":"${name}","email":"s@example.com"}`;
+    for (const lone of ["Acme \\ud800", "\\udfff Acme", "A\\ud800\\ud800"]) {
+      const res = await t.request("POST", "/operator/platforms", {
+        rawBody: raw(lone),
+        headers: { "content-type": "application/json" },
+      });
+      expect(res.status, lone).toBe(400);
+      expect(res.body.error).toMatchObject({ code: "VALIDATION_ERROR" });
+      expect(res.body.error.details[0]).toMatchObject({ path: ["name"], in: "body" });
+    }
+    const emoji = await t.request("POST", "/operator/platforms", {
+      rawBody: raw("Acme \\ud83d\\ude00"),
+      headers: { "content-type": "application/json" },
+    });
+    expect(emoji.status, emoji.text).toBe(201);
+    expect(emoji.body.name).toBe("Acme \u{1F600}");
+  });
+
+  it("answers forged cursors with 400, whatever position they name", async () => {
+    const p = await t.createPlatform();
+    const forge = (position: unknown) =>
+      Buffer.from(JSON.stringify(position)).toString("base64url");
+    const cursors = [
+      forge({ t: "0000-01-01T00:00:00Z", id: "x" }),
+      forge({ t: "1900-01-01T00:00:00Z", id: "x" }),
+      forge({ t: "2026-01-01T00:00:00Z", id: "" }),
+      forge({ t: "2026-01-01T00:00:00Z", id: "x".repeat(300) }),
+      forge({ t: 0, id: "x" }),
+      "not base64 at all!",
+    ];
+    for (const path of [
+      `/invoices?platformId=${p.platformId}`,
+      "/operator/platforms?limit=5",
+      `/usage/entities?platformId=${p.platformId}`,
+      `/usage/history?platformId=${p.platformId}`,
+    ]) {
+      for (const cursor of cursors) {
+        const res = await t.request("GET", `${path}&cursor=${encodeURIComponent(cursor)}`);
+        expect(res.status, `${path} ${cursor}`).toBe(400);
+        expect(res.body.error.details[0].path).toEqual(["cursor"]);
+      }
+    }
+  });
+
+  it("bounds the days of a daily usage range", async () => {
+    const p = await t.createPlatform();
+    for (const [from, to] of [
+      ["9999-12-01", "9999-12-31"],
+      ["1999-12-31", "2000-01-02"],
+      ["0000-01-01", "0000-01-02"],
+    ]) {
+      const res = await t.request(
+        "GET",
+        `/usage/daily?platformId=${p.platformId}&from=${from}&to=${to}`,
+      );
+      expect(res.status, `${from}..${to}: ${res.text}`).toBe(400);
+    }
+    const edge = await t.request(
+      "GET",
+      `/usage/daily?platformId=${p.platformId}&from=9999-12-29&to=9999-12-30`,
+    );
+    expect(edge.status, edge.text).toBe(200);
+    expect(edge.body.days).toHaveLength(2);
+  });
+
   it("answers a non-JSON body with 400", async () => {
     const res = await t.request("POST", "/operator/platforms", {
       rawBody: "platformId=x",

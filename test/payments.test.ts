@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import { EMULATOR_WEBHOOK_SECRET_DEFAULT } from "../src/emulator/stripe/index.ts";
-import { createStripeClient, EMULATOR_SECRET_KEY } from "../src/processor/stripe-client.ts";
+import { createStripeClient } from "../src/processor/stripe-client.ts";
 import { createTestApp, useTestApp } from "./harness.ts";
 
 /**
@@ -12,7 +12,7 @@ const t = await useTestApp();
 
 /** The SDK pointed at the emulator directly: changes made "elsewhere", as the portal makes them. */
 const elsewhere = createStripeClient({
-  secretKey: EMULATOR_SECRET_KEY,
+  secretKey: t.emulator.apiKey ?? "",
   inProcess: (req) => t.emulator.fetch(req),
   maxNetworkRetries: 0,
 });
@@ -208,6 +208,25 @@ describe("payment methods", () => {
       body: { customerId: p.customerId },
     });
     expect(res.status).toBe(404);
+    // Nor can another platform take it over by subscribing with it, or attach it by its id.
+    const subscribe = await t.request("POST", "/subscriptions", {
+      key: p.key,
+      body: {
+        userId: p.platformId,
+        priceId: "price_starter_monthly",
+        paymentMethodId: theirs.body.id,
+      },
+    });
+    expect(subscribe.status, subscribe.text).toBe(404);
+    const attach = await t.request("POST", `/payment-methods/${theirs.body.id}/attach`, {
+      key: p.key,
+      body: { customerId: p.customerId },
+    });
+    expect(attach.status).toBeGreaterThanOrEqual(400);
+    expect(attach.status).toBeLessThan(500);
+    expect((await elsewhere.paymentMethods.retrieve(theirs.body.id)).customer).toBe(q.customerId);
+    const live = await t.request("GET", `/subscription?platformId=${p.platformId}`, { key: p.key });
+    expect(live.status).toBe(404);
   });
 
   it("creates setup intents; a method confirmed elsewhere arrives through the webhook", async () => {
@@ -288,6 +307,24 @@ describe("POST /webhooks/stripe", () => {
     expect(replay.status).toBe(200);
     expect(await replay.json()).toMatchObject({ duplicate: true });
     expect((await cardsOf(p.key)).map((c) => c.id)).toContain(card.id);
+  });
+
+  it("refuses validly signed events without an id, a type or data.object with 400", async () => {
+    const good = JSON.parse(eventFor("customer.updated", { id: "cus_x", object: "customer" }));
+    const variants = [
+      { ...good, id: undefined },
+      { ...good, id: 42 },
+      { ...good, type: undefined },
+      { ...good, data: undefined },
+      { ...good, data: { object: null } },
+      { ...good, data: "x" },
+    ];
+    for (const variant of variants) {
+      const payload = JSON.stringify(variant);
+      const res = await postWebhook(payload, sign(payload));
+      expect(res.status, payload).toBe(400);
+      expect((await res.json()).error.code).toBe("VALIDATION_ERROR");
+    }
   });
 
   it("rejects missing, tampered, wrongly keyed and stale signatures with 400", async () => {

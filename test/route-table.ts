@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 
 /**
- * The contract's route table, read from the published API reference (`spec/`), plus what the
- * cross-route suites need to know about each route: who may call it, a valid request, and the
+ * The route table: every route the service documents in its own `/openapi.json` (the reference's
+ * routes and those beyond it: ingestion, operator provisioning and keys, failures, test clock,
+ * webhooks), and every route of the published API reference (`spec/`), with what the
+ * cross-route suites need to know about each: who may call it, a valid request, and the
  * documented constraints as requests that must be rejected.
  */
 export type Method = "GET" | "POST" | "PATCH" | "DELETE";
@@ -14,6 +16,17 @@ export interface ReferenceRoute {
 }
 
 const referenceFile = new URL("../spec/billing-api-reference.txt", import.meta.url);
+
+/** Every (method, path) an OpenAPI document describes, without the `/api/billing` copies. */
+export const readOpenApiRoutes = (doc: { paths: Record<string, object> }): ReferenceRoute[] =>
+  Object.entries(doc.paths)
+    .filter(([path]) => !path.startsWith("/api/billing/"))
+    .flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => ({
+        method: method.toUpperCase() as Method,
+        path,
+      })),
+    );
 
 /** Every distinct (method, path) the reference documents, with the prefix stripped. */
 export const readReferenceRoutes = (): ReferenceRoute[] => {
@@ -45,13 +58,18 @@ export type Access =
   | "acting-platform"
   | "resource"
   | "owned-resource"
-  | "any";
+  | "any"
+  /** `POST /usage/events`: platforms named per event; usage:write keys of that platform too. */
+  | "ingest"
+  /** No API key: the request authenticates itself (a signed webhook). */
+  | "public";
 
 export interface RequestSpec {
   /** Path parameters; unnamed ones get a sample value. */
   params?: Record<string, string>;
   query?: Record<string, string>;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 /** What a valid request may refer to: the caller's platform and its processor objects. */
@@ -65,6 +83,11 @@ export interface Fixture {
   invoiceId: string;
   /** Attaches a fresh card to the customer (for requests that consume one, like detach). */
   freshPaymentMethod(): Promise<string>;
+  /** A new API key of the platform, and a new operator-level ingestion key (to revoke). */
+  freshApiKey(): Promise<string>;
+  freshIngestionKey(): Promise<string>;
+  /** A `Stripe-Signature` header for a webhook payload, as the processor would sign it. */
+  signWebhook(payload: string): string;
 }
 
 export interface RouteCase {
@@ -81,10 +104,147 @@ export interface RouteCase {
 }
 
 const none = () => ({});
+let sequence = 0;
+/** A value no earlier request used (new platforms, event ids). */
+const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${++sequence}`;
+
+/** A signed processor event about the caller's customer. */
+const signedEvent = (f: Fixture): RequestSpec => {
+  const body = {
+    id: unique("evt_contract"),
+    object: "event",
+    type: "customer.updated",
+    created: 1_770_000_000,
+    livemode: false,
+    data: { object: { id: f.customerId, object: "customer" } },
+  };
+  return { body, headers: { "stripe-signature": f.signWebhook(JSON.stringify(body)) } };
+};
 const withPlatform = ({ platformId }: Fixture) => ({ query: { platformId } });
 const customer = (f: Fixture) => ({ params: { id: f.customerId } });
 
 export const routeCases: Record<string, RouteCase> = {
+  "POST /usage/events": {
+    access: "ingest",
+    valid: (f) => ({
+      body: { events: [{ id: unique("ev"), platformId: f.platformId, meter: "api_requests" }] },
+    }),
+    expect: 200,
+    invalid: [
+      { name: "events missing", body: {} },
+      { name: "events empty", body: { events: [] } },
+      { name: "event id missing", body: { events: [{ platformId: "p", meter: "api_requests" }] } },
+      ...[
+        ["value negative", -1],
+        ["value above 10^12", 1e13],
+        ["value with 7 decimals", 0.0000001],
+        ["value a string", "3"],
+      ].map(([name, value]) => ({
+        name: String(name),
+        body: { events: [{ id: "e1", platformId: "p", meter: "api_requests", value }] },
+      })),
+      { name: "unknown field", body: { events: [], extra: 1 } },
+    ],
+  },
+  "GET /operator/failures": {
+    access: "operator",
+    valid: none,
+    expect: 200,
+    invalid: [{ name: "limit 0", query: { limit: "0" } }],
+  },
+  "POST /operator/platforms": {
+    access: "operator",
+    valid: () => {
+      const platformId = unique("contract");
+      return { body: { platformId, name: "Contract", email: `${platformId}@example.com` } };
+    },
+    expect: 201,
+    invalid: [
+      { name: "platformId missing", body: { name: "x", email: "x@example.com" } },
+      { name: "email not an email", body: { platformId: "x1", name: "x", email: "nope" } },
+      { name: "unknown field", body: { platformId: "x2", name: "x", email: "x@e.co", extra: 1 } },
+    ],
+  },
+  "GET /operator/platforms": {
+    access: "operator",
+    valid: () => ({ query: { limit: "5" } }),
+    expect: 200,
+    invalid: [
+      { name: "limit 0", query: { limit: "0" } },
+      { name: "limit 101", query: { limit: "101" } },
+    ],
+  },
+  "GET /operator/platforms/{platformId}": {
+    access: "operator",
+    valid: (f) => ({ params: { platformId: f.platformId } }),
+    expect: 200,
+    invalid: [],
+  },
+  "GET /operator/platforms/{platformId}/limits": {
+    access: "operator",
+    valid: (f) => ({ params: { platformId: f.platformId } }),
+    expect: 200,
+    invalid: [],
+  },
+  "PUT /operator/platforms/{platformId}/limits": {
+    access: "operator",
+    // Raises the platform's request limit: the suite's own requests stay well within it.
+    valid: (f) => ({
+      params: { platformId: f.platformId },
+      body: { requestsPerSecond: 1000, requestBurst: 2000 },
+    }),
+    expect: 200,
+    invalid: [
+      { name: "eventBurst below the largest batch", body: { eventBurst: 999 } },
+      { name: "requestsPerSecond 0", body: { requestsPerSecond: 0 } },
+      { name: "requestBurst a string", body: { requestBurst: "many" } },
+      { name: "unknown field", body: { burst: 5 } },
+    ],
+  },
+  "POST /operator/platforms/{platformId}/api-keys": {
+    access: "operator",
+    valid: (f) => ({ params: { platformId: f.platformId }, body: { scopes: ["platform"] } }),
+    expect: 201,
+    invalid: [
+      { name: "scope unknown", body: { scopes: ["admin"] } },
+      { name: "scopes empty", body: { scopes: [] } },
+    ],
+  },
+  "DELETE /operator/platforms/{platformId}/api-keys/{keyId}": {
+    access: "operator",
+    valid: async (f) => ({ params: { platformId: f.platformId, keyId: await f.freshApiKey() } }),
+    expect: 200,
+    invalid: [],
+  },
+  "POST /operator/api-keys": {
+    access: "operator",
+    valid: () => ({ body: { scopes: ["usage:write"] } }),
+    expect: 201,
+    invalid: [
+      { name: "scopes missing", body: {} },
+      { name: "scope platform", body: { scopes: ["platform"] } },
+      { name: "description empty", body: { scopes: ["usage:write"], description: "" } },
+    ],
+  },
+  "GET /operator/api-keys": { access: "operator", valid: none, expect: 200, invalid: [] },
+  "DELETE /operator/api-keys/{keyId}": {
+    access: "operator",
+    valid: async (f) => ({ params: { keyId: await f.freshIngestionKey() } }),
+    expect: 200,
+    invalid: [],
+  },
+  "GET /operator/test-clock": { access: "operator", valid: none, expect: 200, invalid: [] },
+  "POST /operator/test-clock": {
+    access: "operator",
+    valid: () => ({ body: { advanceBy: 1 } }),
+    expect: 200,
+    invalid: [
+      { name: "neither field", body: {} },
+      { name: "advanceBy negative", body: { advanceBy: -1 } },
+      { name: "advanceTo not a date", body: { advanceTo: "tomorrow" } },
+    ],
+  },
+  "POST /webhooks/stripe": { access: "public", valid: signedEvent, expect: 200, invalid: [] },
   "GET /subscription": {
     access: "platform-query",
     valid: withPlatform,

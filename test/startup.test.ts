@@ -48,6 +48,12 @@ describe("npm start", () => {
 
     const second = await start();
     expect(readFileSync(keyFile, "utf8").trim()).toBe(key);
+    // Printed once, when generated: a restart names the file, never the key.
+    const keyLineOf = (lines: Array<Record<string, unknown>>) =>
+      lines.find((l) => String(l.msg).includes("operator key"));
+    await expect.poll(() => keyLineOf(second.lines), { timeout: 10_000 }).toBeDefined();
+    expect(String(keyLineOf(second.lines)?.msg)).toContain(keyFile);
+    expect(JSON.stringify(second.lines)).not.toContain(key);
     const read = await fetch(`${second.url}/api/billing/operator/platforms/kept`, {
       headers: { authorization: `Bearer ${key}` },
     });

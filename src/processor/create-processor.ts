@@ -8,8 +8,10 @@ import {
   type StripeEmulator,
   type StripeEmulatorOptions,
 } from "../emulator/stripe/index.ts";
+import { randomToken } from "../ids.ts";
 import { createStripeClient, EMULATOR_SECRET_KEY, type FetchFn } from "./stripe-client.ts";
 import { StripeProcessor } from "./stripe-processor.ts";
+import { type PacerTime, WritePacer } from "./write-pacer.ts";
 
 export interface PaymentProcessor {
   processor: StripeProcessor;
@@ -22,7 +24,9 @@ export interface PaymentProcessor {
 /**
  * Chooses where the SDK sends requests: Stripe (`STRIPE_SECRET_KEY`), another Stripe-compatible
  * host (`STRIPE_API_BASE`, e.g. `npm run emulator`), or the emulator in this process. Everything
- * above the SDK is the same code in all three cases.
+ * above the SDK is the same code in all three cases. Each processor paces its own writes to
+ * `STRIPE_MAX_WRITES_PER_SECOND[_PER_ENDPOINT]` (its pacer lives and dies with it; several
+ * processes sharing one Stripe account each keep to the configured rates).
  */
 export const createPaymentProcessor = (opts: {
   config: Config;
@@ -30,23 +34,38 @@ export const createPaymentProcessor = (opts: {
   clock: Clock;
   logger: Logger;
   listInvoices?: StripeEmulatorOptions["listInvoices"];
+  /** The pacer's time source; a monotonic clock unless a test passes its own. */
+  pacerTime?: PacerTime;
+  /**
+   * The secret key of the in-process emulator's API: the only key it accepts (`npm start` keeps
+   * one per data directory; by default a new random one per process, which only this process's
+   * SDK knows).
+   */
+  emulatorApiKey?: string;
 }): PaymentProcessor => {
   const { stripe } = opts.config;
   const webhookSecret = stripe.webhookSecret ?? EMULATOR_WEBHOOK_SECRET_DEFAULT;
+  const pacer = new WritePacer({
+    perSecond: stripe.maxWritesPerSecond,
+    perEndpoint: stripe.maxWritesPerSecondPerEndpoint,
+    ...(opts.pacerTime ? { time: opts.pacerTime } : {}),
+  });
   if (stripe.secretKey || stripe.apiBase) {
     const client = createStripeClient({
       secretKey: stripe.secretKey ?? EMULATOR_SECRET_KEY,
       apiBase: stripe.apiBase,
     });
     return {
-      processor: new StripeProcessor(client, webhookSecret),
+      processor: new StripeProcessor(client, webhookSecret, { pacer }),
       emulator: undefined,
       deliverWebhooksTo: () => {},
     };
   }
 
   let webhookTarget: FetchFn | undefined;
+  const apiKey = opts.emulatorApiKey ?? `sk_test_${randomToken(40)}`;
   const emulator = createStripeEmulator({
+    apiKey,
     db: opts.db,
     clock: opts.clock,
     webhookSecret,
@@ -57,15 +76,17 @@ export const createPaymentProcessor = (opts: {
     webhookUrl: `${opts.config.publicBaseUrl}/webhooks/stripe`,
     publicBaseUrl: `${opts.config.publicBaseUrl}/emulator/stripe`,
     logger: opts.logger,
+    rateLimit: { writesPerSecond: stripe.emulatorRateLimit },
+    portalSessionTtlSeconds: stripe.portalSessionTtlSeconds,
     ...(opts.listInvoices ? { listInvoices: opts.listInvoices } : {}),
   });
   const client = createStripeClient({
-    secretKey: EMULATOR_SECRET_KEY,
+    secretKey: apiKey,
     inProcess: (request) => emulator.fetch(request),
     maxNetworkRetries: 0,
   });
   return {
-    processor: new StripeProcessor(client, webhookSecret),
+    processor: new StripeProcessor(client, webhookSecret, { pacer }),
     emulator,
     deliverWebhooksTo: (fetch) => {
       webhookTarget = fetch;

@@ -14,6 +14,13 @@ export type FetchFn = (request: Request) => Promise<Response>;
  * - `inProcess`: requests go straight into the emulator's fetch handler (the embedded default);
  * - `apiBase`: a Stripe-compatible host, e.g. the emulator run standalone;
  * - neither: api.stripe.com.
+ *
+ * `maxNetworkRetries` (2 by default) lets the SDK retry, with its own backoff (0.5 s doubling,
+ * at most 5 s) and the same idempotency key, what is safe and likely to pass: connection errors,
+ * 409s, 5xx, and 429s that Stripe marks `Stripe-Should-Retry: true` (an object lock timeout).
+ * A rate-limit 429 carries no such mark, so the SDK does not retry it: it surfaces at once as the
+ * rate-limited error (`processor-errors.ts`), and the pacer and the caller decide when to try
+ * again instead of the SDK adding requests to an account that is already over its limit.
  */
 export const createStripeClient = (opts: {
   secretKey: string;

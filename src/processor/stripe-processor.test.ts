@@ -153,6 +153,22 @@ describe.each(Object.entries(modes))("StripeProcessor (%s)", (_mode, make) => {
     }
   });
 
+  it("refuses a detached card: no charge (400 VALIDATION_ERROR), no second attach", async () => {
+    const customer = await processor.createCustomer({ email: "detached@example.com" });
+    const visa = await processor.attachPaymentMethod("pm_card_visa", customer.id);
+    await processor.detachPaymentMethod(visa.id);
+    const charge = await failure(
+      processor.charge(
+        { customerId: customer.id, paymentMethodId: visa.id, amount: 700, currency: "usd" },
+        { idempotencyKey: `detached-${visa.id}` },
+      ),
+    );
+    expect(charge).toMatchObject({ code: "VALIDATION_ERROR", status: 400 });
+    expect(charge.message).toMatch(/may not be used again/);
+    const attach = await failure(processor.attachPaymentMethod(visa.id, customer.id));
+    expect(attach).toMatchObject({ code: "VALIDATION_ERROR", status: 400 });
+  });
+
   it("creates setup intents and portal sessions", async () => {
     const customer = await processor.createCustomer({ email: "portal@example.com" });
     const intent = await processor.createSetupIntent(customer.id);

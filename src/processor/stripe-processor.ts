@@ -1,6 +1,7 @@
 import type Stripe from "stripe";
 import { AppError } from "../errors.ts";
-import { viaProcessor } from "./processor-errors.ts";
+import { rateLimitOf, viaProcessor } from "./processor-errors.ts";
+import { unpaced, type WritePacer } from "./write-pacer.ts";
 
 /** A customer as the processor holds it, in the service's own shape. */
 export interface ProcessorCustomer {
@@ -77,22 +78,42 @@ const requestOptions = (opts?: CallOptions): Stripe.RequestOptions =>
 
 /**
  * The one adapter over the official Stripe SDK. It never knows whether the SDK talks to Stripe or
- * to the built-in emulator; that is decided when the client is built (`stripe-client.ts`).
+ * to the built-in emulator; that is decided when the client is built (`stripe-client.ts`). Every
+ * write (a POST) waits for the pacer first, so a burst of charges stays under the processor's
+ * rate limit instead of failing with 429s; reads are not paced.
  */
 export class StripeProcessor {
   readonly #stripe: Stripe;
   readonly #webhookSecret: string;
+  readonly #pacer: WritePacer;
 
-  constructor(stripe: Stripe, webhookSecret: string) {
+  constructor(stripe: Stripe, webhookSecret: string, opts: { pacer?: WritePacer } = {}) {
     this.#stripe = stripe;
     this.#webhookSecret = webhookSecret;
+    this.#pacer = opts.pacer ?? unpaced();
+  }
+
+  /**
+   * A write through the pacer, its failures translated. `endpoint` names the operation, which
+   * Stripe limits on its own as well. A 429 that comes back anyway holds every write of this
+   * processor back for the wait the error names.
+   */
+  async #write<T>(endpoint: string, call: () => Promise<T>): Promise<T> {
+    await this.#pacer.take(endpoint);
+    try {
+      return await viaProcessor(call);
+    } catch (error) {
+      const limited = rateLimitOf(error);
+      if (limited) this.#pacer.pause(limited.retryAfterMs);
+      throw error;
+    }
   }
 
   createCustomer(
     input: { email?: string; name?: string; metadata?: Record<string, string> },
     opts?: CallOptions,
   ): Promise<ProcessorCustomer> {
-    return viaProcessor(async () =>
+    return this.#write("customers.create", async () =>
       toCustomer(await this.#stripe.customers.create(input, requestOptions(opts))),
     );
   }
@@ -122,7 +143,7 @@ export class StripeProcessor {
     if (patch.defaultPaymentMethodId !== undefined) {
       params.invoice_settings = { default_payment_method: patch.defaultPaymentMethodId ?? "" };
     }
-    return viaProcessor(async () =>
+    return this.#write("customers.update", async () =>
       toCustomer(await this.#stripe.customers.update(id, params, requestOptions(opts))),
     );
   }
@@ -151,7 +172,7 @@ export class StripeProcessor {
     customerId: string,
     opts?: CallOptions,
   ): Promise<ProcessorPaymentMethod> {
-    return viaProcessor(async () =>
+    return this.#write("paymentMethods.attach", async () =>
       toPaymentMethod(
         await this.#stripe.paymentMethods.attach(
           id,
@@ -163,13 +184,13 @@ export class StripeProcessor {
   }
 
   detachPaymentMethod(id: string, opts?: CallOptions): Promise<ProcessorPaymentMethod> {
-    return viaProcessor(async () =>
+    return this.#write("paymentMethods.detach", async () =>
       toPaymentMethod(await this.#stripe.paymentMethods.detach(id, {}, requestOptions(opts))),
     );
   }
 
   createSetupIntent(customerId: string, opts?: CallOptions): Promise<ProcessorSetupIntent> {
-    return viaProcessor(async () => {
+    return this.#write("setupIntents.create", async () => {
       const si = await this.#stripe.setupIntents.create(
         { customer: customerId, usage: "off_session" },
         requestOptions(opts),
@@ -188,7 +209,7 @@ export class StripeProcessor {
     returnUrl: string,
     opts?: CallOptions,
   ): Promise<{ id: string; url: string }> {
-    return viaProcessor(async () => {
+    return this.#write("billingPortal.sessions.create", async () => {
       const session = await this.#stripe.billingPortal.sessions.create(
         { customer: customerId, return_url: returnUrl },
         requestOptions(opts),
@@ -209,7 +230,7 @@ export class StripeProcessor {
     },
     opts: Required<CallOptions>,
   ): Promise<ProcessorCharge> {
-    return viaProcessor(async () => {
+    return this.#write("paymentIntents.create", async () => {
       const pi = await this.#stripe.paymentIntents.create(
         {
           customer: input.customerId,

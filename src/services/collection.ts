@@ -12,6 +12,7 @@ import {
 } from "../db/schema/index.ts";
 import { AppError } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { rateLimitOf } from "../processor/processor-errors.ts";
 import type { ServiceContext } from "./context.ts";
 
 /** Dunning: after a failed charge, retry this many days after the invoice was finalized. */
@@ -21,8 +22,29 @@ const DAY_MS = 86_400_000;
 export const ATTEMPT_LEASE_MS = 10 * 60_000;
 /** A processor outage is not the customer's fault: try again soon without counting an attempt. */
 const PROVIDER_RETRY_MS = 5 * 60_000;
-/** The processor's rate limit answered: try again in a moment, without counting an attempt. */
-const RATE_LIMITED_RETRY_MS = 2_000;
+/** Spreads retries after a rate limit, so that they do not all return at the same instant. */
+const jitterMs = () => Math.floor(Math.random() * 1_000);
+
+/**
+ * A charge the processor refused for good: a decline, or a card it no longer accepts (detached,
+ * or unknown to it; that is a 400/404 from the processor). Undefined for anything that may be
+ * retried as it is (outage, rate limit).
+ */
+const chargeRefusal = (error: unknown): AppError | undefined => {
+  if (!(error instanceof AppError)) return undefined;
+  if (error.code === "PAYMENT_FAILED") return error;
+  if (error.code === "VALIDATION_ERROR" || error.code === "NOT_FOUND") {
+    return new AppError(
+      "PAYMENT_FAILED",
+      `the payment method cannot be charged: ${error.message}`,
+      {
+        code: "payment_method_unusable",
+        declineCode: null,
+      },
+    );
+  }
+  return undefined;
+};
 
 /**
  * Invoices a caller charges while its request waits (a new subscription, an upgrade): a decline
@@ -167,7 +189,7 @@ const heldBy = (claimed: ClaimedInvoice) =>
  * names the invoice and the attempt (so a retry after a crash replays the same charge), then
  * record the outcome under the claim: paid, or failed with the next retry of the dunning
  * schedule. A processor outage releases the claim for a later retry of the same attempt and
- * rethrows; a rate limit does the same a moment later.
+ * rethrows; a rate limit does the same, retried once the processor allows.
  */
 export const attemptPayment = async (
   ctx: ServiceContext,
@@ -201,20 +223,19 @@ export const attemptPayment = async (
       );
       outcome = { status: "paid", paymentIntentId: charge.paymentIntentId };
     } catch (error) {
-      if (!(error instanceof AppError) || error.code !== "PAYMENT_FAILED") {
-        const rateLimited =
-          error instanceof AppError &&
-          (error.details as { rateLimited?: boolean } | null)?.rateLimited === true;
-        const delay = rateLimited ? RATE_LIMITED_RETRY_MS : PROVIDER_RETRY_MS;
-        // The card stays fixed: the charge may have gone through, and only the same request
-        // under the same key can tell.
+      const refused = chargeRefusal(error);
+      if (!refused) {
+        // The charge may have gone through: the card stays fixed, and only the same request
+        // under the same key can tell. A rate limit is retried as soon as the processor allows.
+        const limited = rateLimitOf(error);
+        const delay = limited ? limited.retryAfterMs + jitterMs() : PROVIDER_RETRY_MS;
         await ctx.db
           .update(invoices)
           .set({ claim: null, nextPaymentAttempt: new Date(ctx.clock.now().getTime() + delay) })
           .where(heldBy(claimed));
         throw error;
       }
-      outcome = { status: "failed", error };
+      outcome = { status: "failed", error: refused };
     }
   }
   if (outcome.status === "paid") await settlePaid(ctx, claimed, outcome.paymentIntentId);

@@ -137,6 +137,11 @@ export interface NewInvoice {
   collect?: "worker" | "caller";
   /** For a proration invoice: the plan change it pays for, applied when it is paid. */
   planChange?: PlanChangeRecord;
+  /**
+   * Leave it a draft: no credit applied, no number, never charged (an `unpaid` subscription's
+   * renewals, as Stripe leaves them). The operator may void it later.
+   */
+  draft?: boolean;
 }
 
 const balanceKey = (customerId: string, currency: string) => `${customerId}\u0000${currency}`;
@@ -183,7 +188,8 @@ export const issueInvoices = async (
   const drafts = inputs.map((input) => {
     const key = balanceKey(input.customerId, input.currency);
     const balance = balances.get(key) ?? 0;
-    const assembled = assembleInvoice({ lines: input.lines, creditBalance: Math.max(balance, 0) });
+    const creditBalance = input.draft ? 0 : Math.max(balance, 0);
+    const assembled = assembleInvoice({ lines: input.lines, creditBalance });
     balances.set(key, balance - assembled.creditApplied);
     return { id: newId("in"), input, assembled };
   });
@@ -250,9 +256,18 @@ export const issueInvoices = async (
     );
   }
 
-  const numbers = await takeInvoiceNumbers(tx, kept.length);
+  const toFinalize = kept.filter((d) => !d.input.draft);
+  if (toFinalize.length === 0) {
+    const stored = await tx
+      .select()
+      .from(invoices)
+      .where(inArray(invoices.id, [...insertedIds]));
+    const byId = new Map(stored.map((row) => [row.id, row]));
+    return drafts.map((d) => byId.get(d.id));
+  }
+  const numbers = await takeInvoiceNumbers(tx, toFinalize.length);
   const leaseEnd = new Date(now.getTime() + ATTEMPT_LEASE_MS).toISOString();
-  const finalization = kept.map(({ id, input, assembled }, k) => {
+  const finalization = toFinalize.map(({ id, input, assembled }, k) => {
     const paidNow = assembled.amountDue === 0;
     const byCaller = !paidNow && input.collect === "caller";
     return {
@@ -281,6 +296,12 @@ export const issueInvoices = async (
     .where(eq(invoices.id, sql`v.id`))
     .returning(getTableColumns(invoices));
   const byId = new Map(finalized.map((row) => [row.id, row]));
+  const left = kept.filter((d) => d.input.draft).map((d) => d.id);
+  if (left.length > 0) {
+    for (const row of await tx.select().from(invoices).where(inArray(invoices.id, left))) {
+      byId.set(row.id, row);
+    }
+  }
   return drafts.map((d) => byId.get(d.id));
 };
 

@@ -1,7 +1,15 @@
+import { and, eq, inArray } from "drizzle-orm";
 import type { Tier } from "../billing/plan-catalog.ts";
+import { prorate } from "../billing/proration.ts";
 import type { Tx } from "../db/client.ts";
-import type { SubscriptionRow, subscriptions } from "../db/schema/index.ts";
+import {
+  balanceEntries,
+  invoices,
+  type SubscriptionRow,
+  type subscriptions,
+} from "../db/schema/index.ts";
 import { conflict, invalid } from "../errors.ts";
+import { newId } from "../ids.ts";
 import type { ServiceContext } from "./context.ts";
 import { priceForTier } from "./plan-change.ts";
 import {
@@ -9,7 +17,7 @@ import {
   lockSubscription,
   saveSubscription,
 } from "./subscription-claim.ts";
-import { presentSubscription, type Subscription } from "./subscriptions.ts";
+import { planName, presentSubscription, type Subscription } from "./subscriptions.ts";
 
 /** The subscription locked for an operator's change: not canceled, no plan change in flight. */
 const lockForOverride = async (tx: Tx, id: string) => {
@@ -20,18 +28,76 @@ const lockForOverride = async (tx: Tx, id: string) => {
 };
 
 /**
- * Puts the subscription in a trial until `trialEnd`: nothing is charged until then, and the
- * first paid period starts at `trialEnd` (it becomes the billing anchor).
+ * Puts the locked subscription in a trial until `trialEnd`: nothing is charged until then, and
+ * the first paid period starts at `trialEnd` (it becomes the billing anchor). A trial that starts
+ * on a period already paid credits its unused time to the balance, prorated to the second as a
+ * plan change would (Stripe prorates the unused time when a trial is added to an active
+ * subscription), so the invoice at the trial's end does not charge those days again.
  */
-const trialUntil = (row: SubscriptionRow, trialEnd: Date, now: Date) => ({
-  status: "trialing" as const,
-  trialEnd,
-  billingAnchor: trialEnd,
-  periodIndex: -1,
-  currentPeriodStart: row.status === "trialing" ? row.currentPeriodStart : now,
-  currentPeriodEnd: trialEnd,
-  updatedAt: now,
-});
+const startTrialOn = async (
+  ctx: ServiceContext,
+  tx: Tx,
+  row: SubscriptionRow,
+  trialEnd: Date,
+  now: Date,
+  extra: Partial<typeof subscriptions.$inferInsert> = {},
+) => {
+  await creditUnusedPaidTime(ctx, tx, row, now);
+  return saveSubscription(tx, row, {
+    ...extra,
+    status: "trialing",
+    trialEnd,
+    billingAnchor: trialEnd,
+    periodIndex: -1,
+    currentPeriodStart: row.status === "trialing" ? row.currentPeriodStart : now,
+    currentPeriodEnd: trialEnd,
+    updatedAt: now,
+  });
+};
+
+/** Credits the unused part of the current period when it was paid (an active subscription). */
+const creditUnusedPaidTime = async (
+  ctx: ServiceContext,
+  tx: Tx,
+  row: SubscriptionRow,
+  now: Date,
+) => {
+  if (row.status !== "active") return; // a trial, or a period not paid (past due, unpaid)
+  if (now.getTime() >= row.currentPeriodEnd.getTime()) return; // ended: the renewal is due
+  const [paid] = await tx
+    .select({ id: invoices.id })
+    .from(invoices)
+    .where(
+      and(
+        eq(invoices.subscriptionId, row.id),
+        eq(invoices.periodStart, row.currentPeriodStart),
+        inArray(invoices.kind, ["subscription_create", "renewal"]),
+        eq(invoices.status, "paid"),
+      ),
+    );
+  if (!paid) return;
+  const [unused] = prorate({
+    periodStart: row.currentPeriodStart,
+    periodEnd: row.currentPeriodEnd,
+    changeAt: now,
+    oldAmount: row.unitAmount,
+    newAmount: 0,
+    quantityOld: row.quantity,
+    quantityNew: 0,
+    oldLabel: planName(ctx, row.tier) + (row.quantity > 1 ? ` × ${row.quantity}` : ""),
+    newLabel: "trial",
+  }).lines;
+  if (unused.amount === 0) return;
+  await tx.insert(balanceEntries).values({
+    id: newId("cbtxn"),
+    customerId: row.customerId,
+    currency: row.currency,
+    amount: -unused.amount,
+    kind: "proration_credit",
+    description: `${unused.description} (trial started ${now.toISOString().slice(0, 10)}; paid by ${paid.id})`,
+    createdAt: now,
+  });
+};
 
 /**
  * Operator override without proration: a new tier takes effect from the next invoice; a new
@@ -64,7 +130,7 @@ export const overrideSubscription = async ({
           { path: ["trialEnd"], message: `after ${Math.floor(now.getTime() / 1000)}` },
         ]);
       }
-      set = { ...set, ...trialUntil(row, trialEnd, now) };
+      return presentSubscription(await startTrialOn(ctx, tx, row, trialEnd, now, set));
     }
     return presentSubscription(await saveSubscription(tx, row, set));
   });
@@ -83,6 +149,6 @@ export const startTrial = async ({
     const row = await lockForOverride(tx, subscriptionId);
     const now = ctx.clock.now();
     const trialEnd = new Date(now.getTime() + trialDays * 86_400_000);
-    return presentSubscription(await saveSubscription(tx, row, trialUntil(row, trialEnd, now)));
+    return presentSubscription(await startTrialOn(ctx, tx, row, trialEnd, now));
   });
 };

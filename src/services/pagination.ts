@@ -10,7 +10,20 @@ export interface CursorPosition {
   id: string;
 }
 
-const cursorSchema = z.object({ t: z.string().datetime(), id: z.string().min(1) });
+/** Rows are created by this service: a position outside these years was not made by it. */
+const earliest = Date.parse("2000-01-01T00:00:00.000Z");
+const latest = Date.parse("9999-12-31T23:59:59.999Z");
+
+const cursorSchema = z.object({
+  t: z
+    .string()
+    .datetime()
+    .refine((t) => {
+      const ms = Date.parse(t);
+      return ms >= earliest && ms <= latest;
+    }),
+  id: z.string().min(1).max(255),
+});
 
 export const encodeCursor = (position: CursorPosition): string =>
   Buffer.from(JSON.stringify({ t: position.createdAt.toISOString(), id: position.id })).toString(

@@ -48,6 +48,24 @@ const presentProcessor = (pm: ProcessorPaymentMethod, defaultId: string | null):
   createdAt: pm.createdAt.toISOString(),
 });
 
+/**
+ * Drops a payment method that left its customer from the local view; no subscription keeps
+ * reporting it as its card (collection never charges it: see `attemptCard`).
+ */
+const forgetPaymentMethod = async (tx: Tx, customerId: string, id: string, now: Date) => {
+  await tx.delete(paymentMethods).where(eq(paymentMethods.id, id));
+  await tx
+    .update(subscriptions)
+    .set({
+      defaultPaymentMethodId: null,
+      version: sql`${subscriptions.version} + 1`,
+      updatedAt: now,
+    })
+    .where(
+      and(eq(subscriptions.customerId, customerId), eq(subscriptions.defaultPaymentMethodId, id)),
+    );
+};
+
 /** Writes a processor payment method into the local view (attached) or removes it (detached). */
 export const storePaymentMethod = async (tx: Tx, pm: ProcessorPaymentMethod, now: Date) => {
   if (!pm.customerId) {
@@ -100,7 +118,9 @@ export const resyncCustomer = async ({
       .from(paymentMethods)
       .where(eq(paymentMethods.customerId, customerId));
     for (const row of local) {
-      if (!keep.has(row.id)) await tx.delete(paymentMethods).where(eq(paymentMethods.id, row.id));
+      if (keep.has(row.id)) continue;
+      // Removed elsewhere (the portal).
+      await forgetPaymentMethod(tx, customerId, row.id, now);
     }
     for (const method of methods) await storePaymentMethod(tx, method, now);
   });
@@ -258,7 +278,7 @@ export const detachPaymentMethod = async ({
   const detached = await ctx.processor.detachPaymentMethod(paymentMethodId);
   const now = ctx.clock.now();
   await ctx.db.transaction(async (tx) => {
-    await tx.delete(paymentMethods).where(eq(paymentMethods.id, paymentMethodId));
+    await forgetPaymentMethod(tx, owned.row.customerId, paymentMethodId, now);
     await tx
       .update(customers)
       .set({ defaultPaymentMethodId: null, updatedAt: now })
@@ -266,20 +286,6 @@ export const detachPaymentMethod = async ({
         and(
           eq(customers.id, owned.row.customerId),
           eq(customers.defaultPaymentMethodId, paymentMethodId),
-        ),
-      );
-    // A subscription no longer reports a card it can no longer be charged to.
-    await tx
-      .update(subscriptions)
-      .set({
-        defaultPaymentMethodId: null,
-        version: sql`${subscriptions.version} + 1`,
-        updatedAt: now,
-      })
-      .where(
-        and(
-          eq(subscriptions.customerId, owned.row.customerId),
-          eq(subscriptions.defaultPaymentMethodId, paymentMethodId),
         ),
       );
   });

@@ -18,9 +18,9 @@ import {
   saveSubscription,
 } from "./subscription-claim.ts";
 import {
+  changeableStatuses,
   planName,
   presentSubscription,
-  renewingStatuses,
   requireLiveSubscription,
   type Subscription,
 } from "./subscriptions.ts";
@@ -53,7 +53,7 @@ export const priceForTier = (ctx: ServiceContext, row: SubscriptionRow, tier: Ti
 };
 
 const assertChangeable = (row: SubscriptionRow, change: PlanChange) => {
-  if (!(renewingStatuses as readonly string[]).includes(row.status)) {
+  if (!(changeableStatuses as readonly string[]).includes(row.status)) {
     throw conflict(`a ${row.status} subscription cannot change plan`);
   }
   if (change.price.priceId === row.priceId && change.quantity === row.quantity) {

@@ -41,6 +41,18 @@ export const receiveProcessorWebhook = async ({
       `webhook signature rejected: ${(error as Error).message}`,
     );
   }
+  // Signed is not well-formed: an event without its id, type or object is refused, not guessed at.
+  const shape = event as unknown as { id?: unknown; type?: unknown; data?: { object?: unknown } };
+  if (
+    typeof shape.id !== "string" ||
+    shape.id.length === 0 ||
+    shape.id.length > 255 ||
+    typeof shape.type !== "string" ||
+    typeof shape.data?.object !== "object" ||
+    shape.data.object === null
+  ) {
+    throw new AppError("VALIDATION_ERROR", "the event has no id, type or data.object");
+  }
   const [seen] = await ctx.db
     .select({ id: processorEvents.id })
     .from(processorEvents)

@@ -11,7 +11,7 @@ import {
   type SubscriptionRow,
   subscriptions,
 } from "../db/schema/index.ts";
-import { AppError, conflict, forbidden, invalid, notFound } from "../errors.ts";
+import { AppError, conflict, invalid, notFound } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { Principal } from "./api-keys.ts";
 import {
@@ -32,8 +32,15 @@ import {
 import { liveSubscription } from "./usage/usage-period.ts";
 import { usageOverageLines } from "./usage-billing.ts";
 
-/** Statuses in which a subscription renews and may change plan. */
-export const renewingStatuses = ["trialing", "active", "past_due"] as const;
+/** Statuses in which a subscription may change plan. */
+export const changeableStatuses = ["trialing", "active", "past_due"] as const;
+
+/**
+ * Statuses whose periods keep cycling at their ends. An `unpaid` subscription's periods go on
+ * (as Stripe's do) but their invoices stay drafts, never charged: paying the open invoice later
+ * does not bill the past in a burst.
+ */
+export const renewingStatuses = [...changeableStatuses, "unpaid"] as const;
 
 export interface Subscription {
   id: string;
@@ -138,8 +145,10 @@ const resolveSubscriber = async (ctx: ServiceContext, principal: Principal, user
   if (!customer.platformId) {
     throw invalid(`customer '${userId}' belongs to no platform; subscriptions are for platforms`);
   }
+  // Another platform's id is reported missing, like an unknown one: a key learns nothing of
+  // which other platforms exist.
   if (principal.kind !== "operator" && principal.platformId !== customer.platformId) {
-    throw forbidden(`this key belongs to platform '${principal.platformId}'`);
+    throw notFound("platform or customer", userId);
   }
   return { platformId: customer.platformId, customer };
 };

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNotNull, isNull, min, sql } from "drizzle-orm";
 import { invoices, jobFailures, subscriptions } from "../db/schema/index.ts";
 import { AppError } from "../errors.ts";
+import { rateLimitOf } from "../processor/processor-errors.ts";
 import { attemptPayment, claimDueInvoices } from "../services/collection.ts";
 import type { ServiceContext } from "../services/context.ts";
 import { clearJobFailures, recordJobFailure } from "../services/job-failures.ts";
@@ -45,9 +46,12 @@ export const runDueWork = async (ctx: ServiceContext): Promise<WorkDone> => {
       } catch (error) {
         if (error instanceof AppError && error.code === "PAYMENT_PROVIDER_ERROR") {
           // The processor is unreachable or busy: the attempt is rescheduled; others go on.
-          ctx.logger.warn(
+          const limited = rateLimitOf(error) !== undefined;
+          ctx.logger[limited ? "info" : "warn"](
             { err: error, invoiceId: claimed.invoice.id },
-            "payment attempt could not reach the processor",
+            limited
+              ? "payment attempt deferred by the processor's rate limit"
+              : "payment attempt could not reach the processor",
           );
           return;
         }

@@ -35,6 +35,8 @@ const advance = (ctx: ServiceContext, row: SubscriptionRow, usage: UsageLine[]):
     customerId: row.customerId,
     subscriptionId: row.id,
     currency: row.currency,
+    // Unpaid: the period moves on, its invoice stays a draft and is never charged.
+    draft: row.status === "unpaid",
   };
   if (row.cancelAtPeriodEnd) {
     return {

@@ -78,10 +78,10 @@ export const subscriptions = pgTable(
       // The same statuses as liveSubscriptionStatuses (the migration keeps this exact text).
       .where(sql`${t.status} in ('trialing', 'active', 'past_due', 'unpaid', 'incomplete')`),
     index("subscriptions_customer_idx").on(t.customerId, t.createdAt),
-    // The worker's scan: live subscriptions whose period (or trial) ends soonest.
+    // The worker's scan: subscriptions whose period (or trial) ends soonest (renewingStatuses).
     index("subscriptions_due_idx")
       .on(t.currentPeriodEnd)
-      .where(sql`${t.status} in ('trialing', 'active', 'past_due')`),
+      .where(sql`${t.status} in ('trialing', 'active', 'past_due', 'unpaid')`),
   ],
 );
 

@@ -7,6 +7,7 @@ import { type FormObject, parseFormEncoded } from "./form-encoding.ts";
 import type { ApiResult, IdempotencyStore } from "./idempotency.ts";
 import type { OperationContext } from "./operation-context.ts";
 import { Params } from "./params.ts";
+import type { WriteRateLimiter } from "./rate-limiter.ts";
 
 export interface InvoiceSummary {
   id: string;
@@ -29,6 +30,12 @@ export interface EmulatorRuntime {
   logger?: Logger;
   /** Called after a write committed, so queued events go out without waiting for a poll. */
   onCommitted: () => void;
+  /** Refuses API writes above a set rate with Stripe's 429; none by default. */
+  writeLimiter?: WriteRateLimiter;
+  /** A portal session unused for this long has expired (see `openPortalSession`). */
+  portalSessionTtlMs: number;
+  /** The one secret key the API accepts; any `sk_test_...` when undefined. */
+  apiKey?: string | undefined;
 }
 
 export interface EmulatorEnv {

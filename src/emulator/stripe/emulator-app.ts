@@ -1,6 +1,7 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import type { EmulatorEnv, EmulatorRuntime } from "./api-handler.ts";
-import { authenticationError, invalidRequest, StripeApiError } from "./errors.ts";
+import { authenticationError, invalidRequest, rateLimited, StripeApiError } from "./errors.ts";
 import { FormEncodingError } from "./form-encoding.ts";
 import { registerBillingPortalRoutes } from "./routes/billing-portal-sessions.ts";
 import { registerChargeRoutes } from "./routes/charges.ts";
@@ -36,6 +37,7 @@ const errorResponse = (error: StripeApiError, requestId: string) =>
       "content-type": "application/json",
       "request-id": requestId,
       ...(error.status === 401 ? { "www-authenticate": 'Basic realm="Stripe"' } : {}),
+      ...error.headers,
     },
   });
 
@@ -70,9 +72,16 @@ export const createEmulatorApp = (runtime: EmulatorRuntime) => {
     c.header("request-id", requestId);
   });
 
+  const digest = (value: string) => createHash("sha256").update(value).digest();
+  const secretsEqual = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+
   app.use("/v1/*", async (c, next) => {
     const key = apiKeyOf(c.req.header("authorization"));
     if (!key) throw authenticationError(NO_KEY);
+    if (runtime.apiKey !== undefined && !secretsEqual(key, runtime.apiKey)) {
+      // In process, the API is the service's own: only its key opens it.
+      throw authenticationError(`Invalid API Key provided: ${masked(key)}`);
+    }
     if (!/^sk_test_\S+$/.test(key)) {
       throw authenticationError(
         `Invalid API Key provided: ${masked(key)}. The Stripe emulator accepts test-mode secret keys (sk_test_...).`,
@@ -80,6 +89,14 @@ export const createEmulatorApp = (runtime: EmulatorRuntime) => {
     }
     await next();
     c.header("stripe-version", c.req.header("stripe-version") ?? runtime.apiVersion);
+  });
+
+  // Writes over the configured rate are refused before they touch anything, so a client may
+  // retry one later with the same idempotency key.
+  app.use("/v1/*", async (c, next) => {
+    const limiter = runtime.writeLimiter;
+    if (limiter && c.req.method !== "GET" && !limiter.admit().admitted) throw rateLimited();
+    await next();
   });
 
   registerCustomerRoutes(app);

@@ -23,6 +23,8 @@ export class StripeApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: StripeErrorBody,
+    /** Response headers that go with this error, e.g. `Stripe-Rate-Limited-Reason` on a 429. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(body.message);
     this.name = "StripeApiError";
@@ -63,3 +65,22 @@ export const authenticationError = (message: string) =>
 
 export const apiError = (message: string) =>
   new StripeApiError(500, { type: "api_error", message });
+
+/**
+ * Stripe's answer above its rate limit: 429 with an `invalid_request_error` of code
+ * `rate_limit`, and a `Stripe-Rate-Limited-Reason` header saying which limiter refused. It sends
+ * no `Retry-After` and no `Stripe-Should-Retry` (which it sets on lock timeouts), so the SDKs do
+ * not retry it on their own.
+ */
+export const rateLimited = () =>
+  new StripeApiError(
+    429,
+    {
+      type: "invalid_request_error",
+      code: "rate_limit",
+      doc_url: docUrl("rate_limit"),
+      message:
+        "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+    },
+    { "stripe-rate-limited-reason": "global-rate" },
+  );

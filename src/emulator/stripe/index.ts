@@ -5,6 +5,8 @@ import type { Clock } from "../../clock.ts";
 import type { Db } from "../../db/client.ts";
 import { createEmulatorApp } from "./emulator-app.ts";
 import { createIdempotencyStore } from "./idempotency.ts";
+import { WriteRateLimiter } from "./rate-limiter.ts";
+import { PORTAL_SESSION_TTL_SECONDS_DEFAULT } from "./resources/billing-portal-sessions.ts";
 import { createWebhookDelivery } from "./webhook-delivery.ts";
 
 export interface StripeEmulatorOptions {
@@ -29,6 +31,22 @@ export interface StripeEmulatorOptions {
     }>
   >;
   logger?: Logger;
+  /**
+   * Answer API writes (POST, DELETE) above `writesPerSecond` with Stripe's 429 `rate_limit`, as
+   * Stripe does above its limit (about 100 requests/s live, 25 in test mode). Off by default.
+   * `now` is the limiter's monotonic clock in milliseconds (`performance.now()` by default).
+   */
+  rateLimit?: { writesPerSecond: number; burst?: number; now?: () => number };
+  /**
+   * How long a portal session stays valid without being used (created, viewed or acted on),
+   * judged against `clock`; 300 s by default. After it, its page is an "expired" page.
+   */
+  portalSessionTtlSeconds?: number;
+  /**
+   * The one secret key the API accepts (the service's own, when it runs the emulator in
+   * process). Unset: any test-mode key (`sk_test_...`), as for the standalone emulator.
+   */
+  apiKey?: string;
 }
 
 export interface StripeEmulator {
@@ -36,6 +54,8 @@ export interface StripeEmulator {
   app: Hono;
   /** fetch for Stripe.createFetchHttpClient: (url, init) => emulator.fetch(new Request(url, init)). Ignores the host, routes by path. */
   fetch(request: Request): Promise<Response>;
+  /** The secret key its API accepts, when it accepts only one. */
+  apiKey: string | undefined;
   deliverDueEvents(): Promise<number>;
   startDelivery(intervalMs?: number): void;
   stopDelivery(): Promise<void>;
@@ -66,11 +86,23 @@ export const createStripeEmulator = (opts: StripeEmulatorOptions): StripeEmulato
     listInvoices: opts.listInvoices,
     logger: opts.logger,
     onCommitted: delivery.kick,
+    portalSessionTtlMs: (opts.portalSessionTtlSeconds ?? PORTAL_SESSION_TTL_SECONDS_DEFAULT) * 1000,
+    apiKey: opts.apiKey,
+    ...(opts.rateLimit && opts.rateLimit.writesPerSecond > 0
+      ? {
+          writeLimiter: new WriteRateLimiter({
+            perSecond: opts.rateLimit.writesPerSecond,
+            ...(opts.rateLimit.burst !== undefined ? { burst: opts.rateLimit.burst } : {}),
+            ...(opts.rateLimit.now ? { now: opts.rateLimit.now } : {}),
+          }),
+        }
+      : {}),
   });
   return {
     // Its variables are set by its own middleware, so callers need not know its env type.
     app: app as unknown as Hono,
     fetch: async (request) => app.fetch(request),
+    apiKey: opts.apiKey,
     deliverDueEvents: delivery.deliverDueEvents,
     startDelivery: delivery.start,
     stopDelivery: delivery.stop,

@@ -1,5 +1,8 @@
+import { and, eq } from "drizzle-orm";
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
+import { stripeEmuObjects } from "./schema.ts";
+import { dataFieldEquals } from "./store.ts";
 import { stripeError, useEmulator } from "./test-kit.ts";
 
 const t = await useEmulator();
@@ -128,6 +131,49 @@ describe("payment intents", () => {
       }),
     );
     expect(error).toMatchObject({ statusCode: 402, decline_code: "generic_decline" });
+  });
+
+  it("refuses to charge a method that is not the customer's: detached, used up, or another's", async () => {
+    const { customer, pm } = await customerWith("pm_card_visa");
+    const charge = (paymentMethod: string, on: string | undefined = customer.id) =>
+      t.stripe.paymentIntents.create({
+        amount: 913,
+        currency: "usd",
+        ...(on ? { customer: on } : {}),
+        payment_method: paymentMethod,
+        confirm: true,
+        off_session: true,
+      });
+    const spent =
+      "The provided PaymentMethod was previously used with a PaymentIntent without Customer attachment, shared with a connected account without Customer attachment, or was detached from a Customer. It may not be used again. To use a PaymentMethod multiple times, you must attach it to a Customer first.";
+
+    await t.stripe.paymentMethods.detach(pm.id);
+    for (const on of [customer.id, undefined]) {
+      const detached = await stripeError(() => charge(pm.id, on));
+      expect(detached).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(detached).toMatchObject({ statusCode: 400, param: "payment_method", message: spent });
+    }
+
+    // A test card passed directly is a one-off method: charged once, then used up.
+    const once = await charge("pm_card_visa", undefined);
+    expect(once.status).toBe("succeeded");
+    const used = await stripeError(() => charge(once.payment_method as string));
+    expect(used).toMatchObject({ statusCode: 400, message: spent });
+
+    const other = await customerWith("pm_card_mastercard");
+    const foreign = await stripeError(() => charge(other.pm.id));
+    expect(foreign).toMatchObject({
+      statusCode: 400,
+      param: "payment_method",
+      code: "payment_intent_invalid_parameter",
+    });
+
+    // The refusals stored nothing: one intent of this amount in all, the one-off.
+    const intents = await t.database.db
+      .select({ id: stripeEmuObjects.id })
+      .from(stripeEmuObjects)
+      .where(and(eq(stripeEmuObjects.object, "payment_intent"), dataFieldEquals("amount", "913")));
+    expect(intents.map((i) => i.id)).toEqual([once.id]);
   });
 
   it("creates without confirming, confirms later, and validates its parameters", async () => {

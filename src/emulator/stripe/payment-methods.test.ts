@@ -1,4 +1,4 @@
-import type Stripe from "stripe";
+import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import { stripeError, useEmulator } from "./test-kit.ts";
 
@@ -77,6 +77,60 @@ describe("payment methods", () => {
     expect(taken.statusCode).toBe(400);
     const unknown = await stripeError(() => t.stripe.paymentMethods.retrieve("pm_nope"));
     expect(unknown).toMatchObject({ statusCode: 404, code: "resource_missing" });
+  });
+});
+
+describe("a detached payment method", () => {
+  it("may not be attached again, to its customer or another", async () => {
+    const customer = await t.stripe.customers.create({ email: "reattach@example.com" });
+    const other = await t.stripe.customers.create({ email: "other@example.com" });
+    const pm = await t.stripe.paymentMethods.attach("pm_card_visa", { customer: customer.id });
+    await t.stripe.paymentMethods.detach(pm.id);
+
+    for (const owner of [customer.id, other.id]) {
+      const refused = await stripeError(() =>
+        t.stripe.paymentMethods.attach(pm.id, { customer: owner }),
+      );
+      expect(refused).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(refused).toMatchObject({
+        statusCode: 400,
+        rawType: "invalid_request_error",
+        message:
+          "This PaymentMethod was previously used without being attached to a Customer or was detached from a Customer, and may not be used again.",
+      });
+    }
+    // Nor through the other ways of attaching one.
+    const viaCreate = await stripeError(() => t.stripe.customers.create({ payment_method: pm.id }));
+    expect(viaCreate.statusCode).toBe(400);
+    const setup = await t.stripe.setupIntents.create({ customer: customer.id });
+    const viaSetup = await stripeError(() =>
+      t.stripe.setupIntents.confirm(setup.id, { payment_method: pm.id }),
+    );
+    expect(viaSetup.statusCode).toBe(400);
+
+    // It stays readable, unattached, and on no customer's list.
+    expect((await t.stripe.paymentMethods.retrieve(pm.id)).customer).toBeNull();
+    const lists = await Promise.all(
+      [customer.id, other.id].map((id) => t.stripe.customers.listPaymentMethods(id)),
+    );
+    expect(lists.flatMap((l) => l.data.map((m) => m.id))).not.toContain(pm.id);
+    // A fresh card from the same token is a new method and attaches as usual.
+    const again = await t.stripe.paymentMethods.attach("pm_card_visa", { customer: customer.id });
+    expect(again.id).not.toBe(pm.id);
+    expect(again.customer).toBe(customer.id);
+  });
+
+  it("set up without a customer may still be attached once", async () => {
+    const customer = await t.stripe.customers.create({});
+    const setup = await t.stripe.setupIntents.create({
+      payment_method: "pm_card_mastercard",
+      confirm: true,
+    });
+    expect(setup.status).toBe("succeeded");
+    const pm = await t.stripe.paymentMethods.attach(setup.payment_method as string, {
+      customer: customer.id,
+    });
+    expect(pm.customer).toBe(customer.id);
   });
 });
 

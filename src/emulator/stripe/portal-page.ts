@@ -19,6 +19,8 @@ export interface PortalPageModel {
   /** Undefined when the emulator has no invoice source; null when it failed to answer. */
   invoices: InvoiceSummary[] | null | undefined;
   notice?: string;
+  /** Why the customer's last action was refused, shown above everything else. */
+  error?: string;
 }
 
 /** Minor units to a display amount, with the currency's own number of decimals (JPY has none). */
@@ -48,6 +50,8 @@ const styles = `
   td, th { text-align: left; padding: .5rem; border-bottom: 1px solid #e3e8ee; }
   .badge { background: #d7f7c2; color: #05690d; border-radius: 4px; padding: 0 .4rem; font-size: .8rem; }
   .notice { background: #fff4d6; padding: .5rem 1rem; border-radius: 4px; }
+  .error { background: #ffe3e3; color: #a4000f; padding: .5rem 1rem; border-radius: 4px; }
+  .hint { color: #697386; font-size: .85rem; }
   .emulator { color: #697386; font-size: .85rem; }
   form { display: inline; }
 `;
@@ -64,10 +68,10 @@ const paymentMethodRow = (model: PortalPageModel, pm: Stripe.PaymentMethod) => {
       <td>
         ${
           isDefault
-            ? ""
-            : html`<form method="post" action="${base}/default"><button type="submit">Make default</button></form>`
+            ? html`<span class="hint">Make another card the default to remove this one.</span>`
+            : html`<form method="post" action="${base}/default"><button type="submit">Make default</button></form>
+        <form method="post" action="${base}/detach"><button type="submit">Remove</button></form>`
         }
-        <form method="post" action="${base}/detach"><button type="submit">Remove</button></form>
       </td>
     </tr>`;
 };
@@ -111,6 +115,7 @@ export const renderPortalPage = (
     <p class="emulator">Stripe emulator · test mode</p>
     <h1>Billing for ${model.customer.name ?? model.customer.email ?? model.customer.id}</h1>
     ${model.customer.email ? html`<p>${model.customer.email}</p>` : ""}
+    ${model.error ? html`<p class="error" role="alert">${model.error}</p>` : ""}
     ${model.notice ? html`<p class="notice" role="status">${model.notice}</p>` : ""}
 
     <h2>Payment methods</h2>
@@ -134,6 +139,21 @@ export const renderPortalPage = (
     ${
       model.session.return_url && /^https?:\/\//i.test(model.session.return_url)
         ? html`<p><a href="${model.session.return_url}" data-return-url>Return to the application</a></p>`
+        : ""
+    }
+  </body>
+</html>`;
+
+/** An expired session's page: what happened, and the way back to get a new one. */
+export const renderPortalExpired = (returnUrl: string | null) => html`<!doctype html>
+<html lang="en">
+  <head><meta charset="utf-8" /><title>Billing portal</title></head>
+  <body>
+    <h1>Billing portal</h1>
+    <p role="alert">This billing portal session has expired. Return to the application and open the billing portal again.</p>
+    ${
+      returnUrl && /^https?:\/\//i.test(returnUrl)
+        ? html`<p><a href="${returnUrl}" data-return-url>Return to the application</a></p>`
         : ""
     }
   </body>

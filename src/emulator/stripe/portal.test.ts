@@ -163,6 +163,119 @@ describe("billing portal", () => {
     expect(events.data.map((e) => e.type)).toContain("payment_method.attached");
   });
 
+  it("keeps the default card: no Remove for it, and a removal posted anyway is refused", async () => {
+    const customer = await stripe.customers.create({ email: "keep-default@example.com" });
+    const visa = await stripe.paymentMethods.attach("pm_card_visa", { customer: customer.id });
+    const amex = await stripe.paymentMethods.attach("pm_card_amex", { customer: customer.id });
+    await stripe.customers.update(customer.id, {
+      invoice_settings: { default_payment_method: visa.id },
+    });
+    const session = await stripe.billingPortal.sessions.create({ customer: customer.id });
+    const base = `/emulator/stripe/portal/${session.id}/payment-methods`;
+
+    const page = (await getPage(session.url)).text;
+    expect(page).not.toContain(`action="${base}/${visa.id}/detach"`);
+    expect(page).toContain(`action="${base}/${amex.id}/detach"`);
+    expect(page).toContain("Make another card the default to remove this one.");
+
+    // The form is not there, but a POST can still be made: it changes nothing, and says why.
+    const refused = await postForm(session.url, `${base}/${visa.id}/detach`);
+    expect(refused.status).toBe(409);
+    const refusal = await refused.text();
+    expect(refusal).toMatch(/<p class="error" role="alert">Your default card cannot be removed\./);
+    expect(methodsOnPage(refusal).map((pm) => [pm.id, pm.default])).toEqual([
+      [amex.id, false],
+      [visa.id, true],
+    ]);
+    expect((await stripe.paymentMethods.retrieve(visa.id)).customer).toBe(customer.id);
+    const kept = (await stripe.customers.retrieve(customer.id)) as Stripe.Customer;
+    expect(kept.invoice_settings.default_payment_method).toBe(visa.id);
+
+    // Once another card is the default, the old one can go.
+    expect((await postForm(session.url, `${base}/${amex.id}/default`)).status).toBe(303);
+    const after = (await getPage(session.url)).text;
+    expect(after).toContain(`action="${base}/${visa.id}/detach"`);
+    expect(after).not.toContain(`action="${base}/${amex.id}/detach"`);
+    expect((await postForm(session.url, `${base}/${visa.id}/detach`)).status).toBe(303);
+    expect(methodsOnPage((await getPage(session.url)).text)).toEqual([
+      { id: amex.id, brand: "amex", last4: "8431", default: true },
+    ]);
+    expect((await stripe.paymentMethods.retrieve(visa.id)).customer).toBeNull();
+  });
+
+  it("expires a session unused for five minutes: its page says so with the way back, its forms are refused", async () => {
+    const customer = await stripe.customers.create({ email: "expiry@example.com" });
+    const visa = await stripe.paymentMethods.attach("pm_card_visa", { customer: customer.id });
+    const session = await stripe.billingPortal.sessions.create({
+      customer: customer.id,
+      return_url: "https://app.example.com/billing",
+    });
+    const base = `/emulator/stripe/portal/${session.id}/payment-methods`;
+
+    // Each use keeps it open for another five minutes.
+    clock.advance(299_000);
+    expect((await getPage(session.url)).status).toBe(200);
+    clock.advance(299_000);
+    expect((await postForm(session.url, base, { token: "pm_card_amex" })).status).toBe(303);
+    clock.advance(299_000);
+    expect((await getPage(session.url)).status).toBe(200);
+
+    clock.advance(300_000);
+    const expired = await getPage(session.url);
+    expect(expired.status).toBe(410);
+    expect(expired.type).toMatch(/^text\/html/);
+    expect(expired.text).toContain("This billing portal session has expired.");
+    expect(expired.text).toContain('href="https://app.example.com/billing"');
+    expect(methodsOnPage(expired.text)).toEqual([]);
+
+    const cardsBefore = await stripe.paymentMethods.list({ customer: customer.id });
+    const refused = [
+      await postForm(session.url, base, { token: "pm_card_mastercard" }),
+      await postForm(session.url, `${base}/${visa.id}/default`),
+      await postForm(session.url, `${base}/${visa.id}/detach`),
+    ];
+    expect(refused.map((r) => r.status)).toEqual([410, 410, 410]);
+    const cardsAfter = await stripe.paymentMethods.list({ customer: customer.id });
+    expect(cardsAfter.data.map((pm) => pm.id)).toEqual(cardsBefore.data.map((pm) => pm.id));
+    const unchanged = (await stripe.customers.retrieve(customer.id)) as Stripe.Customer;
+    expect(unchanged.invoice_settings.default_payment_method).not.toBe(visa.id);
+
+    // Refused uses do not revive it; a new session works at once.
+    expect((await getPage(session.url)).status).toBe(410);
+    const fresh = await stripe.billingPortal.sessions.create({ customer: customer.id });
+    expect((await getPage(fresh.url)).status).toBe(200);
+  });
+
+  it("ends a session an hour after it was created, however much it is used", async () => {
+    const customer = await stripe.customers.create({ email: "lifetime@example.com" });
+    const session = await stripe.billingPortal.sessions.create({ customer: customer.id });
+    const statuses: number[] = [];
+    for (let minute = 4; minute <= 64; minute += 4) {
+      clock.advance(4 * 60_000);
+      statuses.push((await getPage(session.url)).status);
+    }
+    // Open through minute 56; at minute 60 and after, gone (no return_url: no link back).
+    expect(statuses).toEqual([...Array(14).fill(200), 410, 410]);
+    expect((await getPage(session.url)).text).not.toContain("data-return-url");
+  });
+
+  it("takes its time-to-live from portalSessionTtlSeconds", async () => {
+    const short = createStripeEmulator({
+      db: database.db,
+      clock,
+      webhookSecret: TEST_WEBHOOK_SECRET,
+      publicBaseUrl: "http://short.test",
+      portalSessionTtlSeconds: 60,
+    });
+    const customer = await stripe.customers.create({ email: "short@example.com" });
+    const session = await sdkFor(short).billingPortal.sessions.create({ customer: customer.id });
+    const visit = async () => (await short.fetch(new Request(session.url))).status;
+    clock.advance(59_000);
+    expect(await visit()).toBe(200);
+    clock.advance(60_000);
+    expect(await visit()).toBe(410);
+  });
+
   it("refuses unknown sessions, foreign methods and tokens that are not test cards", async () => {
     expect((await getPage(`${origin}/emulator/stripe/portal/bps_missing`)).status).toBe(404);
     const a = await stripe.customers.create({});

@@ -16,7 +16,11 @@ export const stripeEmuObjects = pgTable(
     /** The Stripe `object` name: "customer", "payment_method", "billing_portal.session", ... */
     object: text().notNull(),
     customer: text(),
-    /** Deleted customers stay readable as `{id, object, deleted: true}` but leave every list. */
+    /**
+     * Retired objects stay readable but leave every list. Deleted customers (read back as
+     * `{id, object, deleted: true}`), and payment methods that may not be used again: detached
+     * from a customer, or used once without one (Stripe's API object shows nothing of it).
+     */
     deleted: boolean().notNull().default(false),
     createdAt: timestamptz("created_at").notNull(),
     updatedAt: timestamptz("updated_at").notNull(),

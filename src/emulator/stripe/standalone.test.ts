@@ -8,7 +8,7 @@ import Stripe from "stripe";
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../../test/test-database.ts";
 import { systemClock } from "../../clock.ts";
-import { startStandaloneEmulator } from "./standalone.ts";
+import { StandaloneConfigError, startStandaloneEmulator } from "./standalone.ts";
 import { stripeError } from "./test-kit.ts";
 
 const SECRET = "whsec_standalone_test";
@@ -135,6 +135,44 @@ describe("standalone emulator", () => {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     expect(mine().map((e) => e.type)).toEqual(["customer.created"]);
+  });
+});
+
+describe("STRIPE_EMULATOR_RATE_LIMIT", () => {
+  it("answers writes above the rate with 429 rate_limit over HTTP, and reads as usual", async () => {
+    const limited = await startStandaloneEmulator({
+      env: { STRIPE_EMULATOR_PORT: "0", STRIPE_EMULATOR_RATE_LIMIT: "1" },
+      clock: systemClock,
+      database,
+      logger: pino({ level: "silent" }),
+    });
+    try {
+      const stripe = sdk(limited.port);
+      const customer = await stripe.customers.create({ email: "limited@example.com" });
+      // One write per second: the next one, sent at once, is over the limit.
+      const refused = await stripeError(() => stripe.customers.update(customer.id, { name: "x" }));
+      expect(refused).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
+      expect(refused).toMatchObject({ statusCode: 429, code: "rate_limit" });
+      expect(refused.headers?.["stripe-rate-limited-reason"]).toBe("global-rate");
+      expect((await stripe.customers.retrieve(customer.id)).id).toBe(customer.id);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe("standalone configuration", () => {
+  it.each([
+    ["STRIPE_EMULATOR_RATE_LIMIT", "-3"],
+    ["STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS", "0"],
+  ])("stops start-up on a bad %s, naming it", async (variable, value) => {
+    const start = startStandaloneEmulator({
+      env: { [variable]: value },
+      clock: systemClock,
+      database,
+    });
+    await expect(start).rejects.toThrow(StandaloneConfigError);
+    await expect(start).rejects.toThrow(variable);
   });
 });
 

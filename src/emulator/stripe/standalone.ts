@@ -28,6 +28,10 @@ const envSchema = z.object({
   /** Where browsers reach the emulator, for portal URLs; defaults to the listening address. */
   STRIPE_EMULATOR_PUBLIC_URL: z.url().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** Writes per second above which the API answers Stripe's 429 `rate_limit`; 0: no limit. */
+  STRIPE_EMULATOR_RATE_LIMIT: z.coerce.number().finite().min(0).default(0),
+  /** How long a billing portal session stays valid without being used. */
+  STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -105,11 +109,19 @@ export const startStandaloneEmulator = async (opts: {
       : undefined,
     publicBaseUrl: env.STRIPE_EMULATOR_PUBLIC_URL ?? url,
     logger,
+    rateLimit: { writesPerSecond: env.STRIPE_EMULATOR_RATE_LIMIT },
+    portalSessionTtlSeconds: env.STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS,
   });
   handler = emulator.fetch;
   if (webhookUrl) emulator.startDelivery();
   logger.info(
-    { url, port, database: database.kind, webhookUrl: webhookUrl ?? null },
+    {
+      url,
+      port,
+      database: database.kind,
+      webhookUrl: webhookUrl ?? null,
+      writeRateLimit: env.STRIPE_EMULATOR_RATE_LIMIT || null,
+    },
     `stripe emulator listening on ${url}`,
   );
 

@@ -81,6 +81,15 @@ export const requireObject = async <T extends StripeObject = StripeObject>(
   return found;
 };
 
+/** Whether an object's row is retired (`deleted`, see schema.ts); false for an unknown id. */
+export const isRetired = async (ctx: ReadContext, id: string): Promise<boolean> => {
+  const [row] = await ctx.tx
+    .select({ deleted: stripeEmuObjects.deleted })
+    .from(stripeEmuObjects)
+    .where(eq(stripeEmuObjects.id, id));
+  return row?.deleted ?? false;
+};
+
 type WriteContext = Pick<OperationContext, "tx" | "now" | "objects">;
 
 /** Stores new objects, in one statement however many; `customer` is the owner, if any. */

@@ -14,6 +14,10 @@ export interface DailyUsage {
   days: Array<{ date: string; meters: Record<string, number> }>;
 }
 
+/** The days a range may name: usage is kept for weeks, and the day after must be a date too. */
+const firstDay = "2000-01-01";
+const lastDay = "9999-12-30";
+
 /** A `YYYY-MM-DD` that names a real UTC day (2026-02-30 does not), as its first instant. */
 const dayOf = (value: string, field: "from" | "to"): Date => {
   const [y, m, d] = value.split("-").map(Number);
@@ -21,6 +25,11 @@ const dayOf = (value: string, field: "from" | "to"): Date => {
   if (Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== value) {
     throw invalid(`${field} '${value}' is not a calendar date`, [
       { path: [field], message: "not a calendar date", in: "query" },
+    ]);
+  }
+  if (value < firstDay || value > lastDay) {
+    throw invalid(`${field} '${value}' is outside ${firstDay} to ${lastDay}`, [
+      { path: [field], message: `from ${firstDay} to ${lastDay}`, in: "query" },
     ]);
   }
   return day;

@@ -15,7 +15,12 @@ import { clientSecretFor, stripeId, unixSeconds } from "../stripe-ids.ts";
 import { declineMessages } from "../test-cards.ts";
 import { buildCharge, type Decline } from "./charges.ts";
 import { requireLiveCustomer } from "./customer-lookup.ts";
-import { type PaymentMethod, resolvePaymentMethod, testCardOf } from "./payment-methods.ts";
+import {
+  type PaymentMethod,
+  resolvePaymentMethod,
+  retirePaymentMethod,
+  testCardOf,
+} from "./payment-methods.ts";
 
 export type PaymentIntent = Stripe.PaymentIntent & StripeObject;
 
@@ -43,7 +48,8 @@ const unexpectedState = (message: string, param?: string) =>
 
 /**
  * The method to charge: the one given (a test token becomes a fresh `pm_...`), else the
- * customer's `invoice_settings.default_payment_method`. It must belong to the intent's customer.
+ * customer's `invoice_settings.default_payment_method`. It must belong to the intent's customer,
+ * or to no customer and be unused (a detached or once-used method is refused).
  */
 const choosePaymentMethod = async (
   ctx: OperationContext,
@@ -217,6 +223,8 @@ const confirm = async (
     decline,
   });
   const store = async (outcome: PaymentIntent) => {
+    // A method on no customer is used up by this attempt, whatever its outcome.
+    if (pm.customer === null) await retirePaymentMethod(ctx, pm);
     if (state === "new") {
       await insertObjects(ctx, [
         { data: outcome, customer },

@@ -6,6 +6,7 @@ import {
   dataFieldEquals,
   findObject,
   insertObject,
+  isRetired,
   listObjects,
   requireObject,
   type StripeList,
@@ -91,8 +92,30 @@ export const retrievePaymentMethod = async (
 };
 
 /**
+ * A payment method that is on no customer is for one use: once detached from a customer, or
+ * used by a PaymentIntent without one, Stripe refuses to attach or charge it again. The emulator
+ * retires its row then (see schema.ts); these are Stripe's refusals.
+ */
+const spentForAttach = () =>
+  invalidRequest(
+    "This PaymentMethod was previously used without being attached to a Customer or was detached from a Customer, and may not be used again.",
+    { param: "payment_method" },
+  );
+
+const spentForPayment = (param: string) =>
+  invalidRequest(
+    "The provided PaymentMethod was previously used with a PaymentIntent without Customer attachment, shared with a connected account without Customer attachment, or was detached from a Customer. It may not be used again. To use a PaymentMethod multiple times, you must attach it to a Customer first.",
+    { param },
+  );
+
+/** An unattached method has been used (or detached): it may not be used again. */
+export const retirePaymentMethod = (ctx: OperationContext, pm: PaymentMethod) =>
+  saveObject(ctx, pm, { deleted: true });
+
+/**
  * The payment method an intent will use: a stored one, or a fresh unattached one made from a
- * test token (Stripe accepts `payment_method=pm_card_visa` on intents directly).
+ * test token (Stripe accepts `payment_method=pm_card_visa` on intents directly). A stored one
+ * that is on no customer must not be spent already.
  */
 export const resolvePaymentMethod = async (
   ctx: OperationContext,
@@ -100,7 +123,11 @@ export const resolvePaymentMethod = async (
   param: string,
 ): Promise<PaymentMethod> => {
   const card = testCardByToken(idOrToken);
-  if (!card) return requireObject<PaymentMethod>(ctx, idOrToken, "payment_method", { param });
+  if (!card) {
+    const pm = await requireObject<PaymentMethod>(ctx, idOrToken, "payment_method", { param });
+    if (pm.customer === null && (await isRetired(ctx, pm.id))) throw spentForPayment(param);
+    return pm;
+  }
   const pm = asObject(buildCardPaymentMethod(ctx, card, stripeId("pm"), null));
   await insertObject(ctx, pm);
   return pm;
@@ -108,7 +135,8 @@ export const resolvePaymentMethod = async (
 
 /**
  * Attaches a payment method to a customer. A test token makes a fresh `pm_...` attached to the
- * customer (Stripe test mode); attaching a method already on this customer changes nothing.
+ * customer (Stripe test mode); attaching a method already on this customer changes nothing; a
+ * method detached from a customer, or used once without one, is refused.
  */
 export const attachPaymentMethod = async (
   ctx: OperationContext,
@@ -135,13 +163,17 @@ export const attachPaymentMethod = async (
       { code: "payment_method_unexpected_state" },
     );
   }
+  if (await isRetired(ctx, pm.id)) throw spentForAttach();
   const attached: PaymentMethod = { ...pm, customer: customerId };
   await saveObject(ctx, attached, { customer: customerId });
   await emitEvent(ctx, "payment_method.attached", attached);
   return attached;
 };
 
-/** Detaches a payment method; when it was the customer's default, the default is cleared too. */
+/**
+ * Detaches a payment method, for good: it may not be attached or charged again. When it was the
+ * customer's default, the default is cleared too.
+ */
 export const detachPaymentMethod = async (
   ctx: OperationContext,
   id: string,
@@ -158,7 +190,7 @@ export const detachPaymentMethod = async (
     );
   }
   const detached: PaymentMethod = { ...pm, customer: null };
-  await saveObject(ctx, detached, { customer: null });
+  await saveObject(ctx, detached, { customer: null, deleted: true });
   await emitEvent(ctx, "payment_method.detached", detached, { customer: customerId });
   const customer = await findObject<Stripe.Customer & StripeObject>(ctx, customerId, "customer", {
     forUpdate: true,

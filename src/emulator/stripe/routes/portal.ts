@@ -4,8 +4,12 @@ import type { EmulatorContext, EmulatorEnv, EmulatorRuntime } from "../api-handl
 import { StripeApiError } from "../errors.ts";
 import { parseFormEncoded } from "../form-encoding.ts";
 import type { OperationContext } from "../operation-context.ts";
-import { renderPortalError, renderPortalPage } from "../portal-page.ts";
-import { requirePortalSession } from "../resources/billing-portal-sessions.ts";
+import { renderPortalError, renderPortalExpired, renderPortalPage } from "../portal-page.ts";
+import {
+  openPortalSession,
+  type PortalSession,
+  type PortalSessionState,
+} from "../resources/billing-portal-sessions.ts";
 import { requireLiveCustomer } from "../resources/customer-lookup.ts";
 import { updateCustomer } from "../resources/customers.ts";
 import {
@@ -25,26 +29,52 @@ const pagePathOf = (c: EmulatorContext, sessionId: string) => {
 };
 
 /**
+ * What a portal action came to: done; nothing to act on (no such session, or a method that is
+ * not the session customer's); the session expired; refused, with the reason shown on the portal
+ * page; or failed (a Stripe error, a bad form).
+ */
+type ActionOutcome =
+  | { status: "done" }
+  | { status: "missing" }
+  | { status: "expired"; returnUrl: string | null }
+  | { status: "refused"; message: string }
+  | { status: "failed"; message: string };
+
+const DONE: ActionOutcome = { status: "done" };
+const MISSING: ActionOutcome = { status: "missing" };
+
+/** As in Stripe's portal: the default card stays until another card is made the default. */
+const DEFAULT_CARD_KEPT =
+  "Your default card cannot be removed. Make another card the default first, then remove this one.";
+
+/**
  * Portal actions are the customer's own, not API requests: they run in a transaction like API
  * writes and emit the same events, with no request id (Stripe leaves `request.id` null too).
  */
-const inTransaction = async <T>(
+const inTransaction = async (
   runtime: EmulatorRuntime,
-  run: (ctx: OperationContext) => Promise<T>,
-): Promise<T> => {
+  run: (ctx: OperationContext) => Promise<ActionOutcome>,
+): Promise<ActionOutcome> => {
   const now = runtime.clock.now();
-  const result = await runtime.db.transaction((tx) =>
-    run({
-      tx,
-      now,
-      requestId: null,
-      idempotencyKey: null,
-      webhooksEnabled: runtime.webhooksEnabled,
-      apiVersion: runtime.apiVersion,
-    }),
-  );
+  let outcome: ActionOutcome;
+  try {
+    outcome = await runtime.db.transaction((tx) =>
+      run({
+        tx,
+        now,
+        requestId: null,
+        idempotencyKey: null,
+        webhooksEnabled: runtime.webhooksEnabled,
+        apiVersion: runtime.apiVersion,
+      }),
+    );
+  } catch (error) {
+    // A Stripe error from an action becomes its message on an error page.
+    if (error instanceof StripeApiError) return { status: "failed", message: error.message };
+    throw error;
+  }
   runtime.onCommitted();
-  return result;
+  return outcome;
 };
 
 const readContext = (runtime: EmulatorRuntime): OperationContext => ({
@@ -59,54 +89,110 @@ const readContext = (runtime: EmulatorRuntime): OperationContext => ({
 const notFoundPage = (c: EmulatorContext) =>
   c.html(renderPortalError("This billing portal session does not exist."), 404);
 
-/** A payment method of the session's customer, or undefined. */
+/** 410 Gone: the session existed; the customer goes back to the application for a new one. */
+const expiredPage = (c: EmulatorContext, returnUrl: string | null) =>
+  c.html(renderPortalExpired(returnUrl), 410);
+
+/** The session an action may act for, or the outcome that ends the action before it starts. */
+const sessionForAction = (
+  found: PortalSessionState,
+): { session: PortalSession } | { outcome: ActionOutcome } => {
+  if (found.state === "open") return { session: found.session };
+  if (found.state === "missing") return { outcome: MISSING };
+  return { outcome: { status: "expired", returnUrl: found.session.return_url } };
+};
+
+const defaultPaymentMethodOf = (customer: Stripe.Customer): string | null => {
+  const pm = customer.invoice_settings.default_payment_method;
+  return typeof pm === "string" ? pm : (pm?.id ?? null);
+};
+
+/** A payment method of the session's customer, locked for the action, or undefined. */
 const customerPaymentMethod = async (ctx: OperationContext, customer: string, id: string) => {
-  const pm = await findObject<PaymentMethod>(ctx, id, "payment_method");
+  const pm = await findObject<PaymentMethod>(ctx, id, "payment_method", { forUpdate: true });
   return pm && pm.customer === customer ? pm : undefined;
 };
 
-export const registerPortalRoutes = (app: Hono<EmulatorEnv>) => {
-  app.get("/portal/:sessionId", async (c) => {
-    const runtime = c.get("runtime");
-    const ctx = readContext(runtime);
-    const sessionId = c.req.param("sessionId");
-    const session = await requirePortalSession(ctx, sessionId).catch(() => undefined);
-    if (!session) return notFoundPage(c);
-    let customer: Stripe.Customer;
-    try {
-      customer = await requireLiveCustomer(ctx, session.customer);
-    } catch {
-      return notFoundPage(c);
-    }
-    const methods = await listPaymentMethods(ctx, {
-      customer: customer.id,
-      type: "card",
-      limit: 100,
-      url: "",
+/**
+ * The portal page of a session: the customer's cards, a form to add one, invoices and the way
+ * back; with the outcome of the last action (a notice, or the reason it was refused).
+ */
+const showPortal = async (
+  c: EmulatorContext,
+  sessionId: string,
+  view: { notice?: string; error?: string } = {},
+  status: 200 | 409 = 200,
+) => {
+  const runtime = c.get("runtime");
+  const ctx = readContext(runtime);
+  const found = await openPortalSession(ctx, sessionId, runtime.portalSessionTtlMs);
+  if (found.state === "missing") return notFoundPage(c);
+  if (found.state === "expired") return expiredPage(c, found.session.return_url);
+  const session = found.session;
+  let customer: Stripe.Customer;
+  try {
+    customer = await requireLiveCustomer(ctx, session.customer);
+  } catch {
+    return notFoundPage(c);
+  }
+  const methods = await listPaymentMethods(ctx, {
+    customer: customer.id,
+    type: "card",
+    limit: 100,
+    url: "",
+  });
+  let invoices:
+    | Awaited<ReturnType<NonNullable<EmulatorRuntime["listInvoices"]>>>
+    | null
+    | undefined;
+  if (runtime.listInvoices) {
+    invoices = await runtime.listInvoices(customer.id).catch((error: unknown) => {
+      runtime.logger?.warn({ err: error, customer: customer.id }, "portal: listInvoices failed");
+      return null;
     });
-    let invoices:
-      | Awaited<ReturnType<NonNullable<EmulatorRuntime["listInvoices"]>>>
-      | null
-      | undefined;
-    if (runtime.listInvoices) {
-      invoices = await runtime.listInvoices(customer.id).catch((error: unknown) => {
-        runtime.logger?.warn({ err: error, customer: customer.id }, "portal: listInvoices failed");
-        return null;
-      });
-    }
+  }
+  return c.html(
+    renderPortalPage({
+      pagePath: pagePathOf(c, sessionId),
+      session: { id: session.id, return_url: session.return_url },
+      customer: { id: customer.id, email: customer.email, name: customer.name ?? null },
+      defaultPaymentMethod: defaultPaymentMethodOf(customer),
+      paymentMethods: methods.data,
+      invoices,
+      ...view,
+    }),
+    status,
+  );
+};
+
+/** The answer to a portal form: back to the page (303), or why not. */
+const answerAction = (
+  c: EmulatorContext,
+  sessionId: string,
+  outcome: ActionOutcome,
+  notice: "added" | "updated",
+) => {
+  switch (outcome.status) {
+    case "done":
+      return c.redirect(`${pagePathOf(c, sessionId)}?notice=${notice}`, 303);
+    case "missing":
+      return notFoundPage(c);
+    case "expired":
+      return expiredPage(c, outcome.returnUrl);
+    case "refused":
+      return showPortal(c, sessionId, { error: outcome.message }, 409);
+    case "failed":
+      return c.html(renderPortalError(outcome.message), 400);
+  }
+};
+
+export const registerPortalRoutes = (app: Hono<EmulatorEnv>) => {
+  app.get("/portal/:sessionId", (c) => {
     const notice = c.req.query("notice");
-    const defaultPm = customer.invoice_settings.default_payment_method;
-    return c.html(
-      renderPortalPage({
-        pagePath: pagePathOf(c, sessionId),
-        session: { id: session.id, return_url: session.return_url },
-        customer: { id: customer.id, email: customer.email, name: customer.name ?? null },
-        defaultPaymentMethod: typeof defaultPm === "string" ? defaultPm : (defaultPm?.id ?? null),
-        paymentMethods: methods.data,
-        invoices,
-        notice: notice === "added" ? "Card added." : notice === "updated" ? "Saved." : undefined,
-      }),
-    );
+    return showPortal(c, c.req.param("sessionId"), {
+      ...(notice === "added" ? { notice: "Card added." } : {}),
+      ...(notice === "updated" ? { notice: "Saved." } : {}),
+    });
   });
 
   /** Adds a test card, which becomes the default, as a card added in Stripe's portal does. */
@@ -115,19 +201,19 @@ export const registerPortalRoutes = (app: Hono<EmulatorEnv>) => {
     const sessionId = c.req.param("sessionId");
     const form = parseFormEncoded(await c.req.text());
     const token = typeof form.token === "string" ? form.token : "";
-    if (!testCardByToken(token)) {
-      return c.html(renderPortalError("Choose one of the test cards."), 400);
-    }
-    const done = await inTransaction(runtime, async (ctx) => {
-      const session = await requirePortalSession(ctx, sessionId).catch(() => undefined);
-      if (!session) return false;
+    const outcome = await inTransaction(runtime, async (ctx) => {
+      const open = sessionForAction(
+        await openPortalSession(ctx, sessionId, runtime.portalSessionTtlMs),
+      );
+      if ("outcome" in open) return open.outcome;
+      const { session } = open;
+      if (!testCardByToken(token))
+        return { status: "failed", message: "Choose one of the test cards." };
       const pm = await attachPaymentMethod(ctx, token, session.customer);
       await updateCustomer(ctx, session.customer, { defaultPaymentMethod: pm.id });
-      return true;
-    }).catch(portalFailure);
-    if (done !== true)
-      return done === false ? notFoundPage(c) : c.html(renderPortalError(done), 400);
-    return c.redirect(`${pagePathOf(c, sessionId)}?notice=added`, 303);
+      return DONE;
+    });
+    return answerAction(c, sessionId, outcome, "added");
   });
 
   app.post("/portal/:sessionId/payment-methods/:pmId/:action{default|detach}", async (c) => {
@@ -135,26 +221,28 @@ export const registerPortalRoutes = (app: Hono<EmulatorEnv>) => {
     const sessionId = c.req.param("sessionId");
     const pmId = c.req.param("pmId");
     const action = c.req.param("action");
-    const done = await inTransaction(runtime, async (ctx) => {
-      const session = await requirePortalSession(ctx, sessionId).catch(() => undefined);
-      if (!session) return false;
+    const outcome = await inTransaction(runtime, async (ctx) => {
+      const open = sessionForAction(
+        await openPortalSession(ctx, sessionId, runtime.portalSessionTtlMs),
+      );
+      if ("outcome" in open) return open.outcome;
+      const { session } = open;
+      // The method, then the customer, locked in the order a detach locks them.
       const pm = await customerPaymentMethod(ctx, session.customer, pmId);
-      if (!pm) return false;
+      if (!pm) return MISSING;
       if (action === "default") {
         await updateCustomer(ctx, session.customer, { defaultPaymentMethod: pm.id });
-      } else {
-        await detachPaymentMethod(ctx, pm.id);
+        return DONE;
       }
-      return true;
-    }).catch(portalFailure);
-    if (done !== true)
-      return done === false ? notFoundPage(c) : c.html(renderPortalError(done), 400);
-    return c.redirect(`${pagePathOf(c, sessionId)}?notice=updated`, 303);
+      const customer = await requireLiveCustomer(ctx, session.customer, "customer", {
+        forUpdate: true,
+      });
+      if (defaultPaymentMethodOf(customer) === pm.id) {
+        return { status: "refused", message: DEFAULT_CARD_KEPT };
+      }
+      await detachPaymentMethod(ctx, pm.id);
+      return DONE;
+    });
+    return answerAction(c, sessionId, outcome, "updated");
   });
-};
-
-/** A Stripe error from a portal action becomes its message on an error page. */
-const portalFailure = (error: unknown): string => {
-  if (error instanceof StripeApiError) return error.message;
-  throw error;
 };

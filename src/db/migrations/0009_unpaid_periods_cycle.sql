@@ -1,0 +1,2 @@
+DROP INDEX "subscriptions_due_idx";--> statement-breakpoint
+CREATE INDEX "subscriptions_due_idx" ON "subscriptions" USING btree ("current_period_end") WHERE "subscriptions"."status" in ('trialing', 'active', 'past_due', 'unpaid');
