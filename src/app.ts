@@ -18,6 +18,7 @@ import type { StripeProcessor } from "./processor/stripe-processor.ts";
 import { createBillingRouter } from "./routes/index.ts";
 import { createDocsRoutes } from "./routes/ops/docs.ts";
 import { createHealthRoutes } from "./routes/ops/health.ts";
+import { createRateLimiter } from "./services/rate-limits/limiter.ts";
 
 export const API_PREFIX = "/api/billing";
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -35,18 +36,27 @@ export interface CreateAppOptions {
   emulator?: StripeEmulator | undefined;
 }
 
-export const createDeps = (opts: CreateAppOptions): AppDeps => ({
-  db: opts.database.db,
-  database: opts.database,
-  clock: opts.clock,
-  config: opts.config,
-  catalog: opts.catalog ?? opts.config.catalog,
-  logger: opts.logger,
-  operatorKey: opts.operatorKey,
-  processor: opts.processor,
-  testClock: opts.testClock,
-  metrics: createMetricsRegistry(opts.config.env !== "test"),
-});
+export const createDeps = (opts: CreateAppOptions): AppDeps => {
+  const metrics = createMetricsRegistry(opts.config.env !== "test");
+  return {
+    db: opts.database.db,
+    database: opts.database,
+    clock: opts.clock,
+    config: opts.config,
+    catalog: opts.catalog ?? opts.config.catalog,
+    logger: opts.logger,
+    operatorKey: opts.operatorKey,
+    processor: opts.processor,
+    testClock: opts.testClock,
+    metrics,
+    rateLimiter: createRateLimiter({
+      config: opts.config.rateLimits,
+      database: opts.database,
+      logger: opts.logger,
+      metrics,
+    }),
+  };
+};
 
 /** One log line per request, with its request id, status and duration. */
 const requestLog = createMiddleware<AppEnv>(async (c, next) => {

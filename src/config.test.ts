@@ -27,6 +27,10 @@ describe("configuration", () => {
     ["STRIPE_SECRET_KEY", { STRIPE_SECRET_KEY: "pk_test_123" }],
     ["BILLING_TEST_CLOCK", { BILLING_TEST_CLOCK: "1", NODE_ENV: "production" }],
     ["BILLING_PLANS_FILE", { BILLING_PLANS_FILE: "/no/such/file.json" }],
+    ["BILLING_RATE_LIMIT_REQUESTS_PER_SECOND", { BILLING_RATE_LIMIT_REQUESTS_PER_SECOND: "0" }],
+    ["BILLING_RATE_LIMIT_EVENT_BURST", { BILLING_RATE_LIMIT_EVENT_BURST: "999" }],
+    ["BILLING_RATE_LIMITS", { BILLING_RATE_LIMITS: "maybe" }],
+    ["REDIS_URL", { REDIS_URL: "127.0.0.1:6379" }],
     ["STRIPE_WEBHOOK_SECRET", { STRIPE_SECRET_KEY: "sk_live_abc" }],
     ["STRIPE_EMULATOR_API", { STRIPE_EMULATOR_API: "maybe" }],
     ["STRIPE_MAX_WRITES_PER_SECOND", { STRIPE_MAX_WRITES_PER_SECOND: "-5" }],
@@ -45,6 +49,36 @@ describe("configuration", () => {
   ])("stops on a bad %s, naming it", (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(variable);
+  });
+
+  it("has rate limits on by default, in the database, and reads every limit", () => {
+    expect(loadConfig({}).rateLimits).toEqual({
+      enabled: true,
+      requests: { rate: 100, burst: 200 },
+      operator: { rate: 1000, burst: 2000 },
+      events: { rate: 20_000, burst: 100_000 },
+      redisUrl: undefined,
+      redisPrefix: "nno:rl:",
+    });
+    const set = loadConfig({
+      BILLING_RATE_LIMITS: "off",
+      BILLING_RATE_LIMIT_REQUESTS_PER_SECOND: "2.5",
+      BILLING_RATE_LIMIT_REQUEST_BURST: "5",
+      BILLING_RATE_LIMIT_OPERATOR_REQUESTS_PER_SECOND: "10",
+      BILLING_RATE_LIMIT_OPERATOR_REQUEST_BURST: "20",
+      BILLING_RATE_LIMIT_EVENTS_PER_SECOND: "500",
+      BILLING_RATE_LIMIT_EVENT_BURST: "1000",
+      REDIS_URL: "redis://127.0.0.1:6379/2",
+      BILLING_RATE_LIMIT_REDIS_PREFIX: "x:",
+    }).rateLimits;
+    expect(set).toEqual({
+      enabled: false,
+      requests: { rate: 2.5, burst: 5 },
+      operator: { rate: 10, burst: 20 },
+      events: { rate: 500, burst: 1000 },
+      redisUrl: "redis://127.0.0.1:6379/2",
+      redisPrefix: "x:",
+    });
   });
 
   it("serves the in-process emulator's API outside production only, unless told", () => {

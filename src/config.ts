@@ -7,6 +7,12 @@ const booleanFlag = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off", ""])
   .transform((v) => ["1", "true", "yes", "on"].includes(v));
 
+/** A rate (per second) or a bucket size: a positive finite number. */
+const positive = z.coerce.number().positive().finite();
+
+/** The largest batch `POST /usage/events` takes: an event bucket smaller than this could never admit one. */
+export const minEventBurst = 1000;
+
 const envSchema = z
   .object({
     NODE_ENV: z.string().default("development"),
@@ -50,6 +56,20 @@ const envSchema = z
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
+    BILLING_RATE_LIMITS: booleanFlag.default(true),
+    BILLING_RATE_LIMIT_REQUESTS_PER_SECOND: positive.default(100),
+    BILLING_RATE_LIMIT_REQUEST_BURST: positive.min(1).default(200),
+    BILLING_RATE_LIMIT_OPERATOR_REQUESTS_PER_SECOND: positive.default(1000),
+    BILLING_RATE_LIMIT_OPERATOR_REQUEST_BURST: positive.min(1).default(2000),
+    BILLING_RATE_LIMIT_EVENTS_PER_SECOND: positive.default(20_000),
+    BILLING_RATE_LIMIT_EVENT_BURST: positive
+      .min(minEventBurst, `must be at least ${minEventBurst} (the largest batch)`)
+      .default(100_000),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+      .optional(),
+    BILLING_RATE_LIMIT_REDIS_PREFIX: z.string().min(1).default("nno:rl:"),
   })
   .refine((env) => !(env.BILLING_TEST_CLOCK && env.NODE_ENV === "production"), {
     path: ["BILLING_TEST_CLOCK"],
@@ -96,6 +116,28 @@ export interface Config {
   logLevel: string;
   /** When set, `/metrics` answers only `Authorization: Bearer <this>`; unset, it is open. */
   metricsToken: string | undefined;
+  rateLimits: RateLimitConfig;
+}
+
+/** A token bucket's refill rate (tokens per second) and size (the burst it admits at once). */
+export interface BucketLimit {
+  rate: number;
+  burst: number;
+}
+
+/**
+ * Default limits (README "Rate limits"); the operator overrides the platform ones per platform.
+ * `requests`: per API key of a platform (and per operator-level ingestion key); `operator`: the
+ * operator key; `events`: usage events per platform. `redisUrl` moves the buckets from the
+ * database to Redis.
+ */
+export interface RateLimitConfig {
+  enabled: boolean;
+  requests: BucketLimit;
+  operator: BucketLimit;
+  events: BucketLimit;
+  redisUrl: string | undefined;
+  redisPrefix: string;
 }
 
 export class ConfigError extends Error {}
@@ -193,5 +235,22 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
     logLevel: e.LOG_LEVEL,
     metricsToken: e.METRICS_TOKEN,
+    rateLimits: {
+      enabled: e.BILLING_RATE_LIMITS,
+      requests: {
+        rate: e.BILLING_RATE_LIMIT_REQUESTS_PER_SECOND,
+        burst: e.BILLING_RATE_LIMIT_REQUEST_BURST,
+      },
+      operator: {
+        rate: e.BILLING_RATE_LIMIT_OPERATOR_REQUESTS_PER_SECOND,
+        burst: e.BILLING_RATE_LIMIT_OPERATOR_REQUEST_BURST,
+      },
+      events: {
+        rate: e.BILLING_RATE_LIMIT_EVENTS_PER_SECOND,
+        burst: e.BILLING_RATE_LIMIT_EVENT_BURST,
+      },
+      redisUrl: e.REDIS_URL,
+      redisPrefix: e.BILLING_RATE_LIMIT_REDIS_PREFIX,
+    },
   };
 };

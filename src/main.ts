@@ -139,6 +139,7 @@ const main = async () => {
     await handlersDone();
     await worker.stop();
     await emulator?.stopDelivery();
+    await deps.rateLimiter.close();
     await database.close();
     logger.info("stopped");
     await exit(0);

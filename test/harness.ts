@@ -100,6 +100,7 @@ export const createTestApp = async (
   };
 
   const close = async () => {
+    await deps.rateLimiter.close();
     await database.close();
   };
   return {

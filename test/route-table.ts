@@ -180,6 +180,27 @@ export const routeCases: Record<string, RouteCase> = {
     expect: 200,
     invalid: [],
   },
+  "GET /operator/platforms/{platformId}/limits": {
+    access: "operator",
+    valid: (f) => ({ params: { platformId: f.platformId } }),
+    expect: 200,
+    invalid: [],
+  },
+  "PUT /operator/platforms/{platformId}/limits": {
+    access: "operator",
+    // Raises the platform's request limit: the suite's own requests stay well within it.
+    valid: (f) => ({
+      params: { platformId: f.platformId },
+      body: { requestsPerSecond: 1000, requestBurst: 2000 },
+    }),
+    expect: 200,
+    invalid: [
+      { name: "eventBurst below the largest batch", body: { eventBurst: 999 } },
+      { name: "requestsPerSecond 0", body: { requestsPerSecond: 0 } },
+      { name: "requestBurst a string", body: { requestBurst: "many" } },
+      { name: "unknown field", body: { burst: 5 } },
+    ],
+  },
   "POST /operator/platforms/{platformId}/api-keys": {
     access: "operator",
     valid: (f) => ({ params: { platformId: f.platformId }, body: { scopes: ["platform"] } }),

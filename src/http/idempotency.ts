@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { createMiddleware } from "hono/factory";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { invalid } from "../errors.ts";
 import {
   claimIdempotencyKey,
@@ -12,7 +13,7 @@ import type { AppEnv } from "./env.ts";
 const mutating = new Set(["POST", "PATCH", "DELETE"]);
 
 /**
- * `Idempotency-Key` on POST/PATCH/DELETE (DESIGN §4): the first response (below 500) is stored for
+ * `Idempotency-Key` on POST/PATCH/DELETE (DESIGN §4): the first response (below 500, except 429) is stored for
  * 24 hours and replayed with its status and body; the same key with another request is a 422; a
  * duplicate that arrives while the first is running is a 409. Keys are scoped to the caller.
  */
@@ -45,13 +46,11 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
 
   const claim = await claimIdempotencyKey({ ctx, scope, key, fingerprint });
   if (claim.kind === "replay") {
-    return new Response(claim.body, {
-      status: claim.status,
-      headers: {
-        "content-type": "application/json",
-        "idempotent-replayed": "true",
-        "x-request-id": c.get("requestId"),
-      },
+    // Through the context, so headers set before this (the rate limit's) are kept.
+    return c.body(claim.body, claim.status as ContentfulStatusCode, {
+      "content-type": "application/json",
+      "idempotent-replayed": "true",
+      "x-request-id": c.get("requestId"),
     });
   }
 
@@ -61,7 +60,9 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     await releaseIdempotencyKey({ ctx, scope, key });
     throw error;
   }
-  if (c.res.status >= 500) {
+  // A 429 (a usage batch over its platform's event budget) did nothing: like a 5xx, it is not
+  // kept, so the same key may be retried once the budget allows (Stripe keeps neither).
+  if (c.res.status >= 500 || c.res.status === 429) {
     await releaseIdempotencyKey({ ctx, scope, key });
     return;
   }

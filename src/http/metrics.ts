@@ -26,6 +26,18 @@ export const createMetricsRegistry = (withDefaults = true): Registry => {
     labelNames: ["job"],
     registers: [registry],
   });
+  new Counter({
+    name: "billing_rate_limited_total",
+    help: "Requests refused with 429 RATE_LIMITED, by the bucket that was short (requests, operator, events)",
+    labelNames: ["bucket"],
+    registers: [registry],
+  });
+  new Counter({
+    name: "billing_rate_limit_errors_total",
+    help: "Rate limit checks the store could not answer (the request went through unchecked)",
+    labelNames: ["store"],
+    registers: [registry],
+  });
   return registry;
 };
 

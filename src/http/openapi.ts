@@ -68,6 +68,28 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
 
 export const bearerAuth = [{ bearerAuth: [] }];
 
+const integerHeader = (description: string) => ({
+  description,
+  schema: { type: "integer" as const },
+});
+
+/** The 429 every authenticated operation can answer (src/http/rate-limit.ts). */
+export const rateLimitedResponse = {
+  description:
+    "Over the rate limit (RATE_LIMITED): the key's requests, or for usage batches the platform's events. Nothing was done.",
+  headers: {
+    "Retry-After": integerHeader("Seconds until the bucket holds enough tokens again"),
+    "RateLimit-Limit": integerHeader("The bucket's size (burst)"),
+    "RateLimit-Remaining": integerHeader("Whole tokens left"),
+    "RateLimit-Reset": integerHeader("Seconds until the bucket is full again"),
+    "RateLimit-Policy": {
+      description: "`<burst>;w=<seconds an empty bucket takes to fill>`",
+      schema: { type: "string" as const },
+    },
+  },
+  content: errorContent,
+};
+
 /** Turns every failed zod validation into a VALIDATION_ERROR with the issues in `details`. */
 export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (result.success) return;

@@ -3,7 +3,8 @@ import { requireAuth } from "../http/auth.ts";
 import type { AppEnv } from "../http/env.ts";
 import { handleError } from "../http/error-handler.ts";
 import { idempotency } from "../http/idempotency.ts";
-import { validationHook } from "../http/openapi.ts";
+import { rateLimitedResponse, validationHook } from "../http/openapi.ts";
+import { limitRequests } from "../http/rate-limit.ts";
 import * as createCustomer from "./customers/create-customer.ts";
 import * as getCustomer from "./customers/get-customer.ts";
 import * as getDefaultPaymentMethod from "./customers/get-default-payment-method.ts";
@@ -22,8 +23,10 @@ import * as overrideSubscription from "./operator/override-subscription.ts";
 import * as overview from "./operator/overview.ts";
 import * as createApiKey from "./operator/platforms/create-api-key.ts";
 import * as createPlatform from "./operator/platforms/create-platform.ts";
+import * as getPlatformLimits from "./operator/platforms/get-limits.ts";
 import * as getPlatform from "./operator/platforms/get-platform.ts";
 import * as listPlatforms from "./operator/platforms/list-platforms.ts";
+import * as putPlatformLimits from "./operator/platforms/put-limits.ts";
 import * as revokeApiKey from "./operator/platforms/revoke-api-key.ts";
 import * as startTrial from "./operator/start-trial.ts";
 import * as advanceTestClock from "./operator/test-clock/advance-test-clock.ts";
@@ -54,12 +57,15 @@ import * as ingestEvents from "./usage/ingest-events.ts";
 import * as stripeWebhook from "./webhooks/stripe-webhook.ts";
 
 /**
- * Every operation authenticates, then applies `Idempotency-Key`, before its validators run, so a
- * request without a key is a 401 whatever its input, and unknown paths stay 404.
+ * Every operation authenticates, spends a token of the key's request bucket, then applies
+ * `Idempotency-Key`, before its validators run, so a request without a key is a 401 whatever its
+ * input, unknown paths stay 404, and a request refused by the rate limit (429) stores no
+ * idempotency record.
  */
 const secured = <R extends RouteConfig>(route: R): R => ({
   ...route,
-  middleware: [requireAuth, idempotency],
+  middleware: [requireAuth, limitRequests, idempotency],
+  responses: { ...route.responses, 429: rateLimitedResponse },
 });
 
 /**
@@ -112,6 +118,8 @@ export const createBillingRouter = () => {
     .openapi(secured(getPlatform.route), getPlatform.handler)
     .openapi(secured(createApiKey.route), createApiKey.handler)
     .openapi(secured(revokeApiKey.route), revokeApiKey.handler)
+    .openapi(secured(getPlatformLimits.route), getPlatformLimits.handler)
+    .openapi(secured(putPlatformLimits.route), putPlatformLimits.handler)
     .openapi(secured(createIngestionKey.route), createIngestionKey.handler)
     .openapi(secured(listIngestionKeys.route), listIngestionKeys.handler)
     .openapi(secured(revokeIngestionKey.route), revokeIngestionKey.handler)

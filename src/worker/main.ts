@@ -39,6 +39,7 @@ const main = async () => {
   logger.info({ database: database.kind }, "worker running");
   const stop = async () => {
     await worker.stop();
+    await ctx.rateLimiter.close();
     await database.close();
     await log.close(1_000);
     process.exit(0);

@@ -8,6 +8,7 @@ export * from "./job-failures.ts";
 export * from "./payment-methods.ts";
 export * from "./platforms.ts";
 export * from "./processor-events.ts";
+export * from "./rate-limits.ts";
 export * from "./subscriptions.ts";
 export * from "./test-clock.ts";
 export * from "./usage-alerts.ts";

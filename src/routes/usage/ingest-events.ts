@@ -1,6 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
+import { admitUsageEvents } from "../../http/rate-limit.ts";
 import { ingestUsageEvents } from "../../services/usage/index.ts";
 import { Id, PlatformIdSchema } from "../schemas.ts";
 
@@ -50,7 +51,7 @@ export const route = createRoute({
   tags: ["Usage"],
   summary: "Ingest usage events",
   description:
-    '1 to 1,000 events. The whole batch is validated first: any invalid event is a 400 naming every bad index (`details[].path` is `["events", index, field]`) and nothing is stored. An event whose id the platform already sent is a duplicate and changes nothing. The operator key and operator-level ingestion keys (POST /operator/api-keys) write any platform; a platform key or a platform usage:write key its own.',
+    "1 to 1,000 events. The whole batch is validated first: any invalid event is a 400 naming every bad index (`details[].path` is `[\"events\", index, field]`) and nothing is stored. An event whose id the platform already sent is a duplicate and changes nothing. The operator key and operator-level ingestion keys (POST /operator/api-keys) write any platform; a platform key or a platform usage:write key its own. Each event spends a token of its platform's event bucket (default 20,000 events/s, bursts of 100,000; the operator sets a platform's own with PUT /operator/platforms/{platformId}/limits): a batch that a platform's bucket cannot cover is refused whole with 429 RATE_LIMITED and `Retry-After`, and nothing is stored.",
   security: bearerAuth,
   request: { body: jsonBody(IngestUsageEventsBody) },
   responses: {
@@ -67,7 +68,11 @@ export const route = createRoute({
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const result = await ingestUsageEvents({
     ctx: c.get("deps"),
-    input: { events: c.req.valid("json").events, principal: c.get("principal") },
+    input: {
+      events: c.req.valid("json").events,
+      principal: c.get("principal"),
+      admit: admitUsageEvents(c),
+    },
   });
   return c.json(result, 200);
 };

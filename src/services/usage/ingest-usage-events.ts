@@ -80,7 +80,15 @@ export const ingestUsageEvents = async ({
   input,
 }: {
   ctx: ServiceContext;
-  input: { events: UsageEventInput[]; principal: Principal };
+  input: {
+    events: UsageEventInput[];
+    principal: Principal;
+    /**
+     * Called with the number of events per platform once the batch is valid, before anything
+     * is stored; throws to refuse the batch (the rate limit's event budget, see http/rate-limit.ts).
+     */
+    admit?: ((eventsByPlatform: Map<string, number>) => Promise<void>) | undefined;
+  };
 }): Promise<IngestResult> => {
   const now = ctx.clock.now();
   const nowMs = now.getTime();
@@ -165,12 +173,20 @@ export const ingestUsageEvents = async ({
     );
   }
 
+  if (input.admit) await input.admit(eventsPerPlatform(events));
   const accepted = await ingestQueueOf(ctx.database).submit(rows, now);
 
   if (accepted > 0) {
     await raiseAlertsAfterIngest({ ctx, rows, contexts });
   }
   return { accepted, duplicates: events.length - accepted };
+};
+
+/** How many events of the batch name each platform (duplicates included: each costs a token). */
+const eventsPerPlatform = (events: UsageEventInput[]) => {
+  const counts = new Map<string, number>();
+  for (const event of events) counts.set(event.platformId, (counts.get(event.platformId) ?? 0) + 1);
+  return counts;
 };
 
 const raiseAlertsAfterIngest = async ({
