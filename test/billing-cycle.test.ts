@@ -366,7 +366,7 @@ describe("plan changes", () => {
     expect(renewal).toMatchObject({
       subtotal: 2900,
       creditApplied: 2900,
-      total: 0,
+      total: 2900,
       amountDue: 0,
       status: "paid",
     });
