@@ -94,7 +94,20 @@ export const SubscriptionSchema = z
     id: z.string().openapi({ example: "sub_01jx..." }),
     platformId: z.string(),
     customerId: z.string(),
-    status: z.enum(["trialing", "active", "past_due", "unpaid", "canceled", "incomplete"]),
+    status: z
+      .enum([
+        "trialing",
+        "active",
+        "past_due",
+        "unpaid",
+        "canceled",
+        "incomplete",
+        "incomplete_expired",
+      ])
+      .openapi({
+        description:
+          "`incomplete`: the first charge failed; `incomplete_expired` (terminal): it was not paid within 23 hours",
+      }),
     tier: TierSchema,
     priceId: z.string(),
     interval: z.enum(["month", "year"]),

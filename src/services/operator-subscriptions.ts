@@ -1,11 +1,12 @@
 import type { Tier } from "../billing/plan-catalog.ts";
 import type { Tx } from "../db/client.ts";
 import type { SubscriptionRow, subscriptions } from "../db/schema/index.ts";
-import { conflict, invalid } from "../errors.ts";
+import { invalid } from "../errors.ts";
 import type { ServiceContext } from "./context.ts";
 import { priceForTier } from "./plan-change.ts";
 import {
   assertNoChangeInFlight,
+  assertNotEnded,
   lockSubscription,
   saveSubscription,
 } from "./subscription-claim.ts";
@@ -14,7 +15,7 @@ import { presentSubscription, type Subscription } from "./subscriptions.ts";
 /** The subscription locked for an operator's change: not canceled, no plan change in flight. */
 const lockForOverride = async (tx: Tx, id: string) => {
   const row = await lockSubscription(tx, id);
-  if (row.status === "canceled") throw conflict(`subscription '${id}' is canceled`);
+  assertNotEnded(row);
   assertNoChangeInFlight(row);
   return row;
 };

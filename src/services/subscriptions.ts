@@ -26,6 +26,7 @@ import { issueInvoice } from "./invoicing.ts";
 import { storePaymentMethod } from "./payment-methods.ts";
 import {
   assertNoChangeInFlight,
+  assertNotEnded,
   lockSubscription,
   saveSubscription,
 } from "./subscription-claim.ts";
@@ -412,7 +413,7 @@ export const setCancelAtPeriodEnd = async (
 ): Promise<Subscription> =>
   ctx.db.transaction(async (tx) => {
     const row = await lockSubscription(tx, subscriptionId);
-    if (row.status === "canceled") throw conflict(`subscription '${row.id}' is already canceled`);
+    assertNotEnded(row);
     if (row.cancelAtPeriodEnd === cancelAtPeriodEnd) {
       if (opts.idempotent || !cancelAtPeriodEnd) return presentSubscription(row);
       throw conflict(`subscription '${row.id}' is already scheduled to cancel at period end`);
@@ -448,9 +449,7 @@ export const cancelNow = async ({
 }): Promise<{ subscription: Subscription; invoiceId: string | null }> => {
   const { canceled, invoice } = await ctx.db.transaction(async (tx) => {
     const locked = await lockSubscription(tx, subscriptionId);
-    if (locked.status === "canceled") {
-      throw conflict(`subscription '${locked.id}' is already canceled`);
-    }
+    assertNotEnded(locked);
     assertNoChangeInFlight(locked);
     const now = ctx.clock.now();
     const end = new Date(Math.max(now.getTime(), locked.currentPeriodStart.getTime()));
