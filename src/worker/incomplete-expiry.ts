@@ -5,10 +5,10 @@ import type { ServiceContext } from "../services/context.ts";
 import { saveSubscription } from "../services/subscription-claim.ts";
 
 /**
- * Stripe: "If the first invoice is not paid within 23 hours, the subscription transitions to
- * `incomplete_expired`. This is a terminal status" and the open invoice is voided
- * (https://docs.stripe.com/billing/subscriptions/overview#subscription-statuses). A payment
- * before then makes it `active` (`settlePaid`).
+ * Stripe (the subscription object's `status`, https://docs.stripe.com/api/subscriptions/object):
+ * "If the first invoice is not paid within 23 hours, the subscription transitions to
+ * incomplete_expired. This is a terminal state, the open invoice will be voided and no further
+ * invoices will be generated." A payment before then makes it `active` (`settlePaid`).
  */
 export const INCOMPLETE_EXPIRES_AFTER_MS = 23 * 3_600_000;
 
