@@ -1,10 +1,7 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { migrationsFolder } from "../src/db/migrate.ts";
 import { invoices } from "../src/db/schema/index.ts";
-import { useScenarios } from "./scenario.ts";
+import { rerunMigration, useScenarios } from "./scenario.ts";
 
 /**
  * Invoice totals as Stripe reports them: `total` is what the lines add up to, the customer
@@ -99,12 +96,7 @@ describe("invoice totals", () => {
     await old("in_old_full", 8700, 8700);
     await old("in_old_part", 8700, 1300);
 
-    const file = (await readdir(migrationsFolder)).find((f) => f.endsWith("_invoice_totals.sql"));
-    expect(file).toBeDefined();
-    const text = await readFile(join(migrationsFolder, file as string), "utf8");
-    for (const statement of text.split("--> statement-breakpoint")) {
-      if (statement.trim()) await db.execute(sql.raw(statement));
-    }
+    await rerunMigration(db, "invoice_totals");
     const read = async (id: string) =>
       (await db.select().from(invoices).where(eq(invoices.id, id)))[0];
     expect(await read("in_old_full")).toMatchObject({ total: 8700, amountDue: 0 });

@@ -1,5 +1,9 @@
-import { eq } from "drizzle-orm";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { eq, sql } from "drizzle-orm";
 import { afterEach, expect } from "vitest";
+import type { Db } from "../src/db/client.ts";
+import { migrationsFolder } from "../src/db/migrate.ts";
 import { invoices, stripeEmuObjects } from "../src/db/schema/index.ts";
 import type { Invoice } from "../src/services/invoicing.ts";
 import { createTestApp, type TestApp, type TestResponse } from "./harness.ts";
@@ -90,3 +94,17 @@ const scenario = async (
 
 type Platform = Awaited<ReturnType<TestApp["createPlatform"]>>;
 export type Scenario = Awaited<ReturnType<typeof scenario>>;
+
+/**
+ * Runs the statements of the migration whose file ends with `_<name>.sql` again, on a database
+ * that already has it: its data fixes are written to be repeatable, so a test stores rows the way
+ * the service stored them before and checks what the migration makes of them.
+ */
+export const rerunMigration = async (db: Db, name: string) => {
+  const file = (await readdir(migrationsFolder)).find((f) => f.endsWith(`_${name}.sql`));
+  expect(file, `a migration named ${name}`).toBeDefined();
+  const text = await readFile(join(migrationsFolder, file as string), "utf8");
+  for (const statement of text.split("--> statement-breakpoint")) {
+    if (statement.trim()) await db.execute(sql.raw(statement));
+  }
+};

@@ -119,7 +119,14 @@ export const SubscriptionSchema = z
     cancelAtPeriodEnd: z.boolean(),
     canceledAt: Timestamp.nullable(),
     trialEnd: Timestamp.nullable(),
-    defaultPaymentMethodId: z.string().nullable(),
+    defaultPaymentMethodId: z.string().nullable().openapi({
+      description:
+        "the subscription's own card; it follows the customer's default when that changes from it",
+    }),
+    nextChargePaymentMethodId: z.string().nullable().openapi({
+      description:
+        "the card the next charge will use: the subscription's, else the customer's default (attached cards only)",
+    }),
     metadata: z.record(z.string(), z.string()),
     createdAt: Timestamp,
   })

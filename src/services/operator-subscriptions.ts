@@ -67,7 +67,7 @@ export const overrideSubscription = async ({
       }
       set = { ...set, ...trialUntil(row, trialEnd, now) };
     }
-    return presentSubscription(await saveSubscription(tx, row, set));
+    return presentSubscription(tx, await saveSubscription(tx, row, set));
   });
 };
 
@@ -84,6 +84,6 @@ export const startTrial = async ({
     const row = await lockForOverride(tx, subscriptionId);
     const now = ctx.clock.now();
     const trialEnd = new Date(now.getTime() + trialDays * 86_400_000);
-    return presentSubscription(await saveSubscription(tx, row, trialUntil(row, trialEnd, now)));
+    return presentSubscription(tx, await saveSubscription(tx, row, trialUntil(row, trialEnd, now)));
   });
 };

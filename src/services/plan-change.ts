@@ -219,7 +219,7 @@ export const changePlan = async ({
   const { invoice } = claimed;
   if (!invoice) {
     return {
-      subscription: presentSubscription(claimed.subscription),
+      subscription: await presentSubscription(ctx.db, claimed.subscription),
       invoice: null,
       credited: claimed.credited,
     };
@@ -237,7 +237,7 @@ export const changePlan = async ({
     .where(eq(subscriptions.id, subscriptionId));
   if (!subscription) throw new Error("subscription vanished after a plan change");
   return {
-    subscription: presentSubscription(subscription),
+    subscription: await presentSubscription(ctx.db, subscription),
     invoice: (await loadInvoice(ctx.db, invoice.id)) ?? null,
     credited: 0,
   };

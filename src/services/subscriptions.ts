@@ -16,6 +16,7 @@ import { newId } from "../ids.ts";
 import type { Principal } from "./api-keys.ts";
 import {
   ATTEMPT_LEASE_MS,
+  chargeableCard,
   collectCallerInvoice,
   retryOpenInvoices,
   voidInvoice,
@@ -53,11 +54,43 @@ export interface Subscription {
   canceledAt: string | null;
   trialEnd: string | null;
   defaultPaymentMethodId: string | null;
+  /**
+   * The card the subscription's next charge will use: its own default, else the customer's, as
+   * Stripe chooses (`chargeableCard`); only cards attached to the customer; null when none.
+   */
+  nextChargePaymentMethodId: string | null;
   metadata: Record<string, string>;
   createdAt: string;
 }
 
-export const presentSubscription = (row: SubscriptionRow): Subscription => ({
+/** Subscriptions as the API shows them, with the card each one's next charge will use. */
+export const presentSubscriptions = async (
+  tx: Tx,
+  rows: readonly SubscriptionRow[],
+): Promise<Subscription[]> => {
+  const cards =
+    rows.length === 0
+      ? []
+      : await tx
+          .select({
+            id: subscriptions.id,
+            card: chargeableCard("subscriptions"),
+          })
+          .from(subscriptions)
+          .where(
+            inArray(
+              subscriptions.id,
+              rows.map((r) => r.id),
+            ),
+          );
+  const cardOf = new Map(cards.map((c) => [c.id, c.card]));
+  return rows.map((row) => presentRow(row, cardOf.get(row.id) ?? null));
+};
+
+export const presentSubscription = async (tx: Tx, row: SubscriptionRow): Promise<Subscription> =>
+  (await presentSubscriptions(tx, [row]))[0] as Subscription;
+
+const presentRow = (row: SubscriptionRow, nextCharge: string | null): Subscription => ({
   id: row.id,
   platformId: row.platformId,
   customerId: row.customerId,
@@ -74,6 +107,7 @@ export const presentSubscription = (row: SubscriptionRow): Subscription => ({
   canceledAt: row.canceledAt?.toISOString() ?? null,
   trialEnd: row.trialEnd?.toISOString() ?? null,
   defaultPaymentMethodId: row.defaultPaymentMethodId,
+  nextChargePaymentMethodId: nextCharge,
   metadata: row.metadata,
   createdAt: row.createdAt.toISOString(),
 });
@@ -333,7 +367,7 @@ export const createSubscription = async ({
   }
   const [row] = await ctx.db.select().from(subscriptions).where(eq(subscriptions.id, id));
   if (!row) throw new Error("subscription vanished after creation");
-  return presentSubscription(row);
+  return presentSubscription(ctx.db, row);
 };
 
 /**
@@ -371,7 +405,7 @@ export const getSubscription = async (args: {
   ctx: ServiceContext;
   principal: Principal;
   subscriptionId: string;
-}): Promise<Subscription> => presentSubscription(await findOwnedSubscription(args));
+}): Promise<Subscription> => presentSubscription(args.ctx.db, await findOwnedSubscription(args));
 
 export const getPlatformSubscription = async ({
   ctx,
@@ -380,7 +414,7 @@ export const getPlatformSubscription = async ({
   ctx: ServiceContext;
   platformId: string;
 }): Promise<Subscription> => {
-  return presentSubscription(await requireLiveSubscription(ctx, platformId));
+  return presentSubscription(ctx.db, await requireLiveSubscription(ctx, platformId));
 };
 
 export const listCustomerSubscriptions = async ({
@@ -398,7 +432,7 @@ export const listCustomerSubscriptions = async ({
     .from(subscriptions)
     .where(eq(subscriptions.customerId, customer.id))
     .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id));
-  return rows.map(presentSubscription);
+  return presentSubscriptions(ctx.db, rows);
 };
 
 /**
@@ -415,10 +449,11 @@ export const setCancelAtPeriodEnd = async (
     const row = await lockSubscription(tx, subscriptionId);
     assertNotEnded(row);
     if (row.cancelAtPeriodEnd === cancelAtPeriodEnd) {
-      if (opts.idempotent || !cancelAtPeriodEnd) return presentSubscription(row);
+      if (opts.idempotent || !cancelAtPeriodEnd) return presentSubscription(tx, row);
       throw conflict(`subscription '${row.id}' is already scheduled to cancel at period end`);
     }
     return presentSubscription(
+      tx,
       await saveSubscription(tx, row, { cancelAtPeriodEnd, updatedAt: ctx.clock.now() }),
     );
   });
@@ -481,7 +516,10 @@ export const cancelNow = async ({
     return { canceled: saved, invoice: issued };
   });
   if (invoice) await collectCallerInvoice(ctx, invoice);
-  return { subscription: presentSubscription(canceled), invoiceId: invoice?.id ?? null };
+  return {
+    subscription: await presentSubscription(ctx.db, canceled),
+    invoiceId: invoice?.id ?? null,
+  };
 };
 
 export const cancelSubscription = async ({
