@@ -471,7 +471,7 @@ export const cancelPlatformSubscription = async ({
 
 /**
  * Ends a subscription now: canceled, and a final invoice closes the period so far (usage in
- * arrears; the fixed fee was paid in advance and is not refunded). The time is read once the
+ * arrears, when there is any; the fixed fee was paid in advance and is not refunded). The time is read once the
  * subscription is locked, so the final invoice never starts after it ends, even when a renewal
  * moved the period on just before.
  */
@@ -488,25 +488,31 @@ export const cancelNow = async ({
     assertNoChangeInFlight(locked);
     const now = ctx.clock.now();
     const end = new Date(Math.max(now.getTime(), locked.currentPeriodStart.getTime()));
-    const issued = await issueInvoice(tx, now, {
-      kind: "final",
-      platformId: locked.platformId,
-      customerId: locked.customerId,
-      subscriptionId: locked.id,
-      currency: locked.currency,
+    const lines = await usageOverageLines({
+      ctx,
+      tx,
+      subscription: locked,
       periodStart: locked.currentPeriodStart,
       periodEnd: end,
-      description: "Final invoice",
-      collect: "caller",
-      lines: await usageOverageLines({
-        ctx,
-        tx,
-        subscription: locked,
-        periodStart: locked.currentPeriodStart,
-        periodEnd: end,
-        until: new Date(end.getTime() + 1),
-      }),
+      until: new Date(end.getTime() + 1),
     });
+    // Nothing to bill, no invoice: Stripe's `invoice_now` bills pending usage "if any", and an
+    // invoice with no items is refused ("Nothing to invoice for customer"). No number is taken.
+    const issued =
+      lines.length === 0
+        ? undefined
+        : await issueInvoice(tx, now, {
+            kind: "final",
+            platformId: locked.platformId,
+            customerId: locked.customerId,
+            subscriptionId: locked.id,
+            currency: locked.currency,
+            periodStart: locked.currentPeriodStart,
+            periodEnd: end,
+            description: "Final invoice",
+            collect: "caller",
+            lines,
+          });
     const saved = await saveSubscription(tx, locked, {
       status: "canceled",
       canceledAt: now,

@@ -7,6 +7,10 @@ import { recordJobFailure } from "../services/job-failures.ts";
 import { planName, renewingStatuses } from "../services/subscriptions.ts";
 import { type UsageLine, usageOverageLinesFor } from "../services/usage-billing.ts";
 
+/** A final invoice with no line: nothing to bill, so none is issued. */
+const isEmptyFinal = (invoice: NewInvoice) =>
+  invoice.kind === "final" && invoice.lines.length === 0;
+
 /** What a subscription becomes once its current period is over. */
 interface Advance {
   invoice: NewInvoice;
@@ -24,7 +28,8 @@ interface Advance {
 
 /**
  * Moves one subscription past the end of its current period:
- * - scheduled to cancel → `canceled`, with a final invoice for the usage of the closed period;
+ * - scheduled to cancel → `canceled`, with a final invoice for the usage of the closed period
+ *   (none when there is no usage to bill);
  * - otherwise the next period starts (a trial ends into period 0) and is invoiced in advance,
  *   together with the closed period's usage overage in arrears.
  */
@@ -181,10 +186,12 @@ const renewBatch = async (
     const usageOf = new Map(billable.map((row, k) => [row.id, usage[k] ?? []]));
     const advances = due.map((row) => advance(ctx, row, usageOf.get(row.id) ?? []));
 
+    // A cancellation's final invoice with nothing on it is not issued (Stripe issues no invoice
+    // without pending items), so it takes no number.
     const issued = await issueInvoices(
       tx,
       now,
-      advances.map((a) => a.invoice),
+      advances.flatMap((a) => (isEmptyFinal(a.invoice) ? [] : [a.invoice])),
     );
     await tx
       .update(subscriptions)
