@@ -46,7 +46,8 @@ describe("final invoices", () => {
     // Growth includes 1,000,000 requests, then $0.50 per started 10,000.
     await s.clockTo("2026-03-25T09:00:00.000Z");
     await ingest(s, busy.key, busy.platformId, 1_015_000);
-    await s.clockTo("2026-04-10T09:00:00.000Z");
+    // Well past the period's end (and any grace left to usage arriving late).
+    await s.clockTo("2026-04-10T12:00:00.000Z");
     for (const p of [quiet, busy]) {
       expect((await s.subscription(p.res.body.id)).status).toBe("canceled");
     }
