@@ -26,6 +26,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export interface CreateAppOptions {
   database: Database;
   clock: Clock;
+  /** See `ServiceContext.webhookClock`. */
+  webhookClock?: Clock | undefined;
   config: Config;
   logger: Logger;
   operatorKey: string;
@@ -42,6 +44,7 @@ export const createDeps = (opts: CreateAppOptions): AppDeps => {
     db: opts.database.db,
     database: opts.database,
     clock: opts.clock,
+    ...(opts.webhookClock ? { webhookClock: opts.webhookClock } : {}),
     config: opts.config,
     catalog: opts.catalog ?? opts.config.catalog,
     logger: opts.logger,

@@ -38,6 +38,8 @@ const main = async () => {
     logger,
     clock,
     testClock,
+    // Webhooks are signed and verified in real time, also while a test clock moves billing time.
+    webhookClock: systemClock,
     operatorKey: operatorKey.key,
     ...(config.stripe.secretKey || config.stripe.apiBase
       ? {}

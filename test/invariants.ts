@@ -46,6 +46,9 @@ import { usageForPeriods } from "../src/services/usage/index.ts";
  *    downgrade that did not happen, or a proration computed against another period all break it.
  *    The period after it, if already invoiced, bills the price the subscription carries. No
  *    proration invoice is left open or draft: a change is charged now or not at all.
+ * 8. Invoice totals, as Stripe computes them: `subtotal` and `total` are the sum of the lines (no
+ *    discounts or taxes exist), `amountDue = total − creditApplied` and is never negative, and a
+ *    paid invoice was paid `amountDue` (checked with 1).
  * Also: no invoice's period ends before it starts.
  *
  * It takes the service context (a test app's `deps`): invariant 5 reads usage as billing does.
@@ -430,6 +433,23 @@ const periodsInOrder = ({ invoiceRows }: Snapshot, out: string[]) => {
   }
 };
 
+const invoiceTotals = ({ invoiceRows, lineRows }: Snapshot, out: string[]) => {
+  const linesOf = groupBy(lineRows, (l) => l.invoiceId);
+  for (const invoice of invoiceRows) {
+    const lines = sum((linesOf.get(invoice.id) ?? []).map((l) => l.amount));
+    if (invoice.subtotal !== lines || invoice.total !== lines) {
+      out.push(
+        `8: ${label(invoice)} has lines summing to ${lines}, subtotal ${invoice.subtotal}, total ${invoice.total}`,
+      );
+    }
+    if (invoice.amountDue !== invoice.total - invoice.creditApplied || invoice.amountDue < 0) {
+      out.push(
+        `8: ${label(invoice)} amountDue ${invoice.amountDue} ≠ total ${invoice.total} − creditApplied ${invoice.creditApplied}`,
+      );
+    }
+  }
+};
+
 /** Every violation of the money invariants in the database (empty: all hold). */
 export const checkMoneyInvariants = async (
   ctx: Ctx,
@@ -445,6 +465,7 @@ export const checkMoneyInvariants = async (
   await usageBilledOnce(ctx, snapshot, out);
   numbersGapFree(snapshot, out);
   priceIsWhatWasCharged(snapshot, options.planChanges ?? [], out);
+  invoiceTotals(snapshot, out);
   return out;
 };
 

@@ -7,6 +7,7 @@ import { attemptPayment, claimDueInvoices } from "../services/collection.ts";
 import type { ServiceContext } from "../services/context.ts";
 import { clearJobFailures, recordJobFailure } from "../services/job-failures.ts";
 import { renewingStatuses } from "../services/subscriptions.ts";
+import { expireIncompleteSubscriptions, nextExpiryAt } from "./incomplete-expiry.ts";
 import { renewDueSubscriptions } from "./renewals.ts";
 import { billDueUsage } from "./usage-invoices.ts";
 
@@ -19,6 +20,7 @@ export interface WorkDone {
   /** Subscriptions whose closed periods' usage was billed. */
   usageBilled: number;
   attempted: number;
+  expired: number;
 }
 
 const inParallel = async <T>(items: T[], limit: number, run: (item: T) => Promise<unknown>) => {
@@ -35,10 +37,11 @@ const inParallel = async <T>(items: T[], limit: number, run: (item: T) => Promis
 /**
  * Runs every piece of due work at the clock's current time until none is left: renewals, trial
  * ends and period-end cancellations, closed periods' usage (after the grace), then payment
- * attempts (new invoices and dunning retries).
+ * attempts (new invoices and dunning retries), then the expiry of incomplete subscriptions
+ * (after the attempts, so a payment due at the same instant is made first).
  */
 export const runDueWork = async (ctx: ServiceContext): Promise<WorkDone> => {
-  const done: WorkDone = { renewed: 0, usageBilled: 0, attempted: 0 };
+  const done: WorkDone = { renewed: 0, usageBilled: 0, attempted: 0, expired: 0 };
   for (;;) {
     const { renewed } = await renewDueSubscriptions({ ctx, limit: BATCH });
     const { billed } = await billDueUsage({ ctx, limit: BATCH });
@@ -72,16 +75,20 @@ export const runDueWork = async (ctx: ServiceContext): Promise<WorkDone> => {
       }
     });
     if (due.length > 0) await clearJobFailures(ctx, "collection", settled);
+    const expired = await expireIncompleteSubscriptions({ ctx, limit: BATCH });
     done.renewed += renewed;
     done.usageBilled += billed;
-    if (renewed === 0 && billed === 0 && due.length === 0) return done;
+    done.expired += expired;
+    if (renewed === 0 && billed === 0 && due.length === 0 && expired === 0) return done;
   }
 };
 
 /**
  * The earliest instant at which some work becomes due (for the test clock's stepping): a period
  * end, or the end of a failed renewal's backoff, whichever is later; a closed period's usage
- * (its end plus the grace, or the end of a failed attempt's backoff); or a payment attempt.
+ * (its end plus the grace, or the end of a failed attempt's backoff); a payment attempt; or the
+ * expiry of an incomplete subscription (none while an attempt holds its invoice: the attempt's
+ * lease is then the instant to stop at).
  */
 export const nextDueAt = async (ctx: ServiceContext): Promise<Date | undefined> => {
   const [renewal] = await ctx.db
@@ -117,7 +124,8 @@ export const nextDueAt = async (ctx: ServiceContext): Promise<Date | undefined> 
     .select({ at: min(invoices.nextPaymentAttempt) })
     .from(invoices)
     .where(and(isNotNull(invoices.nextPaymentAttempt), inArray(invoices.status, ["open"])));
-  const candidates = [renewal?.at, usage?.at, attempt?.at]
+  const expiry = await nextExpiryAt(ctx);
+  const candidates = [renewal?.at, usage?.at, attempt?.at, expiry]
     .filter((d): d is Date => d != null)
     .map((d) => new Date(d));
   if (candidates.length === 0) return undefined;

@@ -188,6 +188,8 @@ const renewBatch = async (
     if (due.length === 0) return { renewed: 0, openInvoiceIds: [] };
     const advances = due.map((row) => advance(ctx, row));
 
+    // A cancellation's final invoice with nothing on it is not issued (Stripe issues no invoice
+    // without pending items), so it takes no number.
     const issued = await issueInvoices(
       tx,
       now,

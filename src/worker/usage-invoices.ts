@@ -111,8 +111,8 @@ const usageInvoiceOf = (
     usageDueAt:
       row.status === "canceled" && kept.length > 0 ? ingestionWindowEnd(new Date(lastEnd)) : null,
   };
-  // Nothing to bill: no invoice, except that a subscription ending always gets its final one.
-  if ((lines.length === 0 && !final) || !first || !end) return { invoice: undefined, billed };
+  // Nothing to bill: no invoice, not even a final one (an empty invoice would take a number).
+  if (lines.length === 0 || !first || !end) return { invoice: undefined, billed };
   const periodStart = new Date(first.start);
   const periodEnd = new Date(end.end);
   return {

@@ -19,6 +19,8 @@ export const subscriptionStatuses = [
   "unpaid",
   "canceled",
   "incomplete",
+  /** Stripe's: the first invoice went unpaid for 23 hours; terminal, and not live. */
+  "incomplete_expired",
 ] as const;
 export type SubscriptionStatus = (typeof subscriptionStatuses)[number];
 
@@ -39,6 +41,12 @@ export interface UsagePeriodRecord {
   /** The subscription ended with this period: its usage invoice is the final invoice. */
   final?: boolean;
 }
+
+/** Statuses a subscription never leaves: nothing changes, renews or charges it any more. */
+export const endedSubscriptionStatuses = [
+  "canceled",
+  "incomplete_expired",
+] as const satisfies readonly SubscriptionStatus[];
 
 /** A platform's live subscription: at most one per platform (`subscriptions_one_live_idx`). */
 export const liveSubscriptionStatuses = [
@@ -107,6 +115,8 @@ export const subscriptions = pgTable(
       // The same statuses as liveSubscriptionStatuses (the migration keeps this exact text).
       .where(sql`${t.status} in ('trialing', 'active', 'past_due', 'unpaid', 'incomplete')`),
     index("subscriptions_customer_idx").on(t.customerId, t.createdAt),
+    // The worker's scan for incomplete subscriptions to expire (23 hours after creation).
+    index("subscriptions_incomplete_idx").on(t.createdAt).where(sql`${t.status} = 'incomplete'`),
     // The worker's scan: subscriptions whose period (or trial) ends soonest (renewingStatuses).
     index("subscriptions_due_idx")
       .on(t.currentPeriodEnd)
