@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, lte, ne, type SQL, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, lte, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
 import {
   balanceEntries,
@@ -397,6 +397,34 @@ const settleFailed = async (
         );
     }
   });
+  if (invoice.kind !== "proration") await retryAtOnceOnNewCard(ctx, invoice.id, cardTried);
+};
+
+/**
+ * A card set while this attempt was in flight (set-default, the portal) may have committed after
+ * the failure read the card and before it let go of the invoice, when the new card's own retry
+ * found the invoice still held and left it: read the card again now that the claim is released,
+ * and make the next attempt due at once if it is another one.
+ */
+const retryAtOnceOnNewCard = async (
+  ctx: ServiceContext,
+  invoiceId: string,
+  cardTried: string | null,
+) => {
+  const now = ctx.clock.now();
+  await ctx.db
+    .update(invoices)
+    .set({ nextPaymentAttempt: now })
+    .where(
+      and(
+        eq(invoices.id, invoiceId),
+        eq(invoices.status, "open"),
+        isNull(invoices.claim),
+        sql`${chargeableCard("invoices")} is distinct from ${cardTried}`,
+        sql`${chargeableCard("invoices")} is not null`,
+        or(isNull(invoices.nextPaymentAttempt), gt(invoices.nextPaymentAttempt, now)),
+      ),
+    );
 };
 
 /**

@@ -258,10 +258,13 @@ export const createSubscription = async ({
   // gets 409 without attaching a card.
   try {
     await ctx.db.transaction(async (tx) => {
+      // Subscribes of one platform take turns on its platform row. (Not the customer's row:
+      // every other transition locks a subscription before its customer, and taking them in the
+      // other order here deadlocked against a concurrent subscribe's invoice.)
       await tx
-        .select({ id: customers.id })
-        .from(customers)
-        .where(eq(customers.id, customer.id))
+        .select({ id: platforms.platformId })
+        .from(platforms)
+        .where(eq(platforms.platformId, platformId))
         .for("update");
       const [live] = await tx
         .select()
