@@ -13,6 +13,7 @@ import { createMetricsRegistry, metricsMiddleware } from "./http/metrics.ts";
 import { validationHook } from "./http/openapi.ts";
 import { rejectUnstorableText } from "./http/reject-unstorable-text.ts";
 import { requestId } from "./http/request-id.ts";
+import { securityHeaders } from "./http/security-headers.ts";
 import type { StripeProcessor } from "./processor/stripe-processor.ts";
 import { createBillingRouter } from "./routes/index.ts";
 import { createDocsRoutes } from "./routes/ops/docs.ts";
@@ -25,6 +26,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export interface CreateAppOptions {
   database: Database;
   clock: Clock;
+  /** See `ServiceContext.webhookClock`. */
+  webhookClock?: Clock | undefined;
   config: Config;
   logger: Logger;
   operatorKey: string;
@@ -41,6 +44,7 @@ export const createDeps = (opts: CreateAppOptions): AppDeps => {
     db: opts.database.db,
     database: opts.database,
     clock: opts.clock,
+    ...(opts.webhookClock ? { webhookClock: opts.webhookClock } : {}),
     config: opts.config,
     catalog: opts.catalog ?? opts.config.catalog,
     logger: opts.logger,
@@ -84,7 +88,7 @@ export const createApp = (opts: CreateAppOptions) => {
     c.set("deps", deps);
     await next();
   });
-  app.use("*", requestLog, metricsMiddleware);
+  app.use("*", requestLog, metricsMiddleware, securityHeaders);
   app.use("*", limitBodySize(MAX_BODY_BYTES), rejectUnstorableText);
 
   const health = createHealthRoutes();

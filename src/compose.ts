@@ -17,6 +17,12 @@ export const composeService = (opts: {
   logger: Logger;
   clock: Clock;
   testClock?: ManualClock | undefined;
+  /**
+   * The clock webhooks are signed, delivered and verified by (`clock` by default). `npm start`
+   * passes the real clock, so that with a test clock webhooks still run in real time (Stripe's
+   * test clocks do not move webhook signatures) and no clock jump makes a signature stale.
+   */
+  webhookClock?: Clock;
   operatorKey: string;
   /** The in-process emulator's API key; a random one per process when not given. */
   emulatorApiKey?: string;
@@ -26,6 +32,7 @@ export const composeService = (opts: {
     config,
     db: database.db,
     clock,
+    ...(opts.webhookClock ? { webhookClock: opts.webhookClock } : {}),
     logger,
     listInvoices: (customerId) => invoicesForPortal(database.db, customerId),
     ...(opts.emulatorApiKey ? { emulatorApiKey: opts.emulatorApiKey } : {}),
@@ -33,6 +40,7 @@ export const composeService = (opts: {
   const { app, deps } = createApp({
     database,
     clock,
+    webhookClock: opts.webhookClock,
     testClock: opts.testClock,
     config,
     logger,

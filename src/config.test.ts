@@ -12,6 +12,7 @@ describe("configuration", () => {
     expect(config.dataDir).toMatch(/\.data$/);
     expect(config.publicBaseUrl).toBe("http://localhost:8080");
     expect(config.testClock).toBe(false);
+    expect(config.usageGraceSeconds).toBe(3600);
     expect(config.catalog.price("price_growth_monthly")).toMatchObject({
       tier: "growth",
       interval: "month",
@@ -39,6 +40,8 @@ describe("configuration", () => {
       { STRIPE_MAX_WRITES_PER_SECOND_PER_ENDPOINT: "-1" },
     ],
     ["STRIPE_EMULATOR_RATE_LIMIT", { STRIPE_EMULATOR_RATE_LIMIT: "-1" }],
+    ["BILLING_USAGE_GRACE_SECONDS", { BILLING_USAGE_GRACE_SECONDS: "an hour" }],
+    ["BILLING_USAGE_GRACE_SECONDS", { BILLING_USAGE_GRACE_SECONDS: "-1" }],
     [
       "STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS",
       { STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS: "0" },

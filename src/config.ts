@@ -44,7 +44,15 @@ const envSchema = z
     STRIPE_EMULATOR_API: booleanFlag.optional(),
     BILLING_TEST_CLOCK: booleanFlag.default(false),
     BILLING_PLANS_FILE: z.string().min(1).optional(),
+    /** How long a closed period's usage waits for late events before it is invoiced. */
+    BILLING_USAGE_GRACE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .default(3600),
     PUBLIC_BASE_URL: z.url().optional(),
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -98,9 +106,16 @@ export interface Config {
     emulatorApiServed: boolean;
   };
   testClock: boolean;
+  /**
+   * Seconds a closed period's usage waits for late events before its usage invoice is issued
+   * (Stripe keeps a period's invoice a draft for about an hour for the same reason).
+   */
+  usageGraceSeconds: number;
   catalog: PlanCatalog;
   publicBaseUrl: string;
   logLevel: string;
+  /** When set, `/metrics` answers only `Authorization: Bearer <this>`; unset, it is open. */
+  metricsToken: string | undefined;
   rateLimits: RateLimitConfig;
 }
 
@@ -213,11 +228,13 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       emulatorApiServed: e.STRIPE_EMULATOR_API ?? e.NODE_ENV !== "production",
     },
     testClock: e.BILLING_TEST_CLOCK,
+    usageGraceSeconds: e.BILLING_USAGE_GRACE_SECONDS,
     catalog: loadPlanCatalog(
       e.BILLING_PLANS_FILE ? resolve(e.BILLING_PLANS_FILE) : defaultPlansFile,
     ),
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
     logLevel: e.LOG_LEVEL,
+    metricsToken: e.METRICS_TOKEN,
     rateLimits: {
       enabled: e.BILLING_RATE_LIMITS,
       requests: {

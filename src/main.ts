@@ -1,20 +1,27 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import pino from "pino";
 import { ManualClock, systemClock } from "./clock.ts";
 import { composeService } from "./compose.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/migrate.ts";
+import { armExitWatchdog } from "./exit-watchdog.ts";
+import { createProcessLogger } from "./logging.ts";
 import { resolveEmulatorApiKey, resolveOperatorKey } from "./operator-key.ts";
 import { startWorker } from "./worker/due-work.ts";
 import { loadTestClock } from "./worker/test-clock.ts";
 
+/** How long a shutdown may take before the process exits 1 anyway. */
+const SHUTDOWN_LIMIT_MS = 30_000;
+/** How long the last log lines may take to be written before the process exits regardless. */
+const LOG_CLOSE_MS = 1_000;
+
 /** Start-up: config → database (migrated) → app → HTTP server. */
 const main = async () => {
   const config = loadConfigOrExit();
-  const logger = pino({ level: config.logLevel, base: { service: "nno-billing" } });
+  const log = createProcessLogger({ level: config.logLevel, service: "nno-billing" });
+  const { logger } = log;
   const database = await openDatabase(config);
   await migrate(database);
   const operatorKey = resolveOperatorKey({
@@ -31,6 +38,8 @@ const main = async () => {
     logger,
     clock,
     testClock,
+    // Webhooks are signed and verified in real time, also while a test clock moves billing time.
+    webhookClock: systemClock,
     operatorKey: operatorKey.key,
     ...(config.stripe.secretKey || config.stripe.apiBase
       ? {}
@@ -104,16 +113,30 @@ const main = async () => {
       http.closeIdleConnections();
     });
 
+  /**
+   * Writes the last log lines (for at most a second), then exits with `code`. The first call
+   * decides the code: a shutdown that finishes while the guard is already exiting is still late.
+   */
+  let exiting: Promise<never> | undefined;
+  const exit = (code: number) => {
+    exiting ??= log.close(LOG_CLOSE_MS).then(() => process.exit(code));
+    return exiting;
+  };
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
-    // Whatever hangs, the process goes: a supervisor waiting on it must not wait forever.
+    // Whatever hangs, the process goes: a supervisor waiting on it must not wait forever. The
+    // timer is not unref'd: a shutdown stuck on a promise that never settles, with nothing else
+    // left to run, still ends as the failure it is (exit 1), not as a silent exit 0. Should the
+    // main thread itself be stuck, the watchdog thread kills the process a little later.
     setTimeout(() => {
-      logger.error("shutdown did not finish in 30 s; exiting");
-      process.exit(1);
-    }, 30_000).unref();
+      logger.error({ limitMs: SHUTDOWN_LIMIT_MS }, "shutdown did not finish in time; exiting");
+      void exit(1);
+    }, SHUTDOWN_LIMIT_MS);
+    armExitWatchdog(SHUTDOWN_LIMIT_MS + 2 * LOG_CLOSE_MS + 1_000);
     await drain(10_000);
     await handlersDone();
     await worker.stop();
@@ -121,7 +144,7 @@ const main = async () => {
     await deps.rateLimiter.close();
     await database.close();
     logger.info("stopped");
-    process.exit(0);
+    await exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -232,7 +232,7 @@ describe("renewals", () => {
     expect((await s.subscription(res.body.id)).status).toBe("active");
   });
 
-  it("cancels at period end with a final invoice, and refuses to cancel twice", async () => {
+  it("cancels at period end (no final invoice without usage), and refuses to cancel twice", async () => {
     const s = await scenario("2026-02-10T00:00:00.000Z");
     const { platformId, key, res } = await s.subscribe();
     const cancel = await s.t.request("POST", "/subscription/cancel", { key });
@@ -245,13 +245,13 @@ describe("renewals", () => {
     await s.clockTo("2026-03-10T00:00:00.000Z");
     const ended = await s.subscription(res.body.id);
     expect(ended).toMatchObject({ status: "canceled", canceledAt: "2026-03-10T00:00:00.000Z" });
+    // No usage to bill in arrears, even once late events have had their hour: no final invoice
+    // (none with nothing on it).
+    await s.clockTo("2026-03-10T01:00:00.000Z");
     const invoices = await s.invoices(platformId);
-    expect(invoices.map((i) => [i.description, i.status, i.total])).toEqual([
-      [null, "paid", 9900],
-      ["Final invoice", "paid", 0],
-    ]);
+    expect(invoices.map((i) => [i.description, i.status, i.total])).toEqual([[null, "paid", 9900]]);
     await s.clockTo("2026-06-10T00:00:00.000Z");
-    expect(await s.invoices(platformId)).toHaveLength(2);
+    expect(await s.invoices(platformId)).toHaveLength(1);
     expect((await s.t.request("GET", `/subscription?platformId=${platformId}`)).status).toBe(404);
   });
 });
@@ -425,7 +425,7 @@ describe("plan changes", () => {
     expect(renewal).toMatchObject({
       subtotal: 2900,
       creditApplied: 2900,
-      total: 0,
+      total: 2900,
       amountDue: 0,
       status: "paid",
     });

@@ -1,6 +1,6 @@
 import pino, { type Logger } from "pino";
 import { afterAll } from "vitest";
-import { ManualClock } from "../src/clock.ts";
+import { type Clock, ManualClock } from "../src/clock.ts";
 import { composeService } from "../src/compose.ts";
 import { loadConfig } from "../src/config.ts";
 import type { Database } from "../src/db/client.ts";
@@ -30,7 +30,14 @@ export interface RequestOptions {
  * `app.request`, the same pipeline a socket request takes.
  */
 export const createTestApp = async (
-  opts: { env?: Record<string, string>; start?: string; database?: Database; logger?: Logger } = {},
+  opts: {
+    env?: Record<string, string>;
+    start?: string;
+    database?: Database;
+    logger?: Logger;
+    /** The clock webhooks are signed and verified by (`npm start`: the real one); `clock` by default. */
+    webhookClock?: Clock;
+  } = {},
 ) => {
   const database = opts.database ?? (await createTestDatabase());
   const clock = new ManualClock(opts.start ?? "2026-01-15T12:00:00.000Z");
@@ -47,6 +54,7 @@ export const createTestApp = async (
     logger,
     clock,
     testClock: clock,
+    ...(opts.webhookClock ? { webhookClock: opts.webhookClock } : {}),
     operatorKey,
   });
   const { app, deps } = composed;

@@ -29,10 +29,14 @@ import { usageForPeriods } from "../src/services/usage/index.ts";
  *    credit was given back).
  * 3. At most one live subscription per platform.
  * 4. Canceled stays canceled: a subscription with a final invoice is canceled and has no invoice
- *    issued after that final one; the subscriptions a test canceled (`canceled`) are still
+ *    issued after that final one but usage invoices of periods it lived (a closed period billed
+ *    after its grace, late usage swept once the ingestion window has closed); the subscriptions a test canceled (`canceled`) are still
  *    canceled and have no invoice for a period starting after `canceledAt` but the final one.
  * 5. Usage is billed at most once: per subscription, period and meter, the usage packages on
- *    non-void invoices are no more than the overage of the period's whole usage.
+ *    non-void invoices are no more than the overage of the period's whole usage. A period's
+ *    lines are found by their period start whatever invoice holds them: the period's `usage` (or
+ *    final) invoice after the grace, an operator's mid-period invoice, and the lines of usage
+ *    received late on later usage invoices all count together.
  * 6. Invoice numbers are distinct and gap-free from NNO-000001.
  * 7. The price is what was charged (`planChanges`): for a subscription whose plan changed only at
  *    the instant `at`, the paid proration invoices of `at` less the downgrade credits of `at` are
@@ -42,6 +46,9 @@ import { usageForPeriods } from "../src/services/usage/index.ts";
  *    downgrade that did not happen, or a proration computed against another period all break it.
  *    The period after it, if already invoiced, bills the price the subscription carries. No
  *    proration invoice is left open or draft: a change is charged now or not at all.
+ * 8. Invoice totals, as Stripe computes them: `subtotal` and `total` are the sum of the lines (no
+ *    discounts or taxes exist), `amountDue = total − creditApplied` and is never negative, and a
+ *    paid invoice was paid `amountDue` (checked with 1).
  * Also: no invoice's period ends before it starts.
  *
  * It takes the service context (a test app's `deps`): invariant 5 reads usage as billing does.
@@ -205,7 +212,14 @@ const canceledStaysCanceled = (
     if (status !== "canceled") {
       out.push(`4: subscription ${subscriptionId} has a final invoice but is ${status}`);
     }
-    for (const later of list.filter((i) => i !== final && numberOf(i) > numberOf(final))) {
+    const canceledAt = byId.get(subscriptionId)?.canceledAt?.getTime() ?? Number.NaN;
+    // Usage of the periods it lived (a closed period billed after its grace, usage received late,
+    // swept once no more can arrive) may still be billed after the final invoice.
+    const billsItsPast = (i: InvoiceRow) =>
+      i.kind === "usage" && i.periodStart.getTime() < canceledAt;
+    for (const later of list.filter(
+      (i) => i !== final && numberOf(i) > numberOf(final) && !billsItsPast(i),
+    )) {
       out.push(
         `4: subscription ${subscriptionId} was invoiced after its final invoice ${final.number}: ${label(later)} for ${later.total}`,
       );
@@ -419,6 +433,23 @@ const periodsInOrder = ({ invoiceRows }: Snapshot, out: string[]) => {
   }
 };
 
+const invoiceTotals = ({ invoiceRows, lineRows }: Snapshot, out: string[]) => {
+  const linesOf = groupBy(lineRows, (l) => l.invoiceId);
+  for (const invoice of invoiceRows) {
+    const lines = sum((linesOf.get(invoice.id) ?? []).map((l) => l.amount));
+    if (invoice.subtotal !== lines || invoice.total !== lines) {
+      out.push(
+        `8: ${label(invoice)} has lines summing to ${lines}, subtotal ${invoice.subtotal}, total ${invoice.total}`,
+      );
+    }
+    if (invoice.amountDue !== invoice.total - invoice.creditApplied || invoice.amountDue < 0) {
+      out.push(
+        `8: ${label(invoice)} amountDue ${invoice.amountDue} ≠ total ${invoice.total} − creditApplied ${invoice.creditApplied}`,
+      );
+    }
+  }
+};
+
 /** Every violation of the money invariants in the database (empty: all hold). */
 export const checkMoneyInvariants = async (
   ctx: Ctx,
@@ -434,6 +465,7 @@ export const checkMoneyInvariants = async (
   await usageBilledOnce(ctx, snapshot, out);
   numbersGapFree(snapshot, out);
   priceIsWhatWasCharged(snapshot, options.planChanges ?? [], out);
+  invoiceTotals(snapshot, out);
   return out;
 };
 

@@ -90,6 +90,18 @@ export const stopServer = async (
   running.delete(child);
 };
 
+/**
+ * Waits up to `ms` for the whole process group to be gone (npm may exit before the server it
+ * started). True when it is; false when something in it is still running.
+ */
+export const groupGoneWithin = async ({ child }: Pick<ServerProcess, "child">, ms: number) => {
+  const pid = child.pid;
+  if (!pid) return true;
+  const deadline = Date.now() + ms;
+  while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  return !groupAlive(pid);
+};
+
 /** For afterAll: kills any server a failed test left behind. */
 export const killLeftoverServers = () => {
   for (const child of running) {

@@ -23,7 +23,7 @@ afterAll(() => rm(dataDir, { recursive: true, force: true }));
 afterAll(killLeftoverServers);
 
 const start = () =>
-  startServer({ BILLING_DATA_DIR: dataDir, DATABASE_URL: "", BILLING_OPERATOR_KEY: "" }, 30_000);
+  startServer({ BILLING_DATA_DIR: dataDir, DATABASE_URL: "", BILLING_OPERATOR_KEY: "" }, 60_000);
 const stop = (server: ServerProcess) => stopServer(server, "SIGTERM");
 
 describe("npm start", () => {
@@ -61,7 +61,7 @@ describe("npm start", () => {
     expect((await read.json()).name).toBe("Kept");
     expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
     await stop(second);
-  });
+  }, 150_000);
 
   it("refuses a bad configuration naming the variable", async () => {
     const child = spawn("npm", ["start", "--silent"], {

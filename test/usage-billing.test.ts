@@ -4,8 +4,8 @@ import { createTestApp } from "./harness.ts";
 
 /**
  * Usage overage on invoices: metered usage beyond the plan's included quantity becomes `usage`
- * lines (quantity in packages, unit price, amount) at renewal, on an operator's mid-period
- * invoice, and on the final invoice of an immediate cancellation — never billed twice.
+ * lines (quantity in packages, unit price, amount) on the closed period's usage invoice (after
+ * the grace), on an operator's mid-period invoice, and on the final invoice of an immediate cancellation — never billed twice.
  */
 const t = await createTestApp({ start: "2026-09-01T00:00:00.000Z" });
 afterAll(() => t.close());
@@ -71,15 +71,27 @@ describe("usage overage", () => {
     await ingest(p.key, p.platformId, "storage_gb", 12.5);
     await clockTo("2026-10-01T00:00:00.000Z");
 
+    // The renewal bills the next month's fee in advance, and no usage yet.
     const renewal = (await invoicesOf(p.platformId)).at(-1);
     expect(renewal?.periodStart).toBe("2026-10-01T00:00:00.000Z");
+    expect(usageLines(renewal)).toEqual([]);
+    expect(renewal).toMatchObject({ subtotal: 2900, status: "paid" });
+
+    // An hour later (the grace) the closed period's usage has its own invoice.
+    await clockTo("2026-10-01T01:00:00.000Z");
+    const usage = (await invoicesOf(p.platformId)).at(-1);
+    expect(usage).toMatchObject({
+      periodStart: "2026-09-01T00:00:00.000Z",
+      periodEnd: "2026-10-01T00:00:00.000Z",
+      description: "Usage of 2026-09-01 – 2026-10-01",
+    });
     // 145,001 requests → 5 packages, 3 billed already; 2.5 GB over → 3 packages.
-    expect(usageLines(renewal)).toEqual([
+    expect(usageLines(usage)).toEqual([
       ["api_requests", 2, 100, 200],
       ["storage_gb", 3, 50, 150],
     ]);
-    expect(renewal).toMatchObject({ subtotal: 2900 + 200 + 150, status: "paid" });
-    expect(renewal?.lines.find((l) => l.type === "usage")).toMatchObject({
+    expect(usage).toMatchObject({ subtotal: 200 + 150, status: "paid" });
+    expect(usage?.lines.find((l) => l.type === "usage")).toMatchObject({
       periodStart: "2026-09-01T00:00:00.000Z",
       periodEnd: "2026-10-01T00:00:00.000Z",
     });

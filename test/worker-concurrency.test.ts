@@ -171,6 +171,11 @@ describe("two due-work passes at once in one process", () => {
     expect(await renewalFacts(database.db, seeded)).toEqual(expectedFacts(COUNT));
 
     // A further pass at the same instant finds nothing left to do.
-    expect(await runDueWork(first)).toEqual({ renewed: 0, attempted: 0 });
+    expect(await runDueWork(first)).toEqual({
+      renewed: 0,
+      usageBilled: 0,
+      attempted: 0,
+      expired: 0,
+    });
   }, 90_000);
 });

@@ -17,12 +17,13 @@ export const renewalFacts = async (db: Db, seeded: SeededSubscription[]) => {
       invoices: sql<number>`count(*)::int`,
       distinctPeriods: sql<number>`count(distinct (${invoices.subscriptionId}, ${invoices.periodStart}))::int`,
       forTheNextPeriod: sql<number>`count(*) filter (where ${invoices.periodStart} = ${nextStart.toISOString()})::int`,
-      paidOnce: sql<number>`count(*) filter (where ${invoices.status} = 'paid' and ${invoices.attemptCount} = 1 and ${invoices.amountPaid} = ${invoices.total} and ${invoices.total} = ${SEEDED_PRICE.unitAmount} and ${invoices.paymentIntentId} is not null)::int`,
+      paidOnce: sql<number>`count(*) filter (where ${invoices.status} = 'paid' and ${invoices.attemptCount} = 1 and ${invoices.total} = ${SEEDED_PRICE.unitAmount} and ${invoices.creditApplied} = 0 and ${invoices.amountPaid} = ${invoices.amountDue} and ${invoices.amountDue} = ${invoices.total} and ${invoices.paymentIntentId} is not null)::int`,
       distinctPaymentIntents: sql<number>`count(distinct ${invoices.paymentIntentId})::int`,
       distinctNumbers: sql<number>`count(distinct ${invoices.number})::int`,
       // With distinct numbers, a span equal to the count means no gap among them.
       numberSpan: sql<number>`coalesce(max(substr(${invoices.number}, 5)::int) - min(substr(${invoices.number}, 5)::int) + 1, 0)::int`,
-      total: sql<number>`coalesce(sum(${invoices.total}), 0)::bigint`,
+      // What was asked of the card (the seeded customers have no balance: the whole total).
+      amountDue: sql<number>`coalesce(sum(${invoices.amountDue}), 0)::bigint`,
     })
     .from(invoices)
     .where(renewal);
@@ -60,7 +61,7 @@ export const renewalFacts = async (db: Db, seeded: SeededSubscription[]) => {
     distinctPaymentIntents: inv?.distinctPaymentIntents ?? 0,
     distinctNumbers: inv?.distinctNumbers ?? 0,
     numberSpan: inv?.numberSpan ?? 0,
-    invoicedAmount: Number(inv?.total ?? 0),
+    invoicedAmount: Number(inv?.amountDue ?? 0),
     intents: pis?.intents ?? 0,
     succeededIntents: pis?.succeeded ?? 0,
     intentsDistinctInvoices: pis?.distinctInvoices ?? 0,

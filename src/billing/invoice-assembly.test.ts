@@ -35,23 +35,24 @@ describe("assembleInvoice: examples", () => {
     });
   });
 
-  it("applies part of a large-enough balance, and all of a small one", () => {
+  it("applies part of a large-enough balance, and all of a small one; the total stays the lines' sum", () => {
     const lines = [subscription, requestOverage];
     expect(assembleInvoice({ lines, creditBalance: 3000 })).toMatchObject({
       subtotal: 10050,
       creditApplied: 3000,
-      total: 7050,
+      total: 10050,
       amountDue: 7050,
     });
+    // Paid from the balance entirely: nothing is due, but the invoice is still for 10,050.
     expect(assembleInvoice({ lines, creditBalance: 20000 })).toMatchObject({
       subtotal: 10050,
       creditApplied: 10050,
-      total: 0,
+      total: 10050,
       amountDue: 0,
     });
   });
 
-  it("applies no credit to a net-credit invoice and asks for nothing", () => {
+  it("credits a negative total to the balance and asks for nothing", () => {
     const downgrade: InvoiceLine[] = [
       {
         type: "proration",
@@ -70,7 +71,7 @@ describe("assembleInvoice: examples", () => {
     ];
     expect(assembleInvoice({ lines: downgrade, creditBalance: 5000 })).toMatchObject({
       subtotal: -20000,
-      creditApplied: 0,
+      creditApplied: -20000,
       total: -20000,
       amountDue: 0,
     });
@@ -205,7 +206,7 @@ const invoices = fc.record({
 });
 
 describe("assembleInvoice: properties", () => {
-  it("the subtotal is the sum of the lines and the total is subtotal minus credit", () => {
+  it("subtotal and total are the sum of the lines; amountDue is total minus credit applied", () => {
     fc.assert(
       fc.property(invoices, ({ lines, creditBalance }) => {
         const invoice = assembleInvoice({ lines, creditBalance });
@@ -213,22 +214,27 @@ describe("assembleInvoice: properties", () => {
         for (const l of lines) sum += l.amount;
         expect(invoice.lines).toEqual(lines);
         expect(invoice.subtotal).toBe(sum);
-        expect(invoice.total).toBe(invoice.subtotal - invoice.creditApplied);
-        expect(invoice.amountDue).toBe(Math.max(invoice.total, 0));
+        expect(invoice.total).toBe(sum);
+        expect(invoice.amountDue).toBe(invoice.total - invoice.creditApplied);
+        expect(invoice.amountDue).toBeGreaterThanOrEqual(0);
       }),
     );
   });
 
-  it("credit never exceeds the balance and never takes the total below zero", () => {
+  it("credit never exceeds the balance nor the total; a negative total is credited back", () => {
     fc.assert(
       fc.property(invoices, ({ lines, creditBalance }) => {
         const invoice = assembleInvoice({ lines, creditBalance });
-        expect(invoice.creditApplied).toBeGreaterThanOrEqual(0);
         expect(invoice.creditApplied).toBeLessThanOrEqual(creditBalance);
-        if (invoice.subtotal >= 0) expect(invoice.total).toBeGreaterThanOrEqual(0);
-        else expect(invoice.creditApplied).toBe(0);
-        // Credit is used as far as it can be: either all of it, or the invoice is settled.
-        expect(invoice.creditApplied === creditBalance || invoice.total <= 0).toBe(true);
+        if (invoice.total >= 0) {
+          expect(invoice.creditApplied).toBeGreaterThanOrEqual(0);
+          expect(invoice.creditApplied).toBeLessThanOrEqual(invoice.total);
+          // Credit is used as far as it can be: either all of it, or nothing is left due.
+          expect(invoice.creditApplied === creditBalance || invoice.amountDue === 0).toBe(true);
+        } else {
+          expect(invoice.creditApplied).toBe(invoice.total);
+          expect(invoice.amountDue).toBe(0);
+        }
       }),
     );
   });

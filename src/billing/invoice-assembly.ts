@@ -22,10 +22,22 @@ export interface InvoiceLine {
   readonly periodEnd?: Date;
 }
 
-/** An invoice's totals; `total = subtotal − creditApplied` and `amountDue = max(total, 0)`. */
+/**
+ * An invoice's totals, as Stripe reports them: `subtotal` is the sum of the lines; `total` is the
+ * subtotal after discounts and taxes (there are none yet, so it equals the subtotal); the customer
+ * balance applied is shown apart, and `amountDue = total − creditApplied` is what is collected.
+ * Stripe's invoice object: `total` "after discounts and taxes", `amount_due` "final amount due
+ * at this time ... if there is account credit that can be applied to the invoice, the amount_due
+ * may be 0" (https://docs.stripe.com/api/invoices/object).
+ */
 export interface AssembledInvoice {
   readonly lines: readonly InvoiceLine[];
   readonly subtotal: number;
+  /**
+   * Customer balance the invoice consumes (≥ 0), or, for an invoice whose total is negative,
+   * that total (< 0): Stripe credits a negative invoice to the customer balance, so
+   * `amountDue = total − creditApplied` is 0 and never negative.
+   */
   readonly creditApplied: number;
   readonly total: number;
   readonly amountDue: number;
@@ -70,8 +82,9 @@ export const validateLine = (line: InvoiceLine): void => {
 };
 
 /**
- * Validates the lines and totals them, applying as much of `creditBalance` as the subtotal can
- * absorb: credit never exceeds the balance, and never pushes the total below zero.
+ * Validates the lines and totals them, applying as much of `creditBalance` as the total can
+ * absorb: credit never exceeds the balance, and never takes the amount due below zero. A negative
+ * total goes to the customer balance instead (`creditApplied = total`, nothing due).
  */
 export const assembleInvoice = (input: {
   lines: readonly InvoiceLine[];
@@ -84,13 +97,14 @@ export const assembleInvoice = (input: {
   for (const line of input.lines) validateLine(line);
   const subtotal = input.lines.reduce((sum, line) => sum + line.amount, 0);
   assertMinorUnits(subtotal, "subtotal");
-  const creditApplied = Math.min(input.creditBalance, Math.max(subtotal, 0));
-  const total = subtotal - creditApplied;
+  // No discounts or taxes exist yet: the total is the subtotal.
+  const total = subtotal;
+  const creditApplied = total < 0 ? total : Math.min(input.creditBalance, total);
   return {
     lines: [...input.lines],
     subtotal,
     creditApplied,
     total,
-    amountDue: Math.max(total, 0),
+    amountDue: total - creditApplied,
   };
 };

@@ -1,6 +1,11 @@
 /**
  * Monthly recurring revenue for the operator overview (DESIGN §7): the monthly-normalized price
- * of every subscription that is billing (active or past_due), summed per currency.
+ * of every subscription that is billing (active or past_due), summed per currency. Stripe: "MRR
+ * is the sum of the monthly-normalized value of all your active and past_due subscriptions"
+ * (https://docs.stripe.com/billing/subscriptions/analytics/glossary; an annual $1,200 counts
+ * $100). The values are summed exactly, in twelfths of a minor unit, and the total is rounded
+ * once per currency: rounding each yearly share first would add up to half a minor unit of error
+ * per subscription.
  */
 import { divideRoundHalfAwayFromZero } from "./decimal.ts";
 import { assertMinorUnits, minorUnitsFromBigInt } from "./money.ts";
@@ -22,8 +27,7 @@ const monthsPerInterval: Readonly<Record<Interval, bigint>> = { month: 1n, year:
 
 /**
  * One subscription's price per month in minor units: amount × quantity ÷ months in the interval,
- * rounded half away from zero per subscription, so each subscription's share is a whole amount
- * and the per-currency total is exactly the sum of the shares.
+ * rounded half away from zero (for showing one subscription; totals round once, see below).
  */
 export const monthlyAmount = (sub: RecurringSubscription): number => {
   assertMinorUnits(sub.amount, "amount");
@@ -37,17 +41,32 @@ export const monthlyAmount = (sub: RecurringSubscription): number => {
   );
 };
 
-/** MRR per lowercase currency code, minor units, over active and past_due subscriptions. */
+/** One subscription's price per month, exactly, in twelfths of a minor unit. */
+const monthlyTwelfths = (sub: RecurringSubscription): bigint => {
+  assertMinorUnits(sub.amount, "amount");
+  if (!Number.isSafeInteger(sub.quantity) || sub.quantity < 0) {
+    throw new RangeError(`quantity must be a non-negative integer, got ${sub.quantity}`);
+  }
+  return (BigInt(sub.amount) * BigInt(sub.quantity) * 12n) / monthsPerInterval[sub.interval];
+};
+
+/**
+ * MRR per lowercase currency code, minor units, over active and past_due subscriptions: the
+ * exact sum of their monthly shares, rounded half away from zero once per currency.
+ */
 export const monthlyRecurringRevenue = (
   subs: readonly RecurringSubscription[],
 ): Record<string, number> => {
-  const totals = new Map<string, number>();
+  const twelfths = new Map<string, bigint>();
   for (const sub of subs) {
     if (!revenueStatuses.has(sub.status)) continue;
     const currency = sub.currency.toLowerCase();
-    const total = (totals.get(currency) ?? 0) + monthlyAmount(sub);
-    assertMinorUnits(total, `the ${currency} MRR`);
-    totals.set(currency, total);
+    twelfths.set(currency, (twelfths.get(currency) ?? 0n) + monthlyTwelfths(sub));
   }
-  return Object.fromEntries(totals);
+  return Object.fromEntries(
+    [...twelfths].map(([currency, total]) => [
+      currency,
+      minorUnitsFromBigInt(divideRoundHalfAwayFromZero(total, 12n), `the ${currency} MRR`),
+    ]),
+  );
 };

@@ -43,11 +43,17 @@ export const wrapPglite = (client: PGlite): Database => {
   };
 };
 
+/** Does nothing: the failure it is given is reported to whoever was using the connection. */
+const ignore = () => {};
+
 export const wrapPool = (pool: pg.Pool): Database => {
-  pool.on("error", () => {
-    // An idle client lost its connection (server restart, database dropped); the pool replaces
-    // it on next use and queries report their own errors. Unhandled, this would crash the process.
-  });
+  // An idle client lost its connection (server restart, database dropped); the pool replaces it
+  // on next use and queries report their own errors. Unhandled, this would crash the process.
+  pool.on("error", ignore);
+  // The pool listens for errors only on idle clients. A checked-out client (a transaction, the
+  // ingestion path's statements) whose connection drops also emits "error", besides failing its
+  // query; with no listener that event crashed the process on a PostgreSQL restart.
+  pool.on("connect", (client) => client.on("error", ignore));
   const db = drizzlePg({ client: pool, schema, casing: "snake_case" }) as unknown as Db;
   return {
     db,
@@ -59,6 +65,9 @@ export const wrapPool = (pool: pg.Pool): Database => {
     close: () => pool.end(),
   };
 };
+
+/** How long getting a PostgreSQL connection may take before the request fails with a 503. */
+export const CONNECTION_TIMEOUT_MS = 5_000;
 
 /**
  * Opens the database the configuration names: PostgreSQL for `postgres://`, an in-memory PGlite
@@ -79,6 +88,13 @@ export const openDatabase = async (opts: {
         // connection is opened (and its prepared statements planned again) every few seconds,
         // and the request that waits for it is an outlier; keep idle connections for minutes.
         idleTimeoutMillis: 5 * 60_000,
+        // pg waits forever by default for a connection (a free one from the pool, or a new one
+        // from a server that does not answer): a request then hangs instead of failing. After
+        // this long it fails as a connection failure, which the API answers with a 503.
+        connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
+        // Probes idle connections, so one silently cut (a failover, a NAT dropping it) is noticed
+        // and replaced rather than handed to the next query.
+        keepAlive: true,
       }),
     );
   }

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { isConnectionFailure } from "../db/errors.ts";
 import { AppError, type ErrorCode, errorStatus } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { AppEnv } from "./env.ts";
@@ -7,6 +8,12 @@ import type { AppEnv } from "./env.ts";
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; requestId: string; details: unknown };
 }
+
+/**
+ * Seconds a client should wait before retrying a 503. A database restart or failover takes a
+ * few seconds; retrying sooner only adds load to one coming back up.
+ */
+export const RETRY_AFTER_SECONDS = 5;
 
 export const errorResponse = (
   c: Context<AppEnv>,
@@ -20,7 +27,27 @@ export const errorResponse = (
     c.set("requestId", requestId);
   }
   const body: ErrorBody = { error: { code, message, requestId, details } };
-  return c.json(body, errorStatus[code], { "x-request-id": requestId });
+  const headers: Record<string, string> = { "x-request-id": requestId };
+  // Every 503 is temporary by definition: say when to come back (RFC 9110 §10.2.3).
+  if (code === "SERVICE_UNAVAILABLE") headers["retry-after"] = String(RETRY_AFTER_SECONDS);
+  return c.json(body, errorStatus[code], headers);
+};
+
+/**
+ * A request that failed because the database could not be reached (restart, failover, network
+ * cut): nothing is wrong with the request or the service's code, and the same request will work
+ * once the database is back, so it is a 503 with Retry-After, logged as a warning.
+ */
+const databaseUnavailable = (error: Error, c: Context<AppEnv>) => {
+  c.get("deps")?.logger.warn(
+    { err: error, requestId: c.get("requestId"), method: c.req.method, path: c.req.path },
+    "database unavailable",
+  );
+  return errorResponse(
+    c,
+    "SERVICE_UNAVAILABLE",
+    "the database is temporarily unavailable; retry after the Retry-After delay",
+  );
 };
 
 /** Statuses Hono and its middleware raise on their own, mapped onto our codes. */
@@ -43,13 +70,17 @@ const fromHttpException = (error: HTTPException): { code: ErrorCode; message: st
   }
 };
 
-/** The single `onError`: domain codes keep their code; anything unexpected is a logged 500. */
+/**
+ * The single `onError`: domain codes keep their code; a lost database is a 503; anything else
+ * unexpected is a logged 500.
+ */
 export const handleError = (error: Error, c: Context<AppEnv>) => {
   if (error instanceof AppError) return errorResponse(c, error.code, error.message, error.details);
   if (error instanceof HTTPException) {
     const mapped = fromHttpException(error);
     if (mapped.code !== "INTERNAL_ERROR") return errorResponse(c, mapped.code, mapped.message);
   }
+  if (isConnectionFailure(error)) return databaseUnavailable(error, c);
   c.get("deps")?.logger.error(
     { err: error, requestId: c.get("requestId"), method: c.req.method, path: c.req.path },
     "unhandled error",

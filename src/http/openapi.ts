@@ -26,13 +26,17 @@ const descriptions: Record<number, string> = {
   500: "Unexpected error (INTERNAL_ERROR)",
   501: "Not implemented yet (NOT_IMPLEMENTED)",
   502: "The payment processor failed (PAYMENT_PROVIDER_ERROR)",
+  503: "The database is unreachable for now; retry after the Retry-After header's seconds (SERVICE_UNAVAILABLE)",
 };
 
 const errorContent = { "application/json": { schema: ErrorSchema } };
 
-/** Error responses for a route's spec: the given statuses plus those every route can answer. */
+/**
+ * Error responses for a route's spec: the given statuses plus those every route can answer (503
+ * included: any of them can meet a database restart).
+ */
 export const errorResponses = (...statuses: number[]) => {
-  const all = [...new Set([400, 401, 413, 422, 500, ...statuses])].sort();
+  const all = [...new Set([400, 401, 413, 422, 500, 503, ...statuses])].sort();
   return Object.fromEntries(
     all.map((status) => [
       status,

@@ -32,6 +32,8 @@ export const createPaymentProcessor = (opts: {
   config: Config;
   db: Db;
   clock: Clock;
+  /** The clock the in-process emulator signs and delivers webhooks by (`clock` by default). */
+  webhookClock?: Clock;
   logger: Logger;
   listInvoices?: StripeEmulatorOptions["listInvoices"];
   /** The pacer's time source; a monotonic clock unless a test passes its own. */
@@ -68,6 +70,7 @@ export const createPaymentProcessor = (opts: {
     apiKey,
     db: opts.db,
     clock: opts.clock,
+    deliveryClock: opts.webhookClock ?? opts.clock,
     webhookSecret,
     deliver: (request) => {
       if (!webhookTarget) return Promise.resolve(new Response("not ready", { status: 503 }));

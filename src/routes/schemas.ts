@@ -94,7 +94,20 @@ export const SubscriptionSchema = z
     id: z.string().openapi({ example: "sub_01jx..." }),
     platformId: z.string(),
     customerId: z.string(),
-    status: z.enum(["trialing", "active", "past_due", "unpaid", "canceled", "incomplete"]),
+    status: z
+      .enum([
+        "trialing",
+        "active",
+        "past_due",
+        "unpaid",
+        "canceled",
+        "incomplete",
+        "incomplete_expired",
+      ])
+      .openapi({
+        description:
+          "`incomplete`: the first charge failed; `incomplete_expired` (terminal): it was not paid within 23 hours",
+      }),
     tier: TierSchema,
     priceId: z.string(),
     interval: z.enum(["month", "year"]),
@@ -106,7 +119,14 @@ export const SubscriptionSchema = z
     cancelAtPeriodEnd: z.boolean(),
     canceledAt: Timestamp.nullable(),
     trialEnd: Timestamp.nullable(),
-    defaultPaymentMethodId: z.string().nullable(),
+    defaultPaymentMethodId: z.string().nullable().openapi({
+      description:
+        "the subscription's own card; it follows the customer's default when that changes from it",
+    }),
+    nextChargePaymentMethodId: z.string().nullable().openapi({
+      description:
+        "the card the next charge will use: the subscription's, else the customer's default (attached cards only)",
+    }),
     metadata: z.record(z.string(), z.string()),
     createdAt: Timestamp,
   })

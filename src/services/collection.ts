@@ -83,19 +83,40 @@ const withSubscriptions = async (tx: Tx, claimed: InvoiceRow[]): Promise<Claimed
 };
 
 /**
+ * The card a subscription's (or a customer's) next charge goes to, as Stripe chooses it: the
+ * subscription's `default_payment_method`, else the customer's
+ * `invoice_settings.default_payment_method` ("Setting default_payment_method on the Subscription
+ * will cause all future invoices for that subscription to be paid with the specified payment
+ * method, overriding any invoice_settings.default_payment_method set on the associated
+ * Customer", https://docs.stripe.com/api/subscriptions/object) — and only a card still attached
+ * to the customer, so a detached card is never charged. Null when there is none. For a row of
+ * `from`: the invoice's subscription and customer, or the subscription's own.
+ */
+export const chargeableCard = (from: "invoices" | "subscriptions"): SQL<string | null> => {
+  // Qualified by hand: drizzle leaves a single table's columns unqualified, and inside these
+  // subqueries an unqualified `customer_id` would be the payment method's.
+  const subscriptionId = sql.raw(
+    from === "invoices" ? `"invoices"."subscription_id"` : `"subscriptions"."id"`,
+  );
+  const customerId = sql.raw(`"${from}"."customer_id"`);
+  return sql<string | null>`coalesce(
+  (select pm.id from ${subscriptions} s join ${paymentMethods} pm
+     on pm.id = s.default_payment_method_id and pm.customer_id = s.customer_id
+   where s.id = ${subscriptionId}),
+  (select pm.id from ${customers} c join ${paymentMethods} pm
+     on pm.id = c.default_payment_method_id and pm.customer_id = c.id
+   where c.id = ${customerId})
+)`;
+};
+
+/**
  * The card an attempt charges: the one already fixed for this attempt (an attempt retried after a
  * crash or a processor error must send the same parameters under the same idempotency key), else
- * the customer's default, else the subscription's — and only while it is still attached to the
- * customer, so a detached card is never charged.
+ * the invoice's subscription's card, else the customer's default (`chargeableCard`).
  */
 const attemptCard = sql`coalesce(
   ${invoices.attemptPaymentMethodId},
-  (select pm.id from ${customers} c join ${paymentMethods} pm
-     on pm.id = c.default_payment_method_id and pm.customer_id = c.id
-   where c.id = ${invoices.customerId}),
-  (select pm.id from ${subscriptions} s join ${paymentMethods} pm
-     on pm.id = s.default_payment_method_id and pm.customer_id = s.customer_id
-   where s.id = ${invoices.subscriptionId})
+  ${chargeableCard("invoices")}
 )`;
 
 /**
@@ -323,7 +344,8 @@ const warnClaimLost = (ctx: ServiceContext, claimed: ClaimedInvoice) => {
 /**
  * Records a declined attempt. A proration invoice is voided (the change it paid for does not
  * happen and the credit it used is returned). Others wait for the next retry of the dunning
- * schedule — or are due at once when the customer has set another card meanwhile — and the
+ * schedule — or are due at once when another card would be charged now (the customer set one
+ * meanwhile) — and the
  * subscription is past due, or unpaid once the retries are exhausted.
  */
 const settleFailed = async (
@@ -339,12 +361,12 @@ const settleFailed = async (
       await voidInvoice(tx, claimed, settledAt, { attemptCount: attempt });
       return;
     }
-    const [customer] = await tx
-      .select({ defaultPaymentMethodId: customers.defaultPaymentMethodId })
-      .from(customers)
-      .where(eq(customers.id, invoice.customerId));
-    const newCard =
-      customer?.defaultPaymentMethodId != null && customer.defaultPaymentMethodId !== cardTried;
+    // The card the next attempt would take: another one than this attempt's is tried at once.
+    const [next] = await tx
+      .select({ card: chargeableCard("invoices") })
+      .from(invoices)
+      .where(eq(invoices.id, invoice.id));
+    const newCard = next?.card != null && next.card !== cardTried;
     const dunned = !chargedWhileCallerWaits.includes(invoice.kind);
     const retryDays = dunned ? RETRY_AFTER_DAYS[attempt - 1] : undefined;
     const finalizedAt = invoice.finalizedAt ?? invoice.createdAt;

@@ -15,6 +15,12 @@ export interface ServiceContext {
   db: Db;
   database: Database;
   clock: Clock;
+  /**
+   * The clock webhook signatures are judged by (the 5-minute tolerance): the real one while the
+   * service runs a test clock, as Stripe signs in real time whatever its test clocks say, and
+   * the one the built-in emulator signs by. `clock` when absent.
+   */
+  webhookClock?: Clock;
   catalog: PlanCatalog;
   config: Config;
   logger: Logger;

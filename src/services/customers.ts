@@ -1,6 +1,11 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
-import { type CustomerRow, customers } from "../db/schema/index.ts";
+import {
+  type CustomerRow,
+  customers,
+  liveSubscriptionStatuses,
+  subscriptions,
+} from "../db/schema/index.ts";
 import { AppError, notFound } from "../errors.ts";
 import type { ProcessorCustomer } from "../processor/stripe-processor.ts";
 import type { Principal } from "./api-keys.ts";
@@ -26,33 +31,95 @@ export const presentCustomer = (row: CustomerRow): Customer => ({
   createdAt: row.createdAt.toISOString(),
 });
 
-/** Writes what the processor says about a customer into the local view. */
+/**
+ * Subscriptions that may still be charged, and so follow their customer's default card: the live
+ * ones, and canceled ones (a final invoice may still be collected).
+ */
+const followingStatuses = [...liveSubscriptionStatuses, "canceled"] as const;
+
+/**
+ * The customer's default card changed from `from` to `to` (set as default through the API, in
+ * the portal, or by a PATCH of the subscription): every subscription of the customer whose own
+ * card was `from` follows to `to`. Stripe charges a subscription's `default_payment_method`
+ * before the customer's default, so without this a subscription would keep charging the card the
+ * customer replaced. A subscription whose card is another one keeps it. A conditional update:
+ * the card and the status are re-checked in it, and the version moves on.
+ */
+const followCustomerDefault = async (
+  tx: Tx,
+  customerId: string,
+  from: string,
+  to: string,
+  now: Date,
+) => {
+  await tx
+    .update(subscriptions)
+    .set({
+      defaultPaymentMethodId: to,
+      version: sql`${subscriptions.version} + 1`,
+      updatedAt: now,
+    })
+    .where(
+      and(
+        eq(subscriptions.customerId, customerId),
+        eq(subscriptions.defaultPaymentMethodId, from),
+        inArray(subscriptions.status, [...followingStatuses]),
+      ),
+    );
+};
+
+/**
+ * Writes what the processor says about a customer into the local view. When this changes its
+ * default card, the subscriptions that used the old one follow (`followCustomerDefault`), in the
+ * same transaction: its subscriptions' rows are locked first, then the customer's (the order the
+ * renewals and plan changes lock them in), so the old default is read under the lock.
+ */
 export const storeCustomer = async (
   tx: Tx,
   customer: ProcessorCustomer,
   now: Date,
   platformId?: string | null,
-): Promise<CustomerRow> => {
-  const fields = {
-    email: customer.email,
-    name: customer.name,
-    metadata: customer.metadata,
-    defaultPaymentMethodId: customer.defaultPaymentMethodId,
-    updatedAt: now,
-  };
-  const [row] = await tx
-    .insert(customers)
-    .values({
-      id: customer.id,
-      platformId: platformId ?? null,
-      createdAt: customer.createdAt,
-      ...fields,
-    })
-    .onConflictDoUpdate({ target: customers.id, set: fields })
-    .returning();
-  if (!row) throw new Error("customer upsert returned no row");
-  return row;
-};
+): Promise<CustomerRow> =>
+  tx.transaction(async (inner) => {
+    await inner
+      .select({ id: subscriptions.id })
+      .from(subscriptions)
+      .where(
+        and(
+          eq(subscriptions.customerId, customer.id),
+          inArray(subscriptions.status, [...followingStatuses]),
+        ),
+      )
+      .orderBy(subscriptions.id)
+      .for("update");
+    const [before] = await inner
+      .select({ defaultPaymentMethodId: customers.defaultPaymentMethodId })
+      .from(customers)
+      .where(eq(customers.id, customer.id))
+      .for("update");
+    const fields = {
+      email: customer.email,
+      name: customer.name,
+      metadata: customer.metadata,
+      defaultPaymentMethodId: customer.defaultPaymentMethodId,
+      updatedAt: now,
+    };
+    const [row] = await inner
+      .insert(customers)
+      .values({
+        id: customer.id,
+        platformId: platformId ?? null,
+        createdAt: customer.createdAt,
+        ...fields,
+      })
+      .onConflictDoUpdate({ target: customers.id, set: fields })
+      .returning();
+    if (!row) throw new Error("customer upsert returned no row");
+    const from = before?.defaultPaymentMethodId;
+    const to = customer.defaultPaymentMethodId;
+    if (from && to && from !== to) await followCustomerDefault(inner, customer.id, from, to, now);
+    return row;
+  });
 
 /**
  * A customer the caller may see: the operator sees every customer, a platform only its own.

@@ -6,7 +6,7 @@ import { collectCallerInvoice } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { findOwnedCustomer } from "./customers.ts";
 import { type Invoice, issueInvoice, loadInvoice } from "./invoicing.ts";
-import { assertNoChangeInFlight, lockSubscription } from "./subscription-claim.ts";
+import { assertNoChangeInFlight, hasEnded, lockSubscription } from "./subscription-claim.ts";
 import { liveSubscriptionOf } from "./subscriptions.ts";
 import { usageOverageLines } from "./usage-billing.ts";
 
@@ -35,7 +35,7 @@ export const generateInvoice = async ({
 
   const invoice = await ctx.db.transaction(async (tx) => {
     const subscription = await lockSubscription(tx, live.id);
-    if (subscription.status === "trialing" || subscription.status === "canceled") throw nothing();
+    if (subscription.status === "trialing" || hasEnded(subscription)) throw nothing();
     assertNoChangeInFlight(subscription);
     const now = ctx.clock.now();
     if (now.getTime() >= subscription.currentPeriodEnd.getTime()) {

@@ -172,8 +172,9 @@ const lockBalances = async (tx: Tx, inputs: readonly NewInvoice[]) => {
 
 /**
  * Creates and finalizes invoices inside the caller's transaction, a statement per step for the
- * whole batch: lines stored, each customer's credit applied (in order, never making a total
- * negative, never more than the balance), gap-free numbers assigned in input order. Nothing due
+ * whole batch: lines stored, each customer's credit applied (in order, never making the amount
+ * due negative, never more than the balance; `total` stays the sum of the lines, as Stripe's),
+ * gap-free numbers assigned in input order. Nothing due
  * → `paid` at once; otherwise `open` with a payment attempt due now, which the collector picks up
  * after commit. An entry is undefined when its (subscription, period, kind) was invoiced already:
  * the unique index makes a second invoice impossible.
@@ -240,7 +241,8 @@ export const issueInvoices = async (
     })),
   );
   if (lines.length > 0) await tx.insert(invoiceLines).values(lines);
-  const applications = kept.filter((d) => d.assembled.creditApplied > 0);
+  // Balance used (or, for a negative total, credited to the balance as Stripe does).
+  const applications = kept.filter((d) => d.assembled.creditApplied !== 0);
   if (applications.length > 0) {
     await tx.insert(balanceEntries).values(
       applications.map(({ id, input, assembled }) => ({
@@ -249,7 +251,10 @@ export const issueInvoices = async (
         currency: input.currency,
         amount: -assembled.creditApplied,
         kind: "invoice_application" as const,
-        description: `Applied to invoice ${id}`,
+        description:
+          assembled.creditApplied > 0
+            ? `Applied to invoice ${id}`
+            : `Credited from invoice ${id} (negative total)`,
         invoiceId: id,
         createdAt: now,
       })),
@@ -385,7 +390,11 @@ export const listInvoices = async ({
   );
 };
 
-/** The customer's finalized invoices, newest first, as the hosted portal page lists them. */
+/**
+ * The customer's finalized invoices, newest first, as the hosted portal page lists them: each at
+ * its `total` (the sum of its lines, as Stripe's portal shows an invoice's amount), also when the
+ * customer balance paid some or all of it.
+ */
 export const invoicesForPortal = async (db: Tx, customerId: string) => {
   const rows = await db
     .select()

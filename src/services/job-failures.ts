@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Counter } from "prom-client";
+import { isConnectionFailure } from "../db/errors.ts";
 import { type JobFailureRow, jobFailures } from "../db/schema/index.ts";
 import type { ServiceContext } from "./context.ts";
 
@@ -15,11 +16,15 @@ const describe = (error: unknown) =>
 /**
  * Records that one item of a batch failed: the error, the attempt count and the next retry (with
  * backoff), a log line and a metric. The batch goes on without it.
+ *
+ * A lost database is not the item's fault: that error is thrown on, so the pass stops and the
+ * next one retries every item, none of them held back by a backoff earned in an outage.
  */
 export const recordJobFailure = async (
   ctx: ServiceContext,
   failure: { job: Job; itemId: string; platformId: string | null; error: unknown },
 ) => {
+  if (isConnectionFailure(failure.error)) throw failure.error;
   const now = ctx.clock.now();
   const error = describe(failure.error);
   const [row] = await ctx.db

@@ -8,12 +8,13 @@ import {
   type SubscriptionRow,
   type subscriptions,
 } from "../db/schema/index.ts";
-import { conflict, invalid } from "../errors.ts";
+import { invalid } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { ServiceContext } from "./context.ts";
 import { priceForTier } from "./plan-change.ts";
 import {
   assertNoChangeInFlight,
+  assertNotEnded,
   lockSubscription,
   saveSubscription,
 } from "./subscription-claim.ts";
@@ -22,7 +23,7 @@ import { planName, presentSubscription, type Subscription } from "./subscription
 /** The subscription locked for an operator's change: not canceled, no plan change in flight. */
 const lockForOverride = async (tx: Tx, id: string) => {
   const row = await lockSubscription(tx, id);
-  if (row.status === "canceled") throw conflict(`subscription '${id}' is canceled`);
+  assertNotEnded(row);
   assertNoChangeInFlight(row);
   return row;
 };
@@ -130,9 +131,9 @@ export const overrideSubscription = async ({
           { path: ["trialEnd"], message: `after ${Math.floor(now.getTime() / 1000)}` },
         ]);
       }
-      return presentSubscription(await startTrialOn(ctx, tx, row, trialEnd, now, set));
+      return presentSubscription(tx, await startTrialOn(ctx, tx, row, trialEnd, now, set));
     }
-    return presentSubscription(await saveSubscription(tx, row, set));
+    return presentSubscription(tx, await saveSubscription(tx, row, set));
   });
 };
 
@@ -149,6 +150,6 @@ export const startTrial = async ({
     const row = await lockForOverride(tx, subscriptionId);
     const now = ctx.clock.now();
     const trialEnd = new Date(now.getTime() + trialDays * 86_400_000);
-    return presentSubscription(await startTrialOn(ctx, tx, row, trialEnd, now));
+    return presentSubscription(tx, await startTrialOn(ctx, tx, row, trialEnd, now));
   });
 };

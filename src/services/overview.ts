@@ -5,7 +5,10 @@ import type { ServiceContext } from "./context.ts";
 
 /**
  * The operator's overview: MRR per currency over `active` and `past_due` subscriptions
- * (yearly prices normalised to a month), and how many platforms stand where, by tier.
+ * (yearly prices normalised to a month), and how many platforms stand where, by tier. Tiers
+ * count the subscriptions that have started (`trialing`, `active`, `past_due`, `unpaid`);
+ * `incomplete` ones (first charge not paid yet) are counted apart; `incomplete_expired` and
+ * `canceled` ones are over and count nowhere.
  */
 export const billingOverview = async ({ ctx }: { ctx: ServiceContext }) => {
   const rows = await ctx.db
@@ -19,13 +22,17 @@ export const billingOverview = async ({ ctx }: { ctx: ServiceContext }) => {
       currency: subscriptions.currency,
     })
     .from(subscriptions)
-    .where(inArray(subscriptions.status, ["trialing", "active", "past_due", "unpaid"]));
+    .where(
+      inArray(subscriptions.status, ["trialing", "active", "past_due", "unpaid", "incomplete"]),
+    );
   const platformsIn = (status: string) =>
     new Set(rows.filter((r) => r.status === status).map((r) => r.platformId)).size;
   const tiers: Record<string, number> = Object.fromEntries(
     ctx.catalog.plans.map((p) => [p.tier, 0]),
   );
-  for (const row of rows) tiers[row.tier] = (tiers[row.tier] ?? 0) + 1;
+  for (const row of rows) {
+    if (row.status !== "incomplete") tiers[row.tier] = (tiers[row.tier] ?? 0) + 1;
+  }
   const [failing] = await ctx.db.select({ n: count() }).from(jobFailures);
   return {
     mrr: monthlyRecurringRevenue(
@@ -41,6 +48,8 @@ export const billingOverview = async ({ ctx }: { ctx: ServiceContext }) => {
     trialingPlatforms: platformsIn("trialing"),
     pastDuePlatforms: platformsIn("past_due"),
     unpaidPlatforms: platformsIn("unpaid"),
+    /** Waiting for their first payment; they expire 23 hours after creation if it never comes. */
+    incompletePlatforms: platformsIn("incomplete"),
     tiers,
     /** Items set aside by the worker after failing (details: `GET /operator/failures`). */
     failingItems: Number(failing?.n ?? 0),

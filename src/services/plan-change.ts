@@ -14,6 +14,7 @@ import type { ServiceContext } from "./context.ts";
 import { type Invoice, issueInvoice, loadInvoice } from "./invoicing.ts";
 import {
   assertNoChangeInFlight,
+  assertNotEnded,
   lockSubscription,
   saveSubscription,
 } from "./subscription-claim.ts";
@@ -162,7 +163,7 @@ export const changePlan = async ({
 }): Promise<{ subscription: Subscription; invoice: Invoice | null; credited: number }> => {
   const claimed = await ctx.db.transaction(async (tx) => {
     const row = await lockSubscription(tx, subscriptionId);
-    if (row.status === "canceled") throw conflict(`subscription '${row.id}' is canceled`);
+    assertNotEnded(row);
     assertNoChangeInFlight(row);
     const change = target(row);
     if (!change) return { subscription: row, invoice: undefined, credited: 0 };
@@ -218,7 +219,7 @@ export const changePlan = async ({
   const { invoice } = claimed;
   if (!invoice) {
     return {
-      subscription: presentSubscription(claimed.subscription),
+      subscription: await presentSubscription(ctx.db, claimed.subscription),
       invoice: null,
       credited: claimed.credited,
     };
@@ -236,7 +237,7 @@ export const changePlan = async ({
     .where(eq(subscriptions.id, subscriptionId));
   if (!subscription) throw new Error("subscription vanished after a plan change");
   return {
-    subscription: presentSubscription(subscription),
+    subscription: await presentSubscription(ctx.db, subscription),
     invoice: (await loadInvoice(ctx.db, invoice.id)) ?? null,
     credited: 0,
   };

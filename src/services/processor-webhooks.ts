@@ -34,7 +34,11 @@ export const receiveProcessorWebhook = async ({
   if (!signature) throw new AppError("VALIDATION_ERROR", "missing Stripe-Signature header");
   let event: ReturnType<ServiceContext["processor"]["constructWebhookEvent"]>;
   try {
-    event = ctx.processor.constructWebhookEvent(rawBody, signature, ctx.clock.now());
+    event = ctx.processor.constructWebhookEvent(
+      rawBody,
+      signature,
+      (ctx.webhookClock ?? ctx.clock).now(),
+    );
   } catch (error) {
     throw new AppError(
       "VALIDATION_ERROR",

@@ -1,6 +1,10 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
-import { type SubscriptionRow, subscriptions } from "../db/schema/index.ts";
+import {
+  endedSubscriptionStatuses,
+  type SubscriptionRow,
+  subscriptions,
+} from "../db/schema/index.ts";
 import { conflict, notFound } from "../errors.ts";
 
 /**
@@ -20,6 +24,19 @@ export const lockSubscription = async (
     .for("update");
   if (!row) throw notFound("subscription", subscriptionId);
   return row;
+};
+
+/** Whether the subscription has ended (canceled, or incomplete and expired): nothing changes it. */
+export const hasEnded = (row: Pick<SubscriptionRow, "status">) =>
+  (endedSubscriptionStatuses as readonly string[]).includes(row.status);
+
+/** 409 for a subscription that has ended, naming how. */
+export const assertNotEnded = (row: Pick<SubscriptionRow, "id" | "status">, what = "") => {
+  if (hasEnded(row)) {
+    throw conflict(
+      `subscription '${row.id}' is ${row.status === "canceled" ? "already canceled" : "incomplete_expired (its first invoice went unpaid)"}${what}`,
+    );
+  }
 };
 
 /** 409 while a plan change's proration invoice is being charged. */

@@ -16,6 +16,7 @@ import { newId } from "../ids.ts";
 import type { Principal } from "./api-keys.ts";
 import {
   ATTEMPT_LEASE_MS,
+  chargeableCard,
   collectCallerInvoice,
   retryOpenInvoices,
   voidInvoice,
@@ -26,11 +27,12 @@ import { issueInvoice } from "./invoicing.ts";
 import { storePaymentMethod } from "./payment-methods.ts";
 import {
   assertNoChangeInFlight,
+  assertNotEnded,
   lockSubscription,
   saveSubscription,
 } from "./subscription-claim.ts";
 import { liveSubscription } from "./usage/usage-period.ts";
-import { usageOverageLines } from "./usage-billing.ts";
+import { ingestionWindowEnd, usageOverageLines } from "./usage-billing.ts";
 
 /** Statuses in which a subscription may change plan. */
 export const changeableStatuses = ["trialing", "active", "past_due"] as const;
@@ -59,11 +61,43 @@ export interface Subscription {
   canceledAt: string | null;
   trialEnd: string | null;
   defaultPaymentMethodId: string | null;
+  /**
+   * The card the subscription's next charge will use: its own default, else the customer's, as
+   * Stripe chooses (`chargeableCard`); only cards attached to the customer; null when none.
+   */
+  nextChargePaymentMethodId: string | null;
   metadata: Record<string, string>;
   createdAt: string;
 }
 
-export const presentSubscription = (row: SubscriptionRow): Subscription => ({
+/** Subscriptions as the API shows them, with the card each one's next charge will use. */
+export const presentSubscriptions = async (
+  tx: Tx,
+  rows: readonly SubscriptionRow[],
+): Promise<Subscription[]> => {
+  const cards =
+    rows.length === 0
+      ? []
+      : await tx
+          .select({
+            id: subscriptions.id,
+            card: chargeableCard("subscriptions"),
+          })
+          .from(subscriptions)
+          .where(
+            inArray(
+              subscriptions.id,
+              rows.map((r) => r.id),
+            ),
+          );
+  const cardOf = new Map(cards.map((c) => [c.id, c.card]));
+  return rows.map((row) => presentRow(row, cardOf.get(row.id) ?? null));
+};
+
+export const presentSubscription = async (tx: Tx, row: SubscriptionRow): Promise<Subscription> =>
+  (await presentSubscriptions(tx, [row]))[0] as Subscription;
+
+const presentRow = (row: SubscriptionRow, nextCharge: string | null): Subscription => ({
   id: row.id,
   platformId: row.platformId,
   customerId: row.customerId,
@@ -80,6 +114,7 @@ export const presentSubscription = (row: SubscriptionRow): Subscription => ({
   canceledAt: row.canceledAt?.toISOString() ?? null,
   trialEnd: row.trialEnd?.toISOString() ?? null,
   defaultPaymentMethodId: row.defaultPaymentMethodId,
+  nextChargePaymentMethodId: nextCharge,
   metadata: row.metadata,
   createdAt: row.createdAt.toISOString(),
 });
@@ -339,7 +374,7 @@ export const createSubscription = async ({
   }
   const [row] = await ctx.db.select().from(subscriptions).where(eq(subscriptions.id, id));
   if (!row) throw new Error("subscription vanished after creation");
-  return presentSubscription(row);
+  return presentSubscription(ctx.db, row);
 };
 
 /**
@@ -377,7 +412,7 @@ export const getSubscription = async (args: {
   ctx: ServiceContext;
   principal: Principal;
   subscriptionId: string;
-}): Promise<Subscription> => presentSubscription(await findOwnedSubscription(args));
+}): Promise<Subscription> => presentSubscription(args.ctx.db, await findOwnedSubscription(args));
 
 export const getPlatformSubscription = async ({
   ctx,
@@ -386,7 +421,7 @@ export const getPlatformSubscription = async ({
   ctx: ServiceContext;
   platformId: string;
 }): Promise<Subscription> => {
-  return presentSubscription(await requireLiveSubscription(ctx, platformId));
+  return presentSubscription(ctx.db, await requireLiveSubscription(ctx, platformId));
 };
 
 export const listCustomerSubscriptions = async ({
@@ -404,7 +439,7 @@ export const listCustomerSubscriptions = async ({
     .from(subscriptions)
     .where(eq(subscriptions.customerId, customer.id))
     .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id));
-  return rows.map(presentSubscription);
+  return presentSubscriptions(ctx.db, rows);
 };
 
 /**
@@ -419,12 +454,13 @@ export const setCancelAtPeriodEnd = async (
 ): Promise<Subscription> =>
   ctx.db.transaction(async (tx) => {
     const row = await lockSubscription(tx, subscriptionId);
-    if (row.status === "canceled") throw conflict(`subscription '${row.id}' is already canceled`);
+    assertNotEnded(row);
     if (row.cancelAtPeriodEnd === cancelAtPeriodEnd) {
-      if (opts.idempotent || !cancelAtPeriodEnd) return presentSubscription(row);
+      if (opts.idempotent || !cancelAtPeriodEnd) return presentSubscription(tx, row);
       throw conflict(`subscription '${row.id}' is already scheduled to cancel at period end`);
     }
     return presentSubscription(
+      tx,
       await saveSubscription(tx, row, { cancelAtPeriodEnd, updatedAt: ctx.clock.now() }),
     );
   });
@@ -442,7 +478,7 @@ export const cancelPlatformSubscription = async ({
 
 /**
  * Ends a subscription now: canceled, and a final invoice closes the period so far (usage in
- * arrears; the fixed fee was paid in advance and is not refunded). The time is read once the
+ * arrears, when there is any; the fixed fee was paid in advance and is not refunded). The time is read once the
  * subscription is locked, so the final invoice never starts after it ends, even when a renewal
  * moved the period on just before.
  */
@@ -455,41 +491,61 @@ export const cancelNow = async ({
 }): Promise<{ subscription: Subscription; invoiceId: string | null }> => {
   const { canceled, invoice } = await ctx.db.transaction(async (tx) => {
     const locked = await lockSubscription(tx, subscriptionId);
-    if (locked.status === "canceled") {
-      throw conflict(`subscription '${locked.id}' is already canceled`);
-    }
+    assertNotEnded(locked);
     assertNoChangeInFlight(locked);
     const now = ctx.clock.now();
     const end = new Date(Math.max(now.getTime(), locked.currentPeriodStart.getTime()));
-    const issued = await issueInvoice(tx, now, {
-      kind: "final",
-      platformId: locked.platformId,
-      customerId: locked.customerId,
-      subscriptionId: locked.id,
-      currency: locked.currency,
+    const lines = await usageOverageLines({
+      ctx,
+      tx,
+      subscription: locked,
       periodStart: locked.currentPeriodStart,
       periodEnd: end,
-      description: "Final invoice",
-      collect: "caller",
-      lines: await usageOverageLines({
-        ctx,
-        tx,
-        subscription: locked,
-        periodStart: locked.currentPeriodStart,
-        periodEnd: end,
-        until: new Date(end.getTime() + 1),
-      }),
+      until: new Date(end.getTime() + 1),
     });
+    // Nothing to bill, no invoice: Stripe's `invoice_now` bills pending usage "if any", and an
+    // invoice with no items is refused ("Nothing to invoice for customer"). No number is taken.
+    const issued =
+      lines.length === 0
+        ? undefined
+        : await issueInvoice(tx, now, {
+            kind: "final",
+            platformId: locked.platformId,
+            customerId: locked.customerId,
+            subscriptionId: locked.id,
+            currency: locked.currency,
+            periodStart: locked.currentPeriodStart,
+            periodEnd: end,
+            description: "Final invoice",
+            collect: "caller",
+            lines,
+          });
     const saved = await saveSubscription(tx, locked, {
       status: "canceled",
       canceledAt: now,
       cancelAtPeriodEnd: false,
       updatedAt: now,
+      // Usage of the period so far that arrives late is swept once no more can arrive; a closed
+      // period still waiting for its usage invoice keeps its due time.
+      usagePeriods: [
+        ...locked.usagePeriods,
+        {
+          start: locked.currentPeriodStart.toISOString(),
+          end: end.toISOString(),
+          until: new Date(end.getTime() + 1).toISOString(),
+          tier: locked.tier,
+          billed: true,
+        },
+      ],
+      usageDueAt: locked.usageDueAt ?? ingestionWindowEnd(end),
     });
     return { canceled: saved, invoice: issued };
   });
   if (invoice) await collectCallerInvoice(ctx, invoice);
-  return { subscription: presentSubscription(canceled), invoiceId: invoice?.id ?? null };
+  return {
+    subscription: await presentSubscription(ctx.db, canceled),
+    invoiceId: invoice?.id ?? null,
+  };
 };
 
 export const cancelSubscription = async ({

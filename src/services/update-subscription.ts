@@ -1,7 +1,7 @@
-import { conflict } from "../errors.ts";
 import type { Principal } from "./api-keys.ts";
 import type { ServiceContext } from "./context.ts";
 import { changePlan } from "./plan-change.ts";
+import { assertNotEnded } from "./subscription-claim.ts";
 import {
   changePaymentMethod,
   findOwnedSubscription,
@@ -32,7 +32,7 @@ export const updateSubscription = async ({
   };
 }): Promise<Subscription> => {
   const owned = await findOwnedSubscription({ ctx, principal, subscriptionId });
-  if (owned.status === "canceled") throw conflict(`subscription '${owned.id}' is canceled`);
+  assertNotEnded(owned);
   const price = input.priceId !== undefined ? priceOrInvalid(ctx, input.priceId) : undefined;
 
   if (input.paymentMethodId !== undefined) {

@@ -6,6 +6,13 @@ import { invoiceLines, invoices, type SubscriptionRow } from "../db/schema/index
 import { AppError } from "../errors.ts";
 import type { ServiceContext } from "./context.ts";
 import { usageForPeriods } from "./usage/index.ts";
+import { maxEventAgeMs } from "./usage/ingest-usage-events.ts";
+
+/**
+ * An event for a period ending at `end` has a timestamp before `end` and is accepted while it is
+ * at most 35 days old: from `end + 35 days` on, nothing more can arrive for the period.
+ */
+export const ingestionWindowEnd = (end: Date) => new Date(end.getTime() + maxEventAgeMs);
 
 export type UsageLine = InvoiceLine & { meter: string };
 
@@ -71,7 +78,20 @@ export interface UsagePeriodToBill {
    * (UTC days, split at period starts), so "up to now" means `now + 1 ms`: today's bucket.
    */
   until?: Date;
+  /**
+   * The period's usage invoice was issued already: what its usage now comes to beyond what was
+   * billed is usage received late, and its lines say so.
+   */
+  late?: boolean;
 }
+
+const instant = (d: Date) =>
+  d.getUTCHours() === 0 && d.getUTCMinutes() === 0 && d.getUTCSeconds() === 0
+    ? d.toISOString().slice(0, 10)
+    : `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+
+/** A period as invoices name it: `2026-04-01 – 2026-05-01`. */
+export const periodLabel = (start: Date, end: Date) => `${instant(start)} – ${instant(end)}`;
 
 /**
  * Usage overage for subscriptions' periods from `periodStart` up to `until` (billed in arrears),
@@ -118,10 +138,13 @@ export const usageOverageLinesFor = async ({
         terms.overage.per === 1
           ? meter.unit
           : `${terms.overage.per.toLocaleString("en-US")} ${meter.unit}`;
+      const used = `${Number(value).toLocaleString("en-US")} ${meter.unit} used, ${terms.included.toLocaleString("en-US")} included; overage per ${per}`;
       lines.push({
         type: "usage",
         meter: key,
-        description: `${key}: ${Number(value).toLocaleString("en-US")} ${meter.unit} used, ${terms.included.toLocaleString("en-US")} included; overage per ${per}`,
+        description: period.late
+          ? `${key}: usage of ${periodLabel(period.periodStart, period.periodEnd)} received late (now ${used}; ${billed[k]?.get(key) ?? 0} packages billed before)`
+          : `${key}: ${used}`,
         quantity: packages,
         unitAmount: terms.overage.amount,
         amount: packages * terms.overage.amount,

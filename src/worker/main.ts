@@ -1,10 +1,10 @@
-import pino from "pino";
 import { createDeps } from "../app.ts";
 import { systemClock } from "../clock.ts";
 import { loadConfigOrExit } from "../config.ts";
 import { openDatabase } from "../db/client.ts";
 import { migrate } from "../db/migrate.ts";
 import { randomToken } from "../ids.ts";
+import { createProcessLogger } from "../logging.ts";
 import { createPaymentProcessor } from "../processor/create-processor.ts";
 import { runDueWork, startWorker } from "./due-work.ts";
 
@@ -14,7 +14,8 @@ import { runDueWork, startWorker } from "./due-work.ts";
  */
 const main = async () => {
   const config = loadConfigOrExit();
-  const logger = pino({ level: config.logLevel, base: { service: "nno-billing-worker" } });
+  const log = createProcessLogger({ level: config.logLevel, service: "nno-billing-worker" });
+  const { logger } = log;
   const database = await openDatabase(config);
   await migrate(database);
   const payments = createPaymentProcessor({ config, db: database.db, clock: systemClock, logger });
@@ -40,6 +41,7 @@ const main = async () => {
     await worker.stop();
     await ctx.rateLimiter.close();
     await database.close();
+    await log.close(1_000);
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop());

@@ -1,15 +1,20 @@
 import { and, asc, eq, inArray, isNull, lte, notExists, sql } from "drizzle-orm";
 import { periodAt } from "../billing/periods.ts";
-import { jobFailures, type SubscriptionRow, subscriptions } from "../db/schema/index.ts";
+import {
+  jobFailures,
+  type SubscriptionRow,
+  subscriptions,
+  type UsagePeriodRecord,
+} from "../db/schema/index.ts";
 import type { ServiceContext } from "../services/context.ts";
 import { issueInvoices, type NewInvoice } from "../services/invoicing.ts";
 import { recordJobFailure } from "../services/job-failures.ts";
 import { planName, renewingStatuses } from "../services/subscriptions.ts";
-import { type UsageLine, usageOverageLinesFor } from "../services/usage-billing.ts";
 
 /** What a subscription becomes once its current period is over. */
 interface Advance {
-  invoice: NewInvoice;
+  /** The next period's fixed fee, in advance; none when the subscription ends. */
+  invoice: NewInvoice | undefined;
   subscription: Pick<
     SubscriptionRow,
     | "id"
@@ -19,35 +24,39 @@ interface Advance {
     | "currentPeriodEnd"
     | "cancelAtPeriodEnd"
     | "canceledAt"
-  >;
+    | "usageDueAt"
+  > & {
+    /** The closed period, now waiting for its usage invoice (none after a trial). */
+    closed: UsagePeriodRecord | undefined;
+  };
 }
 
 /**
  * Moves one subscription past the end of its current period:
- * - scheduled to cancel → `canceled`, with a final invoice for the usage of the closed period;
- * - otherwise the next period starts (a trial ends into period 0) and is invoiced in advance,
- *   together with the closed period's usage overage in arrears.
+ * - scheduled to cancel → `canceled`; its final invoice (the closed period's usage) is issued by
+ *   the usage job once the grace has passed;
+ * - otherwise the next period starts (a trial ends into period 0) and is invoiced in advance.
+ * Either way the closed period's usage is left to the usage job (`usage-invoices.ts`), due at its
+ * end plus `BILLING_USAGE_GRACE_SECONDS`, so that events arriving late for it are billed with it.
  */
-const advance = (ctx: ServiceContext, row: SubscriptionRow, usage: UsageLine[]): Advance => {
-  const closed = { start: row.currentPeriodStart, end: row.currentPeriodEnd };
-  const invoiced = {
-    platformId: row.platformId,
-    customerId: row.customerId,
-    subscriptionId: row.id,
-    currency: row.currency,
-    // Unpaid: the period moves on, its invoice stays a draft and is never charged.
-    draft: row.status === "unpaid",
-  };
+const advance = (ctx: ServiceContext, row: SubscriptionRow): Advance => {
+  const closed: UsagePeriodRecord | undefined =
+    // A trial has no usage to bill in arrears.
+    row.status === "trialing"
+      ? undefined
+      : {
+          start: row.currentPeriodStart.toISOString(),
+          end: row.currentPeriodEnd.toISOString(),
+          tier: row.tier,
+          billed: false,
+          ...(row.cancelAtPeriodEnd ? { final: true } : {}),
+        };
+  const usageDueAt = closed
+    ? new Date(row.currentPeriodEnd.getTime() + ctx.config.usageGraceSeconds * 1000)
+    : row.usageDueAt;
   if (row.cancelAtPeriodEnd) {
     return {
-      invoice: {
-        ...invoiced,
-        kind: "final",
-        periodStart: closed.start,
-        periodEnd: closed.end,
-        description: "Final invoice",
-        lines: usage,
-      },
+      invoice: undefined,
       subscription: {
         id: row.id,
         status: "canceled",
@@ -55,7 +64,9 @@ const advance = (ctx: ServiceContext, row: SubscriptionRow, usage: UsageLine[]):
         currentPeriodStart: row.currentPeriodStart,
         currentPeriodEnd: row.currentPeriodEnd,
         cancelAtPeriodEnd: false,
-        canceledAt: closed.end,
+        canceledAt: row.currentPeriodEnd,
+        usageDueAt,
+        closed,
       },
     };
   }
@@ -64,7 +75,12 @@ const advance = (ctx: ServiceContext, row: SubscriptionRow, usage: UsageLine[]):
   const next = periodAt(row.billingAnchor, row.interval, index);
   return {
     invoice: {
-      ...invoiced,
+      platformId: row.platformId,
+      customerId: row.customerId,
+      subscriptionId: row.id,
+      currency: row.currency,
+      // Unpaid: the period moves on, its invoice stays a draft and is never charged.
+      draft: row.status === "unpaid",
       kind: "renewal",
       periodStart: next.start,
       periodEnd: next.end,
@@ -78,7 +94,6 @@ const advance = (ctx: ServiceContext, row: SubscriptionRow, usage: UsageLine[]):
           periodStart: next.start,
           periodEnd: next.end,
         },
-        ...usage,
       ],
     },
     subscription: {
@@ -90,6 +105,8 @@ const advance = (ctx: ServiceContext, row: SubscriptionRow, usage: UsageLine[]):
       currentPeriodEnd: next.end,
       cancelAtPeriodEnd: row.cancelAtPeriodEnd,
       canceledAt: row.canceledAt,
+      usageDueAt,
+      closed,
     },
   };
 };
@@ -169,24 +186,14 @@ const renewBatch = async (
       .limit(limit)
       .for("update", { skipLocked: true });
     if (due.length === 0) return { renewed: 0, openInvoiceIds: [] };
-    // A trial has no usage to bill in arrears.
-    const billable = due.filter((row) => row.status !== "trialing");
-    const usage = await usageOverageLinesFor({
-      ctx,
-      tx,
-      periods: billable.map((row) => ({
-        subscription: row,
-        periodStart: row.currentPeriodStart,
-        periodEnd: row.currentPeriodEnd,
-      })),
-    });
-    const usageOf = new Map(billable.map((row, k) => [row.id, usage[k] ?? []]));
-    const advances = due.map((row) => advance(ctx, row, usageOf.get(row.id) ?? []));
+    const advances = due.map((row) => advance(ctx, row));
 
+    // A cancellation's final invoice with nothing on it is not issued (Stripe issues no invoice
+    // without pending items), so it takes no number.
     const issued = await issueInvoices(
       tx,
       now,
-      advances.map((a) => a.invoice),
+      advances.flatMap((a) => (a.invoice ? [a.invoice] : [])),
     );
     await tx
       .update(subscriptions)
@@ -197,6 +204,9 @@ const renewBatch = async (
         currentPeriodEnd: sql`v.period_end`,
         cancelAtPeriodEnd: sql`v.cancel_at_period_end`,
         canceledAt: sql`v.canceled_at`,
+        // The closed period waits for its usage invoice (the earliest one due comes first).
+        usagePeriods: sql`${subscriptions.usagePeriods} || v.closed`,
+        usageDueAt: sql`least(${subscriptions.usageDueAt}, v.usage_due_at)`,
         version: sql`${subscriptions.version} + 1`,
         updatedAt: now,
       })
@@ -210,8 +220,10 @@ const renewBatch = async (
             period_end: s.currentPeriodEnd.toISOString(),
             cancel_at_period_end: s.cancelAtPeriodEnd,
             canceled_at: s.canceledAt?.toISOString() ?? null,
+            closed: s.closed ? [s.closed] : [],
+            usage_due_at: s.usageDueAt?.toISOString() ?? null,
           })),
-        )}::jsonb) as v(id text, status text, period_index int, period_start timestamptz, period_end timestamptz, cancel_at_period_end boolean, canceled_at timestamptz)`,
+        )}::jsonb) as v(id text, status text, period_index int, period_start timestamptz, period_end timestamptz, cancel_at_period_end boolean, canceled_at timestamptz, closed jsonb, usage_due_at timestamptz)`,
       )
       .where(eq(subscriptions.id, sql`v.id`));
     // Those that failed before and renewed now are failing no more.

@@ -22,6 +22,8 @@ export const invoiceKinds = [
   "proration",
   "final",
   "manual",
+  /** A closed period's usage, billed after the grace (and late usage of earlier periods). */
+  "usage",
 ] as const;
 export type InvoiceKind = (typeof invoiceKinds)[number];
 

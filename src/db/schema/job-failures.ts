@@ -9,7 +9,7 @@ import { timestamptz } from "./columns.ts";
 export const jobFailures = pgTable(
   "job_failures",
   {
-    job: text().$type<"renewal" | "collection">().notNull(),
+    job: text().$type<"renewal" | "collection" | "usage">().notNull(),
     itemId: text().notNull(),
     platformId: text(),
     error: text().notNull(),

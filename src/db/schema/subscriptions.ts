@@ -19,8 +19,34 @@ export const subscriptionStatuses = [
   "unpaid",
   "canceled",
   "incomplete",
+  /** Stripe's: the first invoice went unpaid for 23 hours; terminal, and not live. */
+  "incomplete_expired",
 ] as const;
 export type SubscriptionStatus = (typeof subscriptionStatuses)[number];
+
+/**
+ * A closed billing period whose usage is billed in arrears (`subscriptions.usage_periods`): kept
+ * from the period's end until no event for it can be accepted any more (ingestion takes events up
+ * to 35 days old), so usage that arrives late is still billed, once.
+ */
+export interface UsagePeriodRecord {
+  /** ISO instants; usage is read from `start` up to `until` (default `end`). */
+  start: string;
+  end: string;
+  until?: string;
+  /** The plan whose included quantities and overage prices apply (the one at the period's end). */
+  tier: string;
+  /** Its usage invoice has been issued; usage found beyond it later is billed as received late. */
+  billed: boolean;
+  /** The subscription ended with this period: its usage invoice is the final invoice. */
+  final?: boolean;
+}
+
+/** Statuses a subscription never leaves: nothing changes, renews or charges it any more. */
+export const endedSubscriptionStatuses = [
+  "canceled",
+  "incomplete_expired",
+] as const satisfies readonly SubscriptionStatus[];
 
 /** A platform's live subscription: at most one per platform (`subscriptions_one_live_idx`). */
 export const liveSubscriptionStatuses = [
@@ -64,6 +90,17 @@ export const subscriptions = pgTable(
      * renewal touches it until the charge is settled (and the change applied) or declined.
      */
     pendingInvoiceId: text(),
+    /**
+     * Closed periods whose usage is billed (or was, and may still receive late events), oldest
+     * first. The renewal appends the period it closes, in the statement that advances the period.
+     */
+    usagePeriods: jsonb().$type<UsagePeriodRecord[]>().notNull().default([]),
+    /**
+     * When the usage job bills this subscription next: a closed period's end plus the grace, or,
+     * for a canceled subscription, the end of the ingestion window of its last period (late usage
+     * swept onto one last invoice). Null: nothing to do until the next renewal.
+     */
+    usageDueAt: timestamptz("usage_due_at"),
     /** Incremented by every write; a conditional update on it detects a concurrent change. */
     version: integer().notNull().default(0),
     createdAt: timestamptz("created_at").notNull(),
@@ -78,10 +115,14 @@ export const subscriptions = pgTable(
       // The same statuses as liveSubscriptionStatuses (the migration keeps this exact text).
       .where(sql`${t.status} in ('trialing', 'active', 'past_due', 'unpaid', 'incomplete')`),
     index("subscriptions_customer_idx").on(t.customerId, t.createdAt),
+    // The worker's scan for incomplete subscriptions to expire (23 hours after creation).
+    index("subscriptions_incomplete_idx").on(t.createdAt).where(sql`${t.status} = 'incomplete'`),
     // The worker's scan: subscriptions whose period (or trial) ends soonest (renewingStatuses).
     index("subscriptions_due_idx")
       .on(t.currentPeriodEnd)
       .where(sql`${t.status} in ('trialing', 'active', 'past_due', 'unpaid')`),
+    // The usage job's scan.
+    index("subscriptions_usage_due_idx").on(t.usageDueAt).where(sql`${t.usageDueAt} is not null`),
   ],
 );
 

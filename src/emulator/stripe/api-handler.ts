@@ -22,6 +22,8 @@ export interface InvoiceSummary {
 export interface EmulatorRuntime {
   db: Db;
   clock: Clock;
+  /** The webhook delivery clock (see `StripeEmulatorOptions.deliveryClock`). */
+  deliveryClock: Clock;
   apiVersion: string;
   webhooksEnabled: boolean;
   publicBaseUrl: string;
@@ -77,6 +79,7 @@ export const handle = async (
     requestId: c.get("requestId"),
     idempotencyKey: key,
     webhooksEnabled: runtime.webhooksEnabled,
+    queuedAt: runtime.deliveryClock.now(),
     apiVersion: runtime.apiVersion,
     objects: new Map(),
   });

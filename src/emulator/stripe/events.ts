@@ -57,9 +57,11 @@ export const emitEvent = async (
   await ctx.tx.insert(stripeEmuEvents).values({
     id: event.id,
     type,
-    createdAt: ctx.now,
+    // Delivery's own time (`event.created` is the emulator clock's): retries and the three days
+    // after which an undeliverable event is abandoned are counted on the delivery clock.
+    createdAt: ctx.queuedAt,
     data: event as unknown as Record<string, unknown>,
-    nextAttemptAt: ctx.webhooksEnabled ? ctx.now : null,
+    nextAttemptAt: ctx.webhooksEnabled ? ctx.queuedAt : null,
   });
   return event;
 };

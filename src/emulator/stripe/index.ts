@@ -12,6 +12,13 @@ import { createWebhookDelivery } from "./webhook-delivery.ts";
 export interface StripeEmulatorOptions {
   db: Db;
   clock: Clock;
+  /**
+   * The clock webhook delivery runs on: the signature's timestamp, retries, and giving up after
+   * three days. `clock` by default. A service on a test clock passes the real one: Stripe's test
+   * clocks move billing time only, and webhooks are still signed and retried in real time, so a
+   * jump of the test clock never makes a signature stale or abandons an event.
+   */
+  deliveryClock?: Clock;
   /** "whsec_..." */
   webhookSecret: string;
   /** Where events go: e.g. in-process (req) => serviceApp.fetch(req) or a real fetch to a URL. Undefined → events are stored, never delivered. */
@@ -68,9 +75,10 @@ export const EMULATOR_WEBHOOK_SECRET_DEFAULT = "whsec_nno_emulator_default_secre
  * wire format so the official SDK talks to it unchanged. State lives in the given database.
  */
 export const createStripeEmulator = (opts: StripeEmulatorOptions): StripeEmulator => {
+  const deliveryClock = opts.deliveryClock ?? opts.clock;
   const delivery = createWebhookDelivery({
     db: opts.db,
-    clock: opts.clock,
+    clock: deliveryClock,
     secret: opts.webhookSecret,
     deliver: opts.deliver,
     webhookUrl: opts.webhookUrl ?? "http://localhost/webhooks/stripe",
@@ -79,6 +87,7 @@ export const createStripeEmulator = (opts: StripeEmulatorOptions): StripeEmulato
   const app = createEmulatorApp({
     db: opts.db,
     clock: opts.clock,
+    deliveryClock,
     apiVersion: Stripe.API_VERSION,
     webhooksEnabled: opts.deliver !== undefined,
     publicBaseUrl: opts.publicBaseUrl.replace(/\/+$/, ""),

@@ -13,6 +13,12 @@ export interface OperationContext {
   idempotencyKey: string | null;
   /** Whether a webhook endpoint is configured: events made now are queued for delivery. */
   webhooksEnabled: boolean;
+  /**
+   * The request's instant on the webhook delivery clock (`deliveryClock`): when an event made now
+   * is queued. It is `now` except while the service runs a test clock, whose jumps move `now`
+   * (and so every object's and event's `created`) but not delivery, which runs in real time.
+   */
+  queuedAt: Date;
   apiVersion: string;
   /**
    * Objects this operation has read with `prefetchObjects` or written since, by id: an

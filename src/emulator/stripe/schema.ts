@@ -35,7 +35,9 @@ export const stripeEmuObjects = pgTable(
 /**
  * Events in creation order, with their webhook delivery state, so undelivered events survive a
  * restart. `nextAttemptAt` null means nothing more will be attempted: delivered, abandoned after
- * Stripe's three days of retries, or created while no endpoint was configured.
+ * Stripe's three days of retries, or created while no endpoint was configured. `createdAt`,
+ * `nextAttemptAt` and `deliveredAt` are on the delivery clock (real time while the service runs a
+ * test clock); the event's `created` in `data` is the emulator clock's.
  */
 export const stripeEmuEvents = pgTable(
   "stripe_emu_events",

@@ -5,7 +5,7 @@ import { listJobFailures } from "../../services/job-failures.ts";
 
 const JobFailureSchema = z
   .object({
-    job: z.enum(["renewal", "collection"]),
+    job: z.enum(["renewal", "collection", "usage"]),
     itemId: z
       .string()
       .openapi({ description: "the subscription (renewal) or invoice (collection)" }),

@@ -17,6 +17,11 @@ export const route = createRoute({
           activePlatforms: z.number().int(),
           trialingPlatforms: z.number().int(),
           pastDuePlatforms: z.number().int(),
+          unpaidPlatforms: z.number().int(),
+          incompletePlatforms: z.number().int().openapi({
+            description:
+              "subscriptions waiting for their first payment (incomplete_expired after 23 hours)",
+          }),
           tiers: z.record(z.string(), z.number().int()),
           failingItems: z.number().int().openapi({
             description:

@@ -24,17 +24,23 @@ const page = `<!doctype html>
 <body>
   <div id="docs"></div>
   <script src="docs/assets/swagger-ui-bundle.js"></script>
-  <script>
-    window.ui = SwaggerUIBundle({
-      url: "openapi.json",
-      dom_id: "#docs",
-      deepLinking: true,
-      persistAuthorization: true,
-      tryItOutEnabled: true,
-    });
-  </script>
+  <script src="docs/assets/start.js"></script>
 </body>
 </html>`;
+
+/**
+ * The page's own start-up script, served as a file rather than inline: the page's
+ * Content-Security-Policy runs scripts from this origin only (see `http/security-headers.ts`).
+ * "openapi.json" resolves against the page's URL, so it works under either prefix.
+ */
+const startScript = `window.ui = SwaggerUIBundle({
+  url: "openapi.json",
+  dom_id: "#docs",
+  deepLinking: true,
+  persistAuthorization: true,
+  tryItOutEnabled: true,
+});
+`;
 
 /**
  * The interactive API reference. Swagger UI's files come from the installed `swagger-ui-dist`
@@ -45,6 +51,9 @@ export const createDocsRoutes = () =>
     .get("/docs", (c) => c.html(page))
     .get("/docs/assets/:file", async (c) => {
       const file = c.req.param("file");
+      if (file === "start.js") {
+        return c.body(startScript, 200, { "content-type": "text/javascript; charset=utf-8" });
+      }
       const type = assets[file];
       if (!type) return c.notFound();
       const body = await readFile(join(swaggerUiDir, file));

@@ -65,6 +65,7 @@ const inTransaction = async (
         requestId: null,
         idempotencyKey: null,
         webhooksEnabled: runtime.webhooksEnabled,
+        queuedAt: runtime.deliveryClock.now(),
         apiVersion: runtime.apiVersion,
       }),
     );
@@ -83,6 +84,7 @@ const readContext = (runtime: EmulatorRuntime): OperationContext => ({
   requestId: null,
   idempotencyKey: null,
   webhooksEnabled: runtime.webhooksEnabled,
+  queuedAt: runtime.deliveryClock.now(),
   apiVersion: runtime.apiVersion,
 });
 

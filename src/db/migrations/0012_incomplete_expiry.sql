@@ -1,0 +1,1 @@
+CREATE INDEX "subscriptions_incomplete_idx" ON "subscriptions" USING btree ("created_at") WHERE "subscriptions"."status" = 'incomplete';

@@ -1,0 +1,81 @@
+import { createMiddleware } from "hono/factory";
+import { secureHeaders } from "hono/secure-headers";
+import { routePathOf } from "./auth.ts";
+import type { AppEnv } from "./env.ts";
+
+/**
+ * Headers every response carries (Hono's `secureHeaders` defaults, with these choices):
+ * never framed (clickjacking: `X-Frame-Options: DENY` for old browsers, `frame-ancestors 'none'`
+ * in every policy below), `nosniff`, and `Referrer-Policy: no-referrer` — a portal page's URL is
+ * its session's only credential and must not travel to the application it links back to.
+ * HSTS is left to whoever terminates TLS: only that layer knows the domain's HTTPS policy, and
+ * `includeSubDomains` sent from here could break sibling hosts.
+ */
+const common = {
+  xFrameOptions: "DENY",
+  referrerPolicy: "no-referrer",
+  strictTransportSecurity: false,
+} as const;
+
+const never = ["'none'"];
+
+/**
+ * JSON and everything else: nothing in a response may run, load or be framed. A JSON body opened
+ * in a browser stays inert.
+ */
+const apiHeaders = secureHeaders({
+  ...common,
+  contentSecurityPolicy: { defaultSrc: never, frameAncestors: never },
+});
+
+/**
+ * The docs page (Swagger UI): its script and stylesheet come from this service (`docs/assets/`,
+ * the page's own start-up script included — nothing inline), it fetches the OpenAPI document and
+ * runs "try it out" requests against this origin, and Swagger UI's stylesheet draws its icons
+ * from `data:` SVGs.
+ */
+const docsHeaders = secureHeaders({
+  ...common,
+  contentSecurityPolicy: {
+    defaultSrc: never,
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", "data:"],
+    connectSrc: ["'self'"],
+    baseUri: never,
+    formAction: never,
+    frameAncestors: never,
+  },
+});
+
+/**
+ * The emulator's billing portal pages: no script at all, forms posting back to the page's own
+ * path, and one inline `<style>` block. That block is the page module's (`portal-page.ts`, not
+ * this file's); until it moves to a served stylesheet, styles may be inline. No script can run
+ * and nothing can load from elsewhere, so an injected style could neither act nor send anything
+ * away.
+ */
+const portalHeaders = secureHeaders({
+  ...common,
+  contentSecurityPolicy: {
+    defaultSrc: never,
+    styleSrc: ["'unsafe-inline'"],
+    imgSrc: ["'self'", "data:"],
+    formAction: ["'self'"],
+    baseUri: never,
+    frameAncestors: never,
+  },
+});
+
+const isDocsPage = (path: string) => routePathOf(path) === "/docs";
+const isPortalPage = (path: string) => path.startsWith("/emulator/stripe/portal/");
+
+/**
+ * Security headers for every response, with the Content-Security-Policy of the kind of page it
+ * is (the pages are served by modules that know nothing of headers).
+ */
+export const securityHeaders = createMiddleware<AppEnv>((c, next) => {
+  const path = c.req.path;
+  const headers = isDocsPage(path) ? docsHeaders : isPortalPage(path) ? portalHeaders : apiHeaders;
+  return headers(c, next);
+});

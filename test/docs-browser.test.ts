@@ -1,0 +1,148 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useTestApp } from "./harness.ts";
+
+/**
+ * The HTML pages in a real browser (Debian's chromium, driven by playwright-core), under the
+ * Content-Security-Policy they are served with: the docs page must still render Swagger UI and
+ * load the API's operations, the portal page its styles, with no console error, no policy
+ * violation, and no request leaving this machine (DESIGN §4: pages work offline).
+ * `.ci/run` installs chromium when it is missing.
+ */
+const CHROMIUM = "/usr/bin/chromium";
+
+const t = await useTestApp();
+let server: Server;
+let base: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
+      resolve(s as Server),
+    );
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+const isLocal = (url: string) => {
+  const { protocol, hostname } = new URL(url);
+  if (protocol === "data:" || protocol === "blob:" || protocol === "about:") return true;
+  return hostname === "127.0.0.1" || hostname === "localhost" || hostname === "[::1]";
+};
+
+/**
+ * A fresh page that records what must not happen: console errors, uncaught exceptions, CSP
+ * violations (reported to the page as `securitypolicyviolation` events) and requests to any
+ * other host (aborted, so nothing leaves the machine even when the test fails).
+ */
+const watchedPage = async () => {
+  const context = await browser.newContext();
+  const problems: string[] = [];
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (isLocal(url)) return route.continue();
+    problems.push(`request left localhost: ${url}`);
+    return route.abort();
+  });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+    });
+  });
+  const page = await context.newPage();
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("requestfailed", (request) => {
+    problems.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ""}`);
+  });
+  /** Runs the checks; a failure (a selector that never appeared...) lists the problems seen. */
+  const check = async (checks: () => Promise<void>) => {
+    try {
+      await checks();
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nproblems seen: ${JSON.stringify(problems)}`);
+    } finally {
+      await context.close();
+    }
+    expect(problems).toEqual([]);
+  };
+  return { page, check };
+};
+
+/** Lets late console messages and requests arrive before the problems are read. */
+const settle = (page: Page) => page.waitForLoadState("networkidle");
+
+describe("the docs page in a browser", () => {
+  it.each(["/docs", "/api/billing/docs"])(
+    "%s renders the API reference with no console error, no CSP violation, nothing fetched from elsewhere",
+    async (path) => {
+      const { page, check } = await watchedPage();
+      await check(async () => {
+        const response = await page.goto(`${base}${path}`);
+        expect(response?.status()).toBe(200);
+        expect(response?.headers()["content-security-policy"]).toContain("script-src 'self'");
+        await page.locator(".swagger-ui .info .title").waitFor({ timeout: 10_000 });
+        expect(await page.locator(".swagger-ui .info .title").textContent()).toContain(
+          "NNO Billing Service API",
+        );
+        // The operations come from openapi.json, fetched by the page's own script.
+        await page.locator(".opblock").first().waitFor();
+        expect(await page.locator(".opblock").count()).toBeGreaterThan(20);
+        // Opening an operation renders its details (Swagger UI's own dynamic styling included).
+        await page.locator(".opblock-summary").first().click();
+        await page.locator(".opblock-body").first().waitFor();
+        await settle(page);
+      });
+    },
+    60_000,
+  );
+});
+
+describe("the billing portal page in a browser", () => {
+  it("is styled, and its form works, with no console error or CSP violation", async () => {
+    const platform = await t.createPlatform();
+    const session = await t.request("POST", "/portal", {
+      key: platform.key,
+      body: { returnUrl: "https://app.example.com/billing" },
+    });
+    expect(session.status).toBe(200);
+    const path = new URL(session.body.url).pathname;
+    const { page, check } = await watchedPage();
+    await check(async () => {
+      expect((await page.goto(`${base}${path}`))?.status()).toBe(200);
+      // The page's inline stylesheet applied (body { max-width: 48rem }).
+      expect(await page.evaluate(() => getComputedStyle(document.body).maxWidth)).toBe("768px");
+      // Adding a card posts the form to the page's own path and comes back to it.
+      await page.locator("select#token").selectOption("pm_card_visa");
+      await Promise.all([
+        page.waitForURL(/notice=added/),
+        page.locator('form[action$="/payment-methods"] button[type="submit"]').click(),
+      ]);
+      expect(await page.locator("[data-payment-method]").count()).toBe(1);
+      await settle(page);
+    });
+  }, 60_000);
+});
