@@ -17,7 +17,8 @@
  * 2. server with the default limits (B's per-key request limit raised by the operator, since
  *    its reads exceed the default 100/s): B alone; B while A floods with its limits raised far
  *    out of reach (`PUT .../limits`, limits effectively off, but every request still pays the
- *    check); B while A floods under the default limits.
+ *    check); B while A floods under the default limits; B while A floods held by the operator
+ *    to 5,000 events/s (the defaults bind only when A can send more than 20,000 events/s).
  * Prints each phase's p99 and its ratio to the baseline; bench/README.md keeps results.
  */
 import { type ChildProcess, execSync, spawn } from "node:child_process";
@@ -44,6 +45,8 @@ const SECONDS = Number(args.seconds ?? 20);
 const WARMUP = Number(args.warmup ?? 5);
 const CONNECTIONS = Number(args.connections ?? 8);
 const BATCH = 500;
+/** The events/s of the last phase's operator override for A: well under what A can send. */
+const TIGHT_EVENTS = 5_000;
 
 const root = new URL("../..", import.meta.url).pathname;
 const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -354,6 +357,21 @@ const run = async () => {
     results.push(await phase(server, "B while A floods, A's limits out of reach", a, b, true));
     await call(server, "PUT", `/operator/platforms/${a.platformId}/limits`, {});
     results.push(await phase(server, "B while A floods, default limits", a, b, true));
+    // The defaults bind only when A can go faster than 20,000 events/s; this shows the limit
+    // when it surely binds.
+    await call(server, "PUT", `/operator/platforms/${a.platformId}/limits`, {
+      eventsPerSecond: TIGHT_EVENTS,
+      eventBurst: TIGHT_EVENTS,
+    });
+    results.push(
+      await phase(
+        server,
+        `B while A floods, A held to ${TIGHT_EVENTS} events/s by the operator`,
+        a,
+        b,
+        true,
+      ),
+    );
   } finally {
     if (server) await stopServer(server);
     const cleanup = new pg.Client({ connectionString: adminUrl });
@@ -362,7 +380,8 @@ const run = async () => {
     await cleanup.end();
   }
 
-  const [offAlone, offFlood, onAlone, onUnlimited, onDefault] = results as [
+  const [offAlone, offFlood, onAlone, onUnlimited, onDefault, onTight] = results as [
+    PhaseResult,
     PhaseResult,
     PhaseResult,
     PhaseResult,
@@ -377,7 +396,8 @@ const run = async () => {
   log(
     `   limits on:   alone ${onAlone.reads.p99} ms (x${ratio(onAlone, offAlone)} of no limiter); ` +
       `A flooding out of reach of its limits ${onUnlimited.reads.p99} ms (x${ratio(onUnlimited, onAlone)}); ` +
-      `A flooding under the default limits ${onDefault.reads.p99} ms (x${ratio(onDefault, onAlone)})`,
+      `A flooding under the default limits ${onDefault.reads.p99} ms (x${ratio(onDefault, onAlone)}); ` +
+      `A held to ${TIGHT_EVENTS} events/s ${onTight.reads.p99} ms (x${ratio(onTight, onAlone)})`,
   );
 };
 
