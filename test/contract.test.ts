@@ -20,7 +20,14 @@ import {
  * read from the service's own /openapi.json (and the published reference), so a route added to
  * either is covered the day it lands (and the first test fails until the table describes it).
  */
-const t = await useTestApp();
+// Hundreds of requests from one key in a few seconds: the tenant limits (their own suite is
+// test/rate-limits.test.ts) are set out of reach here.
+const t = await useTestApp({
+  env: {
+    BILLING_RATE_LIMIT_REQUESTS_PER_SECOND: "100000",
+    BILLING_RATE_LIMIT_REQUEST_BURST: "100000",
+  },
+});
 const openApi = (await t.request("GET", "/openapi.json", { key: null })).body;
 const referenceRoutes = readReferenceRoutes();
 const key = (r: ReferenceRoute) => `${r.method} ${r.path}`;
