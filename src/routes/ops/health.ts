@@ -1,8 +1,8 @@
 import { type Context, Hono } from "hono";
-import type { Database } from "../../db/client.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { errorResponse } from "../../http/error-handler.ts";
 import { secretsEqual } from "../../services/api-keys.ts";
+import type { ServiceContext } from "../../services/context.ts";
 
 /**
  * How long `/readyz` waits for the database. A probe has its own deadline (Kubernetes' default is
@@ -12,7 +12,7 @@ import { secretsEqual } from "../../services/api-keys.ts";
 export const READY_TIMEOUT_MS = 2_000;
 
 /** Pings the database, failing after `ms`. */
-const pingWithin = async (database: Database, ms: number) => {
+const pingWithin = async (database: ServiceContext["database"], ms: number) => {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`the database did not answer in ${ms} ms`)), ms);
