@@ -284,11 +284,24 @@ const setUp = async (backend: Backend) => {
 };
 
 /**
- * Seeds N due subscriptions plus customers that only take the warm-up charges, then warms the
- * SDK and emulator path (JIT, the server's plan caches) so nothing timed pays for it.
+ * Warms both sides of the ratio alike, so that neither pays for JIT compilation or the server's
+ * plan caches in the timed part: a first set of due subscriptions is renewed by one untimed
+ * `runDueWork` (the billing path), then N due subscriptions are seeded for the timed run, plus
+ * customers that only take the warm-up charges (the SDK and emulator path of the baseline).
  */
 const prepare = async (env: Awaited<ReturnType<typeof setUp>>, prefix: string) => {
   const now = env.clock.now();
+  const warmRenewals = await seedDueSubscriptions({
+    db: env.ctx.db,
+    processor: env.ctx.processor,
+    count: Math.min(N, 200),
+    now,
+    prefix: `${prefix}_warmrenew`,
+  });
+  const warmed = await runDueWork(env.ctx);
+  if (warmed.renewed !== warmRenewals.length || warmed.attempted !== warmRenewals.length) {
+    throw new Error(`warm-up runDueWork did ${JSON.stringify(warmed)}`);
+  }
   const seeded = await seedDueSubscriptions({
     db: env.ctx.db,
     processor: env.ctx.processor,

@@ -216,52 +216,123 @@ export const attemptPayment = async (
   ctx: ServiceContext,
   claimed: ClaimedInvoice,
 ): Promise<CollectionOutcome> => {
+  const outcome = await chargeAttempt(ctx, claimed);
+  await settleAttempt(ctx, claimed, outcome);
+  return outcome;
+};
+
+/**
+ * The charge of `attemptPayment`, without recording its outcome: paid with the processor's
+ * payment intent, or failed when the processor refused the card for good (or there is none).
+ */
+export const chargeAttempt = async (
+  ctx: ServiceContext,
+  claimed: ClaimedInvoice,
+): Promise<PaidOrFailed> => {
   const { invoice } = claimed;
   const attempt = invoice.attemptCount + 1;
   const paymentMethodId = invoice.attemptPaymentMethodId;
-
-  let outcome: CollectionOutcome;
   if (!paymentMethodId) {
-    outcome = {
+    return {
       status: "failed",
       error: new AppError("PAYMENT_FAILED", "the customer has no default payment method", {
         code: "no_payment_method",
         declineCode: null,
       }),
     };
-  } else {
-    try {
-      const charge = await ctx.processor.charge(
-        {
-          customerId: invoice.customerId,
-          paymentMethodId,
-          amount: invoice.amountDue,
-          currency: invoice.currency,
-          description: `Invoice ${invoice.number ?? invoice.id}`,
-          metadata: { invoiceId: invoice.id, attempt: String(attempt) },
-        },
-        { idempotencyKey: `invoice-${invoice.id}-attempt-${attempt}` },
-      );
-      outcome = { status: "paid", paymentIntentId: charge.paymentIntentId };
-    } catch (error) {
-      const refused = chargeRefusal(error);
-      if (!refused) {
-        // The charge may have gone through: the card stays fixed, and only the same request
-        // under the same key can tell. A rate limit is retried as soon as the processor allows.
-        const limited = rateLimitOf(error);
-        const delay = limited ? limited.retryAfterMs + jitterMs() : PROVIDER_RETRY_MS;
-        await ctx.db
-          .update(invoices)
-          .set({ claim: null, nextPaymentAttempt: new Date(ctx.clock.now().getTime() + delay) })
-          .where(heldBy(claimed));
-        throw error;
-      }
-      outcome = { status: "failed", error: refused };
-    }
   }
+  try {
+    const charge = await ctx.processor.charge(
+      {
+        customerId: invoice.customerId,
+        paymentMethodId,
+        amount: invoice.amountDue,
+        currency: invoice.currency,
+        description: `Invoice ${invoice.number ?? invoice.id}`,
+        metadata: { invoiceId: invoice.id, attempt: String(attempt) },
+      },
+      { idempotencyKey: `invoice-${invoice.id}-attempt-${attempt}` },
+    );
+    return { status: "paid", paymentIntentId: charge.paymentIntentId };
+  } catch (error) {
+    const refused = chargeRefusal(error);
+    if (refused) return { status: "failed", error: refused };
+    // The charge may have gone through: the card stays fixed, and only the same request under
+    // the same key can tell. A rate limit is retried as soon as the processor allows.
+    const limited = rateLimitOf(error);
+    const delay = limited ? limited.retryAfterMs + jitterMs() : PROVIDER_RETRY_MS;
+    await ctx.db
+      .update(invoices)
+      .set({ claim: null, nextPaymentAttempt: new Date(ctx.clock.now().getTime() + delay) })
+      .where(heldBy(claimed));
+    throw error;
+  }
+};
+
+type PaidOrFailed = Exclude<CollectionOutcome, { status: "skipped" }>;
+
+/** Records the outcome of `chargeAttempt` under the attempt's claim. */
+export const settleAttempt = async (
+  ctx: ServiceContext,
+  claimed: ClaimedInvoice,
+  outcome: PaidOrFailed,
+) => {
   if (outcome.status === "paid") await settlePaid(ctx, claimed, outcome.paymentIntentId);
-  else await settleFailed(ctx, claimed, paymentMethodId);
-  return outcome;
+  else await settleFailed(ctx, claimed, claimed.invoice.attemptPaymentMethodId);
+};
+
+/**
+ * Whether recording this invoice as paid touches nothing but the invoice (no plan change to
+ * apply, no subscription to bring back to `active`): such settles can share one statement.
+ */
+export const settlesAlone = ({ invoice, subscription }: ClaimedInvoice) =>
+  subscription === undefined ||
+  (invoice.planChange === null &&
+    !(recoverableStatuses as readonly string[]).includes(subscription.status));
+
+/**
+ * Records many paid attempts that `settlesAlone` in one statement, each under its claim (the
+ * worker's path: one statement and one commit for a batch instead of one per invoice). Returns
+ * the ids recorded; an attempt whose claim was lost meanwhile is left alone, as in `settlePaid`.
+ */
+export const settlePaidAlone = async (
+  ctx: ServiceContext,
+  paid: { claimed: ClaimedInvoice; paymentIntentId: string }[],
+): Promise<string[]> => {
+  if (paid.length === 0) return [];
+  const settledAt = ctx.clock.now();
+  const rows = paid.map(({ claimed: { invoice, claim }, paymentIntentId }) => ({
+    id: invoice.id,
+    claim,
+    amount_paid: invoice.amountDue,
+    attempt_count: invoice.attemptCount + 1,
+    payment_intent_id: paymentIntentId,
+  }));
+  const recorded = await ctx.db
+    .update(invoices)
+    .set({
+      ...released,
+      status: "paid",
+      amountPaid: sql`v.amount_paid`,
+      paidAt: settledAt,
+      attemptCount: sql`v.attempt_count`,
+      nextPaymentAttempt: null,
+      paymentIntentId: sql`v.payment_intent_id`,
+    })
+    .from(
+      sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, claim text, amount_paid bigint, attempt_count int, payment_intent_id text)`,
+    )
+    .where(
+      and(
+        eq(invoices.id, sql`v.id`),
+        eq(invoices.claim, sql`v.claim`),
+        eq(invoices.status, "open"),
+      ),
+    )
+    .returning({ id: invoices.id });
+  const ids = new Set(recorded.map((r) => r.id));
+  for (const { claimed } of paid) if (!ids.has(claimed.invoice.id)) warnClaimLost(ctx, claimed);
+  return [...ids];
 };
 
 /** Statuses a paid invoice brings back to `active`. */
@@ -293,11 +364,7 @@ const settlePaid = async (
       })
       .where(heldBy(claimed))
       .returning({ id: invoices.id });
-  const touchesSubscription =
-    subscription !== undefined &&
-    (invoice.planChange !== null ||
-      (recoverableStatuses as readonly string[]).includes(subscription.status));
-  if (!touchesSubscription) {
+  if (subscription === undefined || settlesAlone(claimed)) {
     // The common case is one statement, which needs no transaction around it.
     const [paid] = await markPaid(ctx.db);
     if (!paid) warnClaimLost(ctx, claimed);

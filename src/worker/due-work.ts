@@ -3,7 +3,14 @@ import { isConnectionFailure } from "../db/errors.ts";
 import { invoices, jobFailures, subscriptions } from "../db/schema/index.ts";
 import { AppError } from "../errors.ts";
 import { rateLimitOf } from "../processor/processor-errors.ts";
-import { attemptPayment, claimDueInvoices } from "../services/collection.ts";
+import {
+  type ClaimedInvoice,
+  chargeAttempt,
+  claimDueInvoices,
+  settleAttempt,
+  settlePaidAlone,
+  settlesAlone,
+} from "../services/collection.ts";
 import type { ServiceContext } from "../services/context.ts";
 import { clearJobFailures, recordJobFailure } from "../services/job-failures.ts";
 import { renewingStatuses } from "../services/subscriptions.ts";
@@ -14,6 +21,8 @@ import { billDueUsage } from "./usage-invoices.ts";
 const BATCH = 100;
 /** Charges in flight at once: the processor is remote, so waiting on one at a time wastes time. */
 const CHARGE_CONCURRENCY = 16;
+/** Paid invoices recorded by one statement (`settlePaidAlone`). */
+const SETTLE_BATCH = 32;
 
 export interface WorkDone {
   renewed: number;
@@ -23,63 +32,181 @@ export interface WorkDone {
   expired: number;
 }
 
-const inParallel = async <T>(items: T[], limit: number, run: (item: T) => Promise<unknown>) => {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await run(item);
-    }
+/**
+ * The charge of one payment attempt of the worker. A processor that is unreachable or busy leaves
+ * the invoice for a later attempt (`chargeAttempt` released the claim with a delay): undefined.
+ */
+const charge = async (ctx: ServiceContext, claimed: ClaimedInvoice) => {
+  try {
+    return await chargeAttempt(ctx, claimed);
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === "PAYMENT_PROVIDER_ERROR")) throw error;
+    const limited = rateLimitOf(error) !== undefined;
+    ctx.logger[limited ? "info" : "warn"](
+      { err: error, invoiceId: claimed.invoice.id },
+      limited
+        ? "payment attempt deferred by the processor's rate limit"
+        : "payment attempt could not reach the processor",
+    );
+    return undefined;
+  }
+};
+
+/**
+ * Anything but the processor being unreachable is this invoice's own problem: set aside (its
+ * claim's lease is the backoff) and recorded for the operator; the rest of the work goes on.
+ */
+const setAside = (ctx: ServiceContext, claimed: ClaimedInvoice, error: unknown) =>
+  recordJobFailure(ctx, {
+    job: "collection",
+    itemId: claimed.invoice.id,
+    platformId: claimed.invoice.platformId,
+    error,
   });
+
+/** A wake-up call that can be awaited many times and fired many times. */
+const signal = () => {
+  let fire = () => {};
+  let next = new Promise<void>((resolve) => (fire = resolve));
+  return {
+    next: () => next,
+    fire: () => {
+      const fired = fire;
+      next = new Promise<void>((resolve) => (fire = resolve));
+      fired();
+    },
+  };
+};
+
+/**
+ * Renewals (with trial ends and period-end cancellations) and closed periods' usage, 100
+ * subscriptions per transaction, until none is due; `issued` fires after every batch.
+ */
+const issueDue = async (ctx: ServiceContext, done: WorkDone, issued: () => void) => {
+  for (;;) {
+    const { renewed } = await renewDueSubscriptions({ ctx, limit: BATCH });
+    const { billed } = await billDueUsage({ ctx, limit: BATCH });
+    done.renewed += renewed;
+    done.usageBilled += billed;
+    issued();
+    if (renewed === 0 && billed === 0) return;
+  }
+};
+
+/**
+ * Pays what is due while `issuing` still issues invoices. Lanes take claimed invoices from a
+ * queue that one claim (up to `BATCH * 2` rows) refills whenever it runs low, so no charge waits
+ * for a batch's slowest lane or for the next renewal batch (bench/README.md, Renewals). Ends when
+ * the queue is empty and a claim begun after `issuing` settled found nothing; the first error
+ * stops every lane and is rethrown once they have stopped.
+ */
+const collectDue = async (
+  ctx: ServiceContext,
+  issuing: Promise<unknown>,
+  issued: () => Promise<void>,
+): Promise<{ claimed: number; attempted: number }> => {
+  let issuingSettled = false;
+  const settledIssuing = issuing.then(
+    () => {
+      issuingSettled = true;
+    },
+    () => {
+      issuingSettled = true;
+    },
+  );
+  const queue: ClaimedInvoice[] = [];
+  let claimed = 0;
+  let attempted = 0;
+  let failure: { error: unknown } | undefined;
+  let refilling: Promise<{ found: number; afterIssuing: boolean }> | undefined;
+  const refill = () => {
+    refilling ??= (async () => {
+      const afterIssuing = issuingSettled;
+      const rows = await claimDueInvoices(ctx, BATCH * 2);
+      queue.push(...rows);
+      claimed += rows.length;
+      return { found: rows.length, afterIssuing };
+    })().finally(() => {
+      refilling = undefined;
+    });
+    return refilling;
+  };
+  // Paid invoices that touch nothing else are recorded together (one statement per
+  // `SETTLE_BATCH`); a crash before that only delays them: once the claim's lease lapses the
+  // attempt is made again under the same idempotency key and the processor replays its charge.
+  let unsettled: { claimed: ClaimedInvoice; paymentIntentId: string }[] = [];
+  const settleBatch = async () => {
+    const batch = unsettled;
+    unsettled = [];
+    const settled = await settlePaidAlone(ctx, batch);
+    attempted += batch.length;
+    await clearJobFailures(ctx, "collection", settled);
+  };
+  const lane = async () => {
+    while (!failure) {
+      if (queue.length < CHARGE_CONCURRENCY) refill().catch(() => {}); // read ahead; errors surface below
+      const next = queue.shift();
+      if (next) {
+        let batched = false;
+        try {
+          const outcome = await charge(ctx, next);
+          if (!outcome) continue;
+          if (outcome.status === "paid" && settlesAlone(next)) {
+            unsettled.push({ claimed: next, paymentIntentId: outcome.paymentIntentId });
+            batched = true;
+          } else {
+            await settleAttempt(ctx, next, outcome);
+            attempted += 1;
+            await clearJobFailures(ctx, "collection", [next.invoice.id]);
+          }
+        } catch (error) {
+          await setAside(ctx, next, error);
+        }
+        if (batched && unsettled.length >= SETTLE_BATCH) await settleBatch();
+        continue;
+      }
+      const woken = issued();
+      const { found, afterIssuing } = await refill();
+      if (found > 0) continue;
+      if (afterIssuing) return;
+      await Promise.race([woken, settledIssuing]); // nothing due yet: wait for the next batch
+    }
+  };
+  const lanes = Array.from({ length: CHARGE_CONCURRENCY }, () =>
+    lane().catch((error) => {
+      failure ??= { error };
+    }),
+  );
   await Promise.all(lanes);
+  if (!failure) await settleBatch().catch((error) => (failure = { error }));
+  if (failure) throw failure.error;
+  return { claimed, attempted };
 };
 
 /**
  * Runs every piece of due work at the clock's current time until none is left: renewals, trial
- * ends and period-end cancellations, closed periods' usage (after the grace), then payment
- * attempts (new invoices and dunning retries), then the expiry of incomplete subscriptions
- * (after the attempts, so a payment due at the same instant is made first).
+ * ends and period-end cancellations and closed periods' usage (after the grace) are issued while
+ * the payment attempts (new invoices and dunning retries) run beside them; then the expiry of
+ * incomplete subscriptions (after the attempts, so a payment due at the same instant is made
+ * first).
  */
 export const runDueWork = async (ctx: ServiceContext): Promise<WorkDone> => {
   const done: WorkDone = { renewed: 0, usageBilled: 0, attempted: 0, expired: 0 };
   for (;;) {
-    const { renewed } = await renewDueSubscriptions({ ctx, limit: BATCH });
-    const { billed } = await billDueUsage({ ctx, limit: BATCH });
-    const due = await claimDueInvoices(ctx, BATCH * 2);
-    const settled: string[] = [];
-    await inParallel(due, CHARGE_CONCURRENCY, async (claimed) => {
-      try {
-        await attemptPayment(ctx, claimed);
-        done.attempted += 1;
-        settled.push(claimed.invoice.id);
-      } catch (error) {
-        if (error instanceof AppError && error.code === "PAYMENT_PROVIDER_ERROR") {
-          // The processor is unreachable or busy: the attempt is rescheduled; others go on.
-          const limited = rateLimitOf(error) !== undefined;
-          ctx.logger[limited ? "info" : "warn"](
-            { err: error, invoiceId: claimed.invoice.id },
-            limited
-              ? "payment attempt deferred by the processor's rate limit"
-              : "payment attempt could not reach the processor",
-          );
-          return;
-        }
-        // Anything else is this invoice's own problem: set aside (its claim's lease is the
-        // backoff), recorded for the operator; the rest of the batch goes on.
-        await recordJobFailure(ctx, {
-          job: "collection",
-          itemId: claimed.invoice.id,
-          platformId: claimed.invoice.platformId,
-          error,
-        });
-      }
-    });
-    if (due.length > 0) await clearJobFailures(ctx, "collection", settled);
+    const before = done.renewed + done.usageBilled;
+    const issued = signal();
+    const issuing = issueDue(ctx, done, issued.fire);
+    const [issuance, collection] = await Promise.allSettled([
+      issuing,
+      collectDue(ctx, issuing, issued.next),
+    ]);
+    if (issuance.status === "rejected") throw issuance.reason;
+    if (collection.status === "rejected") throw collection.reason;
+    done.attempted += collection.value.attempted;
     const expired = await expireIncompleteSubscriptions({ ctx, limit: BATCH });
-    done.renewed += renewed;
-    done.usageBilled += billed;
     done.expired += expired;
-    if (renewed === 0 && billed === 0 && due.length === 0 && expired === 0) return done;
+    const issuedNow = done.renewed + done.usageBilled - before;
+    if (issuedNow === 0 && collection.value.claimed === 0 && expired === 0) return done;
   }
 };
 
