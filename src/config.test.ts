@@ -13,6 +13,10 @@ describe("configuration", () => {
     expect(config.publicBaseUrl).toBe("http://localhost:8080");
     expect(config.testClock).toBe(false);
     expect(config.usageGraceSeconds).toBe(3600);
+    expect(config.pgliteSharedBuffers).toBe("16MB");
+    expect(loadConfig({ BILLING_PGLITE_SHARED_BUFFERS: "128MB" }).pgliteSharedBuffers).toBe(
+      "128MB",
+    );
     expect(config.catalog.price("price_growth_monthly")).toMatchObject({
       tier: "growth",
       interval: "month",
@@ -27,6 +31,7 @@ describe("configuration", () => {
     ["STRIPE_SECRET_KEY", { STRIPE_SECRET_KEY: "pk_test_123" }],
     ["BILLING_TEST_CLOCK", { BILLING_TEST_CLOCK: "1", NODE_ENV: "production" }],
     ["BILLING_PLANS_FILE", { BILLING_PLANS_FILE: "/no/such/file.json" }],
+    ["BILLING_PGLITE_SHARED_BUFFERS", { BILLING_PGLITE_SHARED_BUFFERS: "16MB; drop" }],
     ["BILLING_RATE_LIMIT_REQUESTS_PER_SECOND", { BILLING_RATE_LIMIT_REQUESTS_PER_SECOND: "0" }],
     ["BILLING_RATE_LIMIT_EVENT_BURST", { BILLING_RATE_LIMIT_EVENT_BURST: "999" }],
     ["BILLING_RATE_LIMITS", { BILLING_RATE_LIMITS: "maybe" }],

@@ -25,6 +25,10 @@ const envSchema = z
       )
       .optional(),
     BILLING_DATA_DIR: z.string().min(1).default("./.data"),
+    BILLING_PGLITE_SHARED_BUFFERS: z
+      .string()
+      .regex(/^[1-9][0-9]{0,5}(kB|MB|GB)$/, "a size such as 16MB, 512kB or 1GB")
+      .default("16MB"),
     BILLING_OPERATOR_KEY: z.string().min(16, "must be at least 16 characters").optional(),
     STRIPE_SECRET_KEY: z
       .string()
@@ -88,6 +92,8 @@ export interface Config {
   /** `postgres://...` for PostgreSQL, `memory://` for a throwaway PGlite, undefined for PGlite on disk. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /** PostgreSQL's `shared_buffers` for the embedded database (resident from its start). */
+  pgliteSharedBuffers: string;
   operatorKey: string | undefined;
   stripe: {
     secretKey: string | undefined;
@@ -212,6 +218,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
     dataDir: resolve(e.BILLING_DATA_DIR),
+    pgliteSharedBuffers: e.BILLING_PGLITE_SHARED_BUFFERS,
     operatorKey: e.BILLING_OPERATOR_KEY,
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY,

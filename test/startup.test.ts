@@ -25,6 +25,8 @@ afterAll(killLeftoverServers);
 const start = () =>
   startServer({ BILLING_DATA_DIR: dataDir, DATABASE_URL: "", BILLING_OPERATOR_KEY: "" }, 60_000);
 const stop = (server: ServerProcess) => stopServer(server, "SIGTERM");
+const keyLineOf = (lines: Array<Record<string, unknown>>) =>
+  lines.find((l) => String(l.msg).includes("operator key"));
 
 describe("npm start", () => {
   it("boots on an empty data dir, generates the operator key, and keeps both across restarts", async () => {
@@ -33,8 +35,9 @@ describe("npm start", () => {
     expect(existsSync(keyFile)).toBe(true);
     const key = readFileSync(keyFile, "utf8").trim();
     expect(key).toMatch(/^nno_op_/);
-    const keyLine = first.lines.find((l) => String(l.msg).includes("operator key"));
-    expect(String(keyLine?.msg)).toContain(key);
+    // Logged right after the "listening" line, which may arrive in a chunk of its own.
+    await expect.poll(() => keyLineOf(first.lines), { timeout: 10_000 }).toBeDefined();
+    expect(String(keyLineOf(first.lines)?.msg)).toContain(key);
     expect(String(first.lines.find((l) => l.url)?.msg)).toContain("listening on");
 
     expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
@@ -49,8 +52,6 @@ describe("npm start", () => {
     const second = await start();
     expect(readFileSync(keyFile, "utf8").trim()).toBe(key);
     // Printed once, when generated: a restart names the file, never the key.
-    const keyLineOf = (lines: Array<Record<string, unknown>>) =>
-      lines.find((l) => String(l.msg).includes("operator key"));
     await expect.poll(() => keyLineOf(second.lines), { timeout: 10_000 }).toBeDefined();
     expect(String(keyLineOf(second.lines)?.msg)).toContain(keyFile);
     expect(JSON.stringify(second.lines)).not.toContain(key);

@@ -1,10 +1,10 @@
-import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
+import { openPgliteFiles } from "./pglite-files.ts";
 import * as schema from "./schema/index.ts";
 
 /** One typed database handle over either driver; services never know which one they have. */
@@ -76,6 +76,8 @@ export const CONNECTION_TIMEOUT_MS = 5_000;
 export const openDatabase = async (opts: {
   databaseUrl: string | undefined;
   dataDir: string;
+  /** `shared_buffers` of an embedded database on disk (`pglite-files.ts`). */
+  pgliteSharedBuffers?: string;
   poolSize?: number;
 }): Promise<Database> => {
   const url = opts.databaseUrl;
@@ -99,6 +101,5 @@ export const openDatabase = async (opts: {
     );
   }
   if (url?.startsWith("memory://")) return wrapPglite(await PGlite.create());
-  mkdirSync(opts.dataDir, { recursive: true });
-  return wrapPglite(await PGlite.create(`${opts.dataDir}/pglite`));
+  return wrapPglite(await openPgliteFiles(opts.dataDir, opts.pgliteSharedBuffers ?? "16MB"));
 };
