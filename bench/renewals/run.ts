@@ -15,7 +15,8 @@
  * engine keeps (1.0 would mean invoicing and settling cost nothing).
  *
  * `--profile` runs a second, identically seeded set through the same steps runDueWork takes
- * (renewDueSubscriptions, then collectInvoice per due invoice at the same concurrency), timing
+ * (renewDueSubscriptions, then the charges at the same concurrency with paid invoices recorded
+ * 32 to a statement), one after the other instead of side by side, timing
  * each phase: the claim+invoice transaction, the charge (processor call) and the collector's own
  * claim and settle transactions, plus the number of SQL statements each phase sends.
  */
@@ -33,7 +34,12 @@ import { type Database, wrapPglite, wrapPool } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { createPaymentProcessor } from "../../src/processor/create-processor.ts";
 import type { StripeProcessor } from "../../src/processor/stripe-processor.ts";
-import { attemptPayment, claimDueInvoices } from "../../src/services/collection.ts";
+import {
+  type ClaimedInvoice,
+  chargeAttempt,
+  claimDueInvoices,
+  settlePaidAlone,
+} from "../../src/services/collection.ts";
 import type { ServiceContext } from "../../src/services/context.ts";
 import { runDueWork } from "../../src/worker/due-work.ts";
 import { renewDueSubscriptions } from "../../src/worker/renewals.ts";
@@ -45,8 +51,11 @@ const { values: args } = parseArgs({
     n: { type: "string" },
     db: { type: "string" },
     profile: { type: "boolean" },
+    "no-baseline": { type: "boolean" },
+    json: { type: "boolean" },
   },
 });
+const withBaseline = !args["no-baseline"];
 const N = Number(args.n ?? process.env.RENEWALS_N ?? 2000);
 const which = args.db ?? process.env.RENEWALS_DB ?? "both";
 const profile = args.profile ?? ["1", "true"].includes(process.env.RENEWALS_PROFILE ?? "");
@@ -56,6 +65,7 @@ if (!["postgres", "pglite", "both"].includes(which)) throw new Error(`--db: ${wh
 /** The same values runDueWork uses (src/worker/due-work.ts). */
 const BATCH = 100;
 const CHARGE_CONCURRENCY = 16;
+const SETTLE_BATCH = 32;
 /** The service's default pool size (src/db/client.ts openDatabase). */
 const POOL_SIZE = 10;
 /**
@@ -264,8 +274,39 @@ interface Result {
   baselineCpu: CpuShare;
   renewMs: number;
   renewCpu: CpuShare;
+  memory: Memory;
   profile?: Profile;
 }
+
+/** The process's memory while the timed pass ran (MB): before it, and the peaks, sampled. */
+interface Memory {
+  rssBefore: number;
+  rssPeak: number;
+  heapBefore: number;
+  heapPeak: number;
+}
+
+const sampleMemory = () => {
+  const mb = (bytes: number) => bytes / 2 ** 20;
+  const first = process.memoryUsage();
+  const memory: Memory = {
+    rssBefore: mb(first.rss),
+    rssPeak: mb(first.rss),
+    heapBefore: mb(first.heapUsed),
+    heapPeak: mb(first.heapUsed),
+  };
+  const timer = setInterval(() => {
+    const now = process.memoryUsage();
+    memory.rssPeak = Math.max(memory.rssPeak, mb(now.rss));
+    memory.heapPeak = Math.max(memory.heapPeak, mb(now.heapUsed));
+  }, 20);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return memory;
+    },
+  };
+};
 
 const setUp = async (backend: Backend) => {
   const opened = await backend.open();
@@ -392,18 +433,28 @@ const phasedRun = async (ctx: ServiceContext, database: Database): Promise<Profi
       renewDueSubscriptions({ ctx: profiled, limit: BATCH }),
     );
     const due = await measure(p.scan, () => claimDueInvoices(profiled, BATCH * 2));
-    await measure(p.collect, () =>
-      inParallel(due, CHARGE_CONCURRENCY, async (claimed) => {
-        const invoiceId = claimed.invoice.id;
-        const outcome = await attemptPayment(profiled, claimed);
-        const end = performance.now();
+    await measure(p.collect, async () => {
+      // As the worker's lanes do: charge, then record paid invoices 32 to a statement.
+      let unsettled: { claimed: ClaimedInvoice; paymentIntentId: string }[] = [];
+      const settle = async () => {
+        const batch = unsettled;
+        unsettled = [];
+        const t = performance.now();
+        const recorded = await settlePaidAlone(profiled, batch);
+        p.settleMs += performance.now() - t; // one lane waits for the batch
+        if (recorded.length !== batch.length) throw new Error("a settle lost its claim");
+      };
+      await inParallel(due, CHARGE_CONCURRENCY, async (claimed) => {
+        const outcome = await chargeAttempt(profiled, claimed);
         if (outcome.status !== "paid") throw new Error(`collection ${outcome.status}`);
-        const charge = timed.charges.get(invoiceId);
-        if (!charge) throw new Error(`no charge seen for ${invoiceId}`);
+        const charge = timed.charges.get(claimed.invoice.id);
+        if (!charge) throw new Error(`no charge seen for ${claimed.invoice.id}`);
         p.chargeMs += charge.end - charge.start;
-        p.settleMs += end - charge.end;
-      }),
-    );
+        unsettled.push({ claimed, paymentIntentId: outcome.paymentIntentId });
+        if (unsettled.length >= SETTLE_BATCH) await settle();
+      });
+      await settle();
+    });
     renewedAll += renewed;
     if (renewed === 0 && due.length === 0) break;
   }
@@ -420,15 +471,17 @@ const runBackend = async (backend: Backend): Promise<Result> => {
 
     let cpu = cpuNow();
     t = performance.now();
-    await chargeAll(env.ctx.processor, seeded, "baseline");
+    if (withBaseline) await chargeAll(env.ctx.processor, seeded, "baseline");
     const baselineMs = performance.now() - t;
     const baselineCpu = cpuSince(cpu, baselineMs);
 
+    const memory = sampleMemory();
     cpu = cpuNow();
     t = performance.now();
     const done = await runDueWork(env.ctx);
     const renewMs = performance.now() - t;
     const renewCpu = cpuSince(cpu, renewMs);
+    const memoryUsed = memory.stop();
     if (done.renewed !== N || done.attempted !== N) {
       throw new Error(`runDueWork did ${JSON.stringify(done)}, expected ${N} of each`);
     }
@@ -453,6 +506,7 @@ const runBackend = async (backend: Backend): Promise<Result> => {
       baselineCpu,
       renewMs,
       renewCpu,
+      memory: memoryUsed,
       ...(profiled ? { profile: profiled } : {}),
     };
   } finally {
@@ -467,10 +521,24 @@ const cpuText = (c: CpuShare, backend: string) =>
     : `CPU: node ${pct(c.node)} of one core`;
 
 const report = (r: Result) => {
+  if (args.json) {
+    console.log(JSON.stringify({ n: N, ...r }));
+    return;
+  }
   const renewals = perSecond(N, r.renewMs);
   const charges = perSecond(N, r.baselineMs);
   console.log(`\n${r.backend} — ${r.serverVersion}`);
   console.log(`  seeding (not timed)           ${fmt(r.seedMs / 1000, 1)} s`);
+  const m = r.memory;
+  console.log(
+    `  memory during runDueWork      rss ${fmt(m.rssBefore)} → peak ${fmt(m.rssPeak)} MB, heap used ${fmt(m.heapBefore)} → peak ${fmt(m.heapPeak)} MB`,
+  );
+  if (!withBaseline) {
+    console.log(
+      `  runDueWork, ${N} renewals     ${fmt(r.renewMs).padStart(7)} ms  ${fmt(renewals).padStart(5)} subscriptions/s  ${cpuText(r.renewCpu, r.backend)} (no baseline)`,
+    );
+    return;
+  }
   console.log(
     `  baseline, ${N} bare charges   ${fmt(r.baselineMs).padStart(7)} ms  ${fmt(charges).padStart(5)} charges/s        ${cpuText(r.baselineCpu, r.backend)}`,
   );
@@ -511,12 +579,14 @@ const report = (r: Result) => {
   );
 };
 
-console.log(
-  `bench:renewals — N=${N}, batch ${BATCH}, charge concurrency ${CHARGE_CONCURRENCY}, pool ${POOL_SIZE}`,
-);
-console.log(
-  `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${fmt(totalmem() / 2 ** 30, 1)} GiB, node ${process.version}, ${new Date().toISOString()}`,
-);
+if (!args.json) {
+  console.log(
+    `bench:renewals — N=${N}, batch ${BATCH}, charge concurrency ${CHARGE_CONCURRENCY}, pool ${POOL_SIZE}`,
+  );
+  console.log(
+    `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${fmt(totalmem() / 2 ** 30, 1)} GiB, node ${process.version}, ${new Date().toISOString()}`,
+  );
+}
 for (const backend of which === "both"
   ? [postgres, pglite]
   : which === "pglite"
