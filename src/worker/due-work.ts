@@ -6,7 +6,7 @@ import { rateLimitOf } from "../processor/processor-errors.ts";
 import { attemptPayment, claimDueInvoices } from "../services/collection.ts";
 import type { ServiceContext } from "../services/context.ts";
 import { clearJobFailures, recordJobFailure } from "../services/job-failures.ts";
-import { renewingStatuses } from "../services/subscriptions.ts";
+import { renewingStatuses } from "../services/subscriptions/queries.ts";
 import { expireIncompleteSubscriptions, nextExpiryAt } from "./incomplete-expiry.ts";
 import { renewDueSubscriptions } from "./renewals.ts";
 import { billDueUsage } from "./usage-invoices.ts";
@@ -66,15 +66,19 @@ export const runDueWork = async (ctx: ServiceContext): Promise<WorkDone> => {
         }
         // Anything else is this invoice's own problem: set aside (its claim's lease is the
         // backoff), recorded for the operator; the rest of the batch goes on.
-        await recordJobFailure(ctx, {
-          job: "collection",
-          itemId: claimed.invoice.id,
-          platformId: claimed.invoice.platformId,
-          error,
+        await recordJobFailure({
+          ctx,
+          input: {
+            job: "collection",
+            itemId: claimed.invoice.id,
+            platformId: claimed.invoice.platformId,
+            error,
+          },
         });
       }
     });
-    if (due.length > 0) await clearJobFailures(ctx, "collection", settled);
+    if (due.length > 0)
+      await clearJobFailures({ ctx, input: { job: "collection", itemIds: settled } });
     const expired = await expireIncompleteSubscriptions({ ctx, limit: BATCH });
     done.renewed += renewed;
     done.usageBilled += billed;

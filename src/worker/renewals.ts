@@ -9,7 +9,8 @@ import {
 import type { ServiceContext } from "../services/context.ts";
 import { issueInvoices, type NewInvoice } from "../services/invoicing.ts";
 import { recordJobFailure } from "../services/job-failures.ts";
-import { planName, renewingStatuses } from "../services/subscriptions.ts";
+import { subscriptionLineDescription } from "../services/subscriptions/presentation.ts";
+import { renewingStatuses } from "../services/subscriptions/queries.ts";
 
 /** What a subscription becomes once its current period is over. */
 interface Advance {
@@ -87,7 +88,7 @@ const advance = (ctx: ServiceContext, row: SubscriptionRow): Advance => {
       lines: [
         {
           type: "subscription",
-          description: `${planName(ctx, row.tier)} (${row.interval}ly)${row.quantity > 1 ? ` × ${row.quantity}` : ""}`,
+          description: subscriptionLineDescription(ctx, row),
           quantity: row.quantity,
           unitAmount: row.unitAmount,
           amount: row.unitAmount * row.quantity,
@@ -143,7 +144,7 @@ export const renewDueSubscriptions = async ({
       result.renewed += one.renewed;
       result.openInvoiceIds.push(...one.openInvoiceIds);
     } catch (error) {
-      await recordJobFailure(ctx, { job: "renewal", itemId: id, platformId, error });
+      await recordJobFailure({ ctx, input: { job: "renewal", itemId: id, platformId, error } });
     }
   }
   return result;

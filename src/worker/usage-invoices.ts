@@ -47,7 +47,7 @@ export const billDueUsage = async ({
       result.billed += one.billed;
       result.openInvoiceIds.push(...one.openInvoiceIds);
     } catch (error) {
-      await recordJobFailure(ctx, { job: "usage", itemId: id, platformId, error });
+      await recordJobFailure({ ctx, input: { job: "usage", itemId: id, platformId, error } });
     }
   }
   return result;
@@ -164,7 +164,7 @@ const usageBatch = async (
     const lines = await usageOverageLinesFor({
       ctx,
       tx,
-      periods: periods.map(({ row, p }) => periodToBill(row, p)),
+      input: { periods: periods.map(({ row, p }) => periodToBill(row, p)) },
     });
     const linesOf = new Map<string, NewInvoice["lines"]>();
     periods.forEach(({ row }, k) => {

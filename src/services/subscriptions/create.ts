@@ -1,174 +1,29 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
-import { periodAt } from "../billing/periods.ts";
-import type { Price, Tier } from "../billing/plan-catalog.ts";
-import type { Tx } from "../db/client.ts";
-import { isUniqueViolation } from "../db/errors.ts";
+import { and, eq } from "drizzle-orm";
+import { DAY_MS, periodAt } from "../../billing/periods.ts";
+import type { Tx } from "../../db/client.ts";
+import { isUniqueViolation } from "../../db/errors.ts";
 import {
   customers,
   invoices,
-  liveSubscriptionStatuses,
   platforms,
   type SubscriptionRow,
   subscriptions,
-} from "../db/schema/index.ts";
-import { AppError, conflict, invalid, notFound } from "../errors.ts";
-import { newId } from "../ids.ts";
-import type { Principal } from "./api-keys.ts";
+} from "../../db/schema/index.ts";
+import { conflict, invalid, notFound } from "../../errors.ts";
+import { newId } from "../../ids.ts";
+import { ATTEMPT_LEASE_MS, voidInvoice } from "../collection.ts";
+import type { ServiceContext } from "../context.ts";
+import { issueInvoice } from "../invoicing.ts";
+import { assertOwns, type Principal } from "../principal.ts";
+import { lockSubscription, saveSubscription } from "./claim.ts";
+import { chargeForCaller, useAsDefault } from "./payment.ts";
 import {
-  ATTEMPT_LEASE_MS,
-  chargeableCard,
-  collectCallerInvoice,
-  retryOpenInvoices,
-  voidInvoice,
-} from "./collection.ts";
-import type { ServiceContext } from "./context.ts";
-import { findOwnedCustomer, storeCustomer } from "./customers.ts";
-import { issueInvoice } from "./invoicing.ts";
-import { storePaymentMethod } from "./payment-methods.ts";
-import {
-  assertNoChangeInFlight,
-  assertNotEnded,
-  lockSubscription,
-  saveSubscription,
-} from "./subscription-claim.ts";
-import { liveSubscription } from "./usage/usage-period.ts";
-import { ingestionWindowEnd, usageOverageLines } from "./usage-billing.ts";
-
-/** Statuses in which a subscription may change plan. */
-export const changeableStatuses = ["trialing", "active", "past_due"] as const;
-
-/**
- * Statuses whose periods keep cycling at their ends. An `unpaid` subscription's periods go on
- * (as Stripe's do) but their invoices stay drafts, never charged: paying the open invoice later
- * does not bill the past in a burst.
- */
-export const renewingStatuses = [...changeableStatuses, "unpaid"] as const;
-
-export interface Subscription {
-  id: string;
-  platformId: string;
-  customerId: string;
-  status: SubscriptionRow["status"];
-  tier: Tier;
-  priceId: string;
-  interval: "month" | "year";
-  quantity: number;
-  unitAmount: number;
-  currency: string;
-  currentPeriodStart: string;
-  currentPeriodEnd: string;
-  cancelAtPeriodEnd: boolean;
-  canceledAt: string | null;
-  trialEnd: string | null;
-  defaultPaymentMethodId: string | null;
-  /**
-   * The card the subscription's next charge will use: its own default, else the customer's, as
-   * Stripe chooses (`chargeableCard`); only cards attached to the customer; null when none.
-   */
-  nextChargePaymentMethodId: string | null;
-  metadata: Record<string, string>;
-  createdAt: string;
-}
-
-/** Subscriptions as the API shows them, with the card each one's next charge will use. */
-export const presentSubscriptions = async (
-  tx: Tx,
-  rows: readonly SubscriptionRow[],
-): Promise<Subscription[]> => {
-  const cards =
-    rows.length === 0
-      ? []
-      : await tx
-          .select({
-            id: subscriptions.id,
-            card: chargeableCard("subscriptions"),
-          })
-          .from(subscriptions)
-          .where(
-            inArray(
-              subscriptions.id,
-              rows.map((r) => r.id),
-            ),
-          );
-  const cardOf = new Map(cards.map((c) => [c.id, c.card]));
-  return rows.map((row) => presentRow(row, cardOf.get(row.id) ?? null));
-};
-
-export const presentSubscription = async (tx: Tx, row: SubscriptionRow): Promise<Subscription> =>
-  (await presentSubscriptions(tx, [row]))[0] as Subscription;
-
-const presentRow = (row: SubscriptionRow, nextCharge: string | null): Subscription => ({
-  id: row.id,
-  platformId: row.platformId,
-  customerId: row.customerId,
-  status: row.status,
-  tier: row.tier,
-  priceId: row.priceId,
-  interval: row.interval,
-  quantity: row.quantity,
-  unitAmount: row.unitAmount,
-  currency: row.currency,
-  currentPeriodStart: row.currentPeriodStart.toISOString(),
-  currentPeriodEnd: row.currentPeriodEnd.toISOString(),
-  cancelAtPeriodEnd: row.cancelAtPeriodEnd,
-  canceledAt: row.canceledAt?.toISOString() ?? null,
-  trialEnd: row.trialEnd?.toISOString() ?? null,
-  defaultPaymentMethodId: row.defaultPaymentMethodId,
-  nextChargePaymentMethodId: nextCharge,
-  metadata: row.metadata,
-  createdAt: row.createdAt.toISOString(),
-});
-
-export const priceOrInvalid = (ctx: ServiceContext, priceId: string): Price => {
-  const price = ctx.catalog.price(priceId);
-  if (!price) {
-    throw invalid(`unknown price '${priceId}'`, [
-      {
-        path: ["priceId"],
-        message: `one of ${ctx.catalog.plans.flatMap((p) => p.prices.map((x) => x.priceId)).join(", ")}`,
-      },
-    ]);
-  }
-  return price;
-};
-
-export const planName = (ctx: ServiceContext, tier: string) => ctx.catalog.plan(tier)?.name ?? tier;
-
-/** A subscription the caller may see; another platform's is reported missing. */
-export const findOwnedSubscription = async ({
-  ctx,
-  principal,
-  subscriptionId,
-}: {
-  ctx: ServiceContext;
-  principal: Principal;
-  subscriptionId: string;
-}): Promise<SubscriptionRow> => {
-  const [row] = await ctx.db
-    .select()
-    .from(subscriptions)
-    .where(eq(subscriptions.id, subscriptionId));
-  if (!row || (principal.kind !== "operator" && row.platformId !== principal.platformId)) {
-    throw notFound("subscription", subscriptionId);
-  }
-  return row;
-};
-
-export const liveSubscriptionOf = async (
-  ctx: ServiceContext,
-  platformId: string,
-): Promise<SubscriptionRow | undefined> =>
-  (await liveSubscription({ ctx, platformId })) ?? undefined;
-
-/** The platform's live subscription; 404 when it has none. */
-export const requireLiveSubscription = async (
-  ctx: ServiceContext,
-  platformId: string,
-): Promise<SubscriptionRow> => {
-  const live = await liveSubscriptionOf(ctx, platformId);
-  if (!live) throw new AppError("NOT_FOUND", `platform '${platformId}' has no subscription`);
-  return live;
-};
+  presentSubscription,
+  type Subscription,
+  subscriptionLineDescription,
+} from "./presentation.ts";
+import { priceOrInvalid } from "./prices.ts";
+import { findLiveSubscription } from "./queries.ts";
 
 /** `userId` is a platform id or the id of a platform's customer. */
 const resolveSubscriber = async (ctx: ServiceContext, principal: Principal, userId: string) => {
@@ -180,46 +35,9 @@ const resolveSubscriber = async (ctx: ServiceContext, principal: Principal, user
   if (!customer.platformId) {
     throw invalid(`customer '${userId}' belongs to no platform; subscriptions are for platforms`);
   }
-  // Another platform's id is reported missing, like an unknown one: a key learns nothing of
-  // which other platforms exist.
-  if (principal.kind !== "operator" && principal.platformId !== customer.platformId) {
-    throw notFound("platform or customer", userId);
-  }
+  // Another platform's id is reported missing, like an unknown one.
+  assertOwns(principal, customer, "platform or customer", userId);
   return { platformId: customer.platformId, customer };
-};
-
-/**
- * Makes `paymentMethodId` (a `pm_...` or a test token such as `pm_card_visa`) the customer's
- * default, attaching it first unless it is attached already. A method the processor says belongs
- * to another customer is refused, never moved. `attachKey` names the claim the attach is made for
- * (the processor's idempotency key), so a retry attaches once.
- */
-export const useAsDefault = async (
-  ctx: ServiceContext,
-  customerId: string,
-  platformId: string | null,
-  paymentMethodId: string,
-  attachKey?: string,
-): Promise<string> => {
-  let id = paymentMethodId;
-  const existing = await ctx.processor
-    .retrievePaymentMethod(paymentMethodId)
-    .catch(() => undefined);
-  if (existing?.customerId && existing.customerId !== customerId) {
-    throw notFound("payment method", paymentMethodId);
-  }
-  if (existing?.customerId !== customerId) {
-    const attached = await ctx.processor.attachPaymentMethod(
-      paymentMethodId,
-      customerId,
-      attachKey ? { idempotencyKey: attachKey } : undefined,
-    );
-    await storePaymentMethod(ctx.db, attached, ctx.clock.now());
-    id = attached.id;
-  }
-  const updated = await ctx.processor.updateCustomer(customerId, { defaultPaymentMethodId: id });
-  await storeCustomer(ctx.db, updated, ctx.clock.now(), platformId);
-  return id;
 };
 
 /**
@@ -248,7 +66,7 @@ export const createSubscription = async ({
   const plan = ctx.catalog.plan(price.tier);
   const trialDays = plan?.trialDays ?? 0;
   const quantity = input.quantity ?? 1;
-  const trialEnd = trialDays > 0 ? new Date(now.getTime() + trialDays * 86_400_000) : null;
+  const trialEnd = trialDays > 0 ? new Date(now.getTime() + trialDays * DAY_MS) : null;
   const anchor = trialEnd ?? now;
   const first = periodAt(anchor, price.interval, 0);
   const id = newId("sub");
@@ -266,16 +84,7 @@ export const createSubscription = async ({
         .from(platforms)
         .where(eq(platforms.platformId, platformId))
         .for("update");
-      const [live] = await tx
-        .select()
-        .from(subscriptions)
-        .where(
-          and(
-            eq(subscriptions.platformId, platformId),
-            inArray(subscriptions.status, [...liveSubscriptionStatuses]),
-          ),
-        )
-        .for("update");
+      const live = await findLiveSubscription({ ctx, tx, input: { platformId }, forUpdate: true });
       if (live) await abandonIncomplete(tx, live, now);
       await tx.insert(subscriptions).values({
         platformId,
@@ -308,13 +117,15 @@ export const createSubscription = async ({
   // 2. The card, attached under a key that names this subscription, becomes the default.
   let paymentMethodId: string;
   try {
-    paymentMethodId = await useAsDefault(
+    paymentMethodId = await useAsDefault({
       ctx,
-      customer.id,
-      platformId,
-      input.paymentMethodId,
-      `sub-${id}-payment-method`,
-    );
+      input: {
+        customerId: customer.id,
+        platformId,
+        paymentMethodId: input.paymentMethodId,
+        attachKey: `sub-${id}-payment-method`,
+      },
+    });
   } catch (error) {
     // Nothing refers to the claim yet: give the platform's slot back.
     await ctx.db
@@ -349,7 +160,11 @@ export const createSubscription = async ({
       lines: [
         {
           type: "subscription",
-          description: `${planName(ctx, price.tier)} (${price.interval}ly)${quantity > 1 ? ` × ${quantity}` : ""}`,
+          description: subscriptionLineDescription(ctx, {
+            tier: price.tier,
+            quantity,
+            interval: price.interval,
+          }),
           quantity,
           unitAmount: price.amount,
           amount: price.amount * quantity,
@@ -366,14 +181,10 @@ export const createSubscription = async ({
   });
 
   if (invoice) {
-    const outcome = await collectCallerInvoice(ctx, invoice);
-    if (outcome.status === "failed") {
-      throw new AppError("PAYMENT_FAILED", outcome.error.message, {
-        ...(outcome.error.details as object),
-        subscriptionId: id,
-        invoiceId: invoice.id,
-      });
-    }
+    await chargeForCaller({
+      ctx,
+      input: { invoice, details: { subscriptionId: id, invoiceId: invoice.id } },
+    });
   }
   const [row] = await ctx.db.select().from(subscriptions).where(eq(subscriptions.id, id));
   if (!row) throw new Error("subscription vanished after creation");
@@ -409,174 +220,4 @@ const abandonIncomplete = async (tx: Tx, live: SubscriptionRow, now: Date) => {
     if (!(await voidInvoice(tx, { invoice, claim: null }, now))) throw busy();
   }
   await saveSubscription(tx, live, { status: "canceled", canceledAt: now, updatedAt: now });
-};
-
-export const getSubscription = async (args: {
-  ctx: ServiceContext;
-  principal: Principal;
-  subscriptionId: string;
-}): Promise<Subscription> => presentSubscription(args.ctx.db, await findOwnedSubscription(args));
-
-export const getPlatformSubscription = async ({
-  ctx,
-  platformId,
-}: {
-  ctx: ServiceContext;
-  platformId: string;
-}): Promise<Subscription> => {
-  return presentSubscription(ctx.db, await requireLiveSubscription(ctx, platformId));
-};
-
-export const listCustomerSubscriptions = async ({
-  ctx,
-  principal,
-  customerId,
-}: {
-  ctx: ServiceContext;
-  principal: Principal;
-  customerId: string;
-}): Promise<Subscription[]> => {
-  const customer = await findOwnedCustomer({ ctx, principal, customerId });
-  const rows = await ctx.db
-    .select()
-    .from(subscriptions)
-    .where(eq(subscriptions.customerId, customer.id))
-    .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id));
-  return presentSubscriptions(ctx.db, rows);
-};
-
-/**
- * Sets or clears the cancellation at period end. Scheduling it again is a 409 unless
- * `idempotent` (PATCH sets a flag; `POST /subscription/cancel` asks for a cancellation).
- */
-export const setCancelAtPeriodEnd = async (
-  ctx: ServiceContext,
-  subscriptionId: string,
-  cancelAtPeriodEnd: boolean,
-  opts: { idempotent?: boolean } = {},
-): Promise<Subscription> =>
-  ctx.db.transaction(async (tx) => {
-    const row = await lockSubscription(tx, subscriptionId);
-    assertNotEnded(row);
-    if (row.cancelAtPeriodEnd === cancelAtPeriodEnd) {
-      if (opts.idempotent || !cancelAtPeriodEnd) return presentSubscription(tx, row);
-      throw conflict(`subscription '${row.id}' is already scheduled to cancel at period end`);
-    }
-    return presentSubscription(
-      tx,
-      await saveSubscription(tx, row, { cancelAtPeriodEnd, updatedAt: ctx.clock.now() }),
-    );
-  });
-
-export const cancelPlatformSubscription = async ({
-  ctx,
-  platformId,
-}: {
-  ctx: ServiceContext;
-  platformId: string;
-}): Promise<Subscription> => {
-  const live = await requireLiveSubscription(ctx, platformId);
-  return setCancelAtPeriodEnd(ctx, live.id, true);
-};
-
-/**
- * Ends a subscription now: canceled, and a final invoice closes the period so far (usage in
- * arrears, when there is any; the fixed fee was paid in advance and is not refunded). The time is read once the
- * subscription is locked, so the final invoice never starts after it ends, even when a renewal
- * moved the period on just before.
- */
-export const cancelNow = async ({
-  ctx,
-  subscriptionId,
-}: {
-  ctx: ServiceContext;
-  subscriptionId: string;
-}): Promise<{ subscription: Subscription; invoiceId: string | null }> => {
-  const { canceled, invoice } = await ctx.db.transaction(async (tx) => {
-    const locked = await lockSubscription(tx, subscriptionId);
-    assertNotEnded(locked);
-    assertNoChangeInFlight(locked);
-    const now = ctx.clock.now();
-    const end = new Date(Math.max(now.getTime(), locked.currentPeriodStart.getTime()));
-    const lines = await usageOverageLines({
-      ctx,
-      tx,
-      subscription: locked,
-      periodStart: locked.currentPeriodStart,
-      periodEnd: end,
-      until: new Date(end.getTime() + 1),
-    });
-    // Nothing to bill, no invoice: Stripe's `invoice_now` bills pending usage "if any", and an
-    // invoice with no items is refused ("Nothing to invoice for customer"). No number is taken.
-    const issued =
-      lines.length === 0
-        ? undefined
-        : await issueInvoice(tx, now, {
-            kind: "final",
-            platformId: locked.platformId,
-            customerId: locked.customerId,
-            subscriptionId: locked.id,
-            currency: locked.currency,
-            periodStart: locked.currentPeriodStart,
-            periodEnd: end,
-            description: "Final invoice",
-            collect: "caller",
-            lines,
-          });
-    const saved = await saveSubscription(tx, locked, {
-      status: "canceled",
-      canceledAt: now,
-      cancelAtPeriodEnd: false,
-      updatedAt: now,
-      // Usage of the period so far that arrives late is swept once no more can arrive; a closed
-      // period still waiting for its usage invoice keeps its due time.
-      usagePeriods: [
-        ...locked.usagePeriods,
-        {
-          start: locked.currentPeriodStart.toISOString(),
-          end: end.toISOString(),
-          until: new Date(end.getTime() + 1).toISOString(),
-          tier: locked.tier,
-          billed: true,
-        },
-      ],
-      usageDueAt: locked.usageDueAt ?? ingestionWindowEnd(end),
-    });
-    return { canceled: saved, invoice: issued };
-  });
-  if (invoice) await collectCallerInvoice(ctx, invoice);
-  return {
-    subscription: await presentSubscription(ctx.db, canceled),
-    invoiceId: invoice?.id ?? null,
-  };
-};
-
-export const cancelSubscription = async ({
-  ctx,
-  principal,
-  subscriptionId,
-  immediately,
-}: {
-  ctx: ServiceContext;
-  principal: Principal;
-  subscriptionId: string;
-  immediately: boolean;
-}): Promise<Subscription> => {
-  const row = await findOwnedSubscription({ ctx, principal, subscriptionId });
-  if (immediately) return (await cancelNow({ ctx, subscriptionId: row.id })).subscription;
-  return setCancelAtPeriodEnd(ctx, row.id, true);
-};
-
-/** A new default payment method for the subscription; open invoices are attempted again. */
-export const changePaymentMethod = async (
-  ctx: ServiceContext,
-  row: SubscriptionRow,
-  paymentMethodId: string,
-) => {
-  const id = await useAsDefault(ctx, row.customerId, row.platformId, paymentMethodId);
-  await ctx.db.transaction(async (tx) => {
-    const locked = await lockSubscription(tx, row.id);
-    await saveSubscription(tx, locked, { defaultPaymentMethodId: id, updatedAt: ctx.clock.now() });
-  });
-  await retryOpenInvoices({ ctx, customerId: row.customerId });
 };
