@@ -74,12 +74,13 @@ const followCustomerDefault = async (
  * same transaction: its subscriptions' rows are locked first, then the customer's (the order the
  * renewals and plan changes lock them in), so the old default is read under the lock.
  */
-export const storeCustomer = async (
-  tx: Tx,
-  customer: ProcessorCustomer,
-  now: Date,
-  platformId?: string | null,
-): Promise<CustomerRow> =>
+export const storeCustomer = async ({
+  tx,
+  input: { customer, now, platformId },
+}: {
+  tx: Tx;
+  input: { customer: ProcessorCustomer; now: Date; platformId?: string | null | undefined };
+}): Promise<CustomerRow> =>
   tx.transaction(async (inner) => {
     await inner
       .select({ id: subscriptions.id })
@@ -186,7 +187,9 @@ export const createCustomer = async ({
       ? { idempotencyKey: `customer-create-${input.idempotencyKey}` }
       : undefined,
   );
-  return presentCustomer(await storeCustomer(ctx.db, created, ctx.clock.now()));
+  return presentCustomer(
+    await storeCustomer({ tx: ctx.db, input: { customer: created, now: ctx.clock.now() } }),
+  );
 };
 
 export const getCustomer = async (args: {
@@ -216,6 +219,9 @@ export const updateCustomer = async ({
   ) as { email?: string; name?: string; metadata?: Record<string, string> };
   const updated = await ctx.processor.updateCustomer(existing.id, patch);
   return presentCustomer(
-    await storeCustomer(ctx.db, updated, ctx.clock.now(), existing.platformId),
+    await storeCustomer({
+      tx: ctx.db,
+      input: { customer: updated, now: ctx.clock.now(), platformId: existing.platformId },
+    }),
   );
 };

@@ -69,17 +69,23 @@ export const generateInvoice = async ({
       )
       .orderBy(desc(invoices.periodEnd))
       .limit(1);
-    const issued = await issueInvoice(tx, now, {
-      kind: "manual",
-      platformId: subscription.platformId,
-      customerId: customer.id,
-      subscriptionId: subscription.id,
-      currency: subscription.currency,
-      periodStart: previous?.periodEnd ?? subscription.currentPeriodStart,
-      periodEnd: now,
-      description: input.description ?? "Usage to date",
-      collect: "caller",
-      lines,
+    const issued = await issueInvoice({
+      tx,
+      input: {
+        now,
+        invoice: {
+          kind: "manual",
+          platformId: subscription.platformId,
+          customerId: customer.id,
+          subscriptionId: subscription.id,
+          currency: subscription.currency,
+          periodStart: previous?.periodEnd ?? subscription.currentPeriodStart,
+          periodEnd: now,
+          description: input.description ?? "Usage to date",
+          collect: "caller",
+          lines,
+        },
+      },
     });
     if (!issued) throw nothing(); // a concurrent request invoiced the same instant
     return issued;

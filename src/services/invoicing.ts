@@ -179,11 +179,13 @@ const lockBalances = async (tx: Tx, inputs: readonly NewInvoice[]) => {
  * after commit. An entry is undefined when its (subscription, period, kind) was invoiced already:
  * the unique index makes a second invoice impossible.
  */
-export const issueInvoices = async (
-  tx: Tx,
-  now: Date,
-  inputs: readonly NewInvoice[],
-): Promise<Array<InvoiceRow | undefined>> => {
+export const issueInvoices = async ({
+  tx,
+  input: { now, invoices: inputs },
+}: {
+  tx: Tx;
+  input: { now: Date; invoices: readonly NewInvoice[] };
+}): Promise<Array<InvoiceRow | undefined>> => {
   if (inputs.length === 0) return [];
   const balances = await lockBalances(tx, inputs);
   const drafts = inputs.map((input) => {
@@ -311,11 +313,14 @@ export const issueInvoices = async (
 };
 
 /** `issueInvoices` for one invoice. */
-export const issueInvoice = async (
-  tx: Tx,
-  now: Date,
-  input: NewInvoice,
-): Promise<InvoiceRow | undefined> => (await issueInvoices(tx, now, [input]))[0];
+export const issueInvoice = async ({
+  tx,
+  input,
+}: {
+  tx: Tx;
+  input: { now: Date; invoice: NewInvoice };
+}): Promise<InvoiceRow | undefined> =>
+  (await issueInvoices({ tx, input: { now: input.now, invoices: [input.invoice] } }))[0];
 
 export const linesOf = async (tx: Tx, invoiceIds: string[]) =>
   invoiceIds.length === 0

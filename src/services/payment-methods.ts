@@ -67,7 +67,13 @@ const forgetPaymentMethod = async (tx: Tx, customerId: string, id: string, now: 
 };
 
 /** Writes a processor payment method into the local view (attached) or removes it (detached). */
-export const storePaymentMethod = async (tx: Tx, pm: ProcessorPaymentMethod, now: Date) => {
+export const storePaymentMethod = async ({
+  tx,
+  input: { paymentMethod: pm, now },
+}: {
+  tx: Tx;
+  input: { paymentMethod: ProcessorPaymentMethod; now: Date };
+}) => {
   if (!pm.customerId) {
     await tx.delete(paymentMethods).where(eq(paymentMethods.id, pm.id));
     return;
@@ -112,7 +118,7 @@ export const resyncCustomer = async ({
   const methods = await ctx.processor.listPaymentMethods(customerId);
   const now = ctx.clock.now();
   await ctx.db.transaction(async (tx) => {
-    await storeCustomer(tx, customer, now, known.platformId);
+    await storeCustomer({ tx, input: { customer, now, platformId: known.platformId } });
     const keep = new Set(methods.map((m) => m.id));
     const local = await tx
       .select({ id: paymentMethods.id })
@@ -123,7 +129,8 @@ export const resyncCustomer = async ({
       // Removed elsewhere (the portal).
       await forgetPaymentMethod(tx, customerId, row.id, now);
     }
-    for (const method of methods) await storePaymentMethod(tx, method, now);
+    for (const method of methods)
+      await storePaymentMethod({ tx, input: { paymentMethod: method, now } });
   });
   // A new default set elsewhere (the portal) is a chance to collect what is overdue.
   if (
@@ -234,7 +241,10 @@ const setDefault = async (
   const updated = await ctx.processor.updateCustomer(customerId, {
     defaultPaymentMethodId: paymentMethodId,
   });
-  return storeCustomer(ctx.db, updated, ctx.clock.now(), platformId);
+  return storeCustomer({
+    tx: ctx.db,
+    input: { customer: updated, now: ctx.clock.now(), platformId },
+  });
 };
 
 export const attachPaymentMethod = async ({
@@ -259,7 +269,10 @@ export const attachPaymentMethod = async ({
     customer.id,
     idempotencyKey ? { idempotencyKey: `pm-attach-${idempotencyKey}` } : undefined,
   );
-  await storePaymentMethod(ctx.db, attached, ctx.clock.now());
+  await storePaymentMethod({
+    tx: ctx.db,
+    input: { paymentMethod: attached, now: ctx.clock.now() },
+  });
   let defaultId = customer.defaultPaymentMethodId;
   if (input.setAsDefault) {
     defaultId = (await setDefault(ctx, customer.id, customer.platformId, attached.id))

@@ -44,7 +44,7 @@ export const createPlatform = async ({
       .onConflictDoNothing()
       .returning();
     if (!row) throw exists();
-    await storeCustomer(tx, customer, now, input.platformId);
+    await storeCustomer({ tx, input: { customer, now, platformId: input.platformId } });
     return presentPlatform(row);
   });
 };

@@ -88,7 +88,7 @@ const advance = (ctx: ServiceContext, row: SubscriptionRow): Advance => {
       lines: [
         {
           type: "subscription",
-          description: subscriptionLineDescription(ctx, row),
+          description: subscriptionLineDescription(ctx, row, row.interval),
           quantity: row.quantity,
           unitAmount: row.unitAmount,
           amount: row.unitAmount * row.quantity,
@@ -191,11 +191,10 @@ const renewBatch = async (
 
     // A cancellation's final invoice with nothing on it is not issued (Stripe issues no invoice
     // without pending items), so it takes no number.
-    const issued = await issueInvoices(
+    const issued = await issueInvoices({
       tx,
-      now,
-      advances.flatMap((a) => (a.invoice ? [a.invoice] : [])),
-    );
+      input: { now, invoices: advances.flatMap((a) => (a.invoice ? [a.invoice] : [])) },
+    });
     await tx
       .update(subscriptions)
       .set({

@@ -173,11 +173,10 @@ const usageBatch = async (
       linesOf.set(row.id, list);
     });
     const results = due.map((row) => usageInvoiceOf(row, linesOf.get(row.id) ?? [], now));
-    const issued = await issueInvoices(
+    const issued = await issueInvoices({
       tx,
-      now,
-      results.flatMap((r) => (r.invoice ? [r.invoice] : [])),
-    );
+      input: { now, invoices: results.flatMap((r) => (r.invoice ? [r.invoice] : [])) },
+    });
     await tx
       .update(subscriptions)
       .set({

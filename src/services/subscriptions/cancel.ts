@@ -87,17 +87,23 @@ export const cancelNow = async ({
     const issued =
       lines.length === 0
         ? undefined
-        : await issueInvoice(tx, now, {
-            kind: "final",
-            platformId: locked.platformId,
-            customerId: locked.customerId,
-            subscriptionId: locked.id,
-            currency: locked.currency,
-            periodStart: locked.currentPeriodStart,
-            periodEnd: end,
-            description: "Final invoice",
-            collect: "caller",
-            lines,
+        : await issueInvoice({
+            tx,
+            input: {
+              now,
+              invoice: {
+                kind: "final",
+                platformId: locked.platformId,
+                customerId: locked.customerId,
+                subscriptionId: locked.id,
+                currency: locked.currency,
+                periodStart: locked.currentPeriodStart,
+                periodEnd: end,
+                description: "Final invoice",
+                collect: "caller",
+                lines,
+              },
+            },
           });
     const saved = await saveSubscription(tx, locked, {
       status: "canceled",

@@ -181,18 +181,24 @@ export const changePlan = async ({
       return { subscription, invoice: undefined, credited: -net };
     }
 
-    const invoice = await issueInvoice(tx, at, {
-      kind: "proration",
-      platformId: row.platformId,
-      customerId: row.customerId,
-      subscriptionId: row.id,
-      currency: row.currency,
-      periodStart: at,
-      periodEnd: row.currentPeriodEnd,
-      description: `Change to ${planName(ctx, change.price.tier)}`,
-      lines,
-      collect: "caller",
-      planChange: changedFields(change),
+    const invoice = await issueInvoice({
+      tx,
+      input: {
+        now: at,
+        invoice: {
+          kind: "proration",
+          platformId: row.platformId,
+          customerId: row.customerId,
+          subscriptionId: row.id,
+          currency: row.currency,
+          periodStart: at,
+          periodEnd: row.currentPeriodEnd,
+          description: `Change to ${planName(ctx, change.price.tier)}`,
+          lines,
+          collect: "caller",
+          planChange: changedFields(change),
+        },
+      },
     });
     if (!invoice) throw new Error("proration invoice was not created");
     // Paid from the customer's balance: nothing to charge, the change applies now.

@@ -148,30 +148,36 @@ export const createSubscription = async ({
       });
       return undefined;
     }
-    const issued = await issueInvoice(tx, now, {
-      kind: "subscription_create",
-      platformId,
-      customerId: customer.id,
-      subscriptionId: id,
-      currency: price.currency,
-      periodStart: first.start,
-      periodEnd: first.end,
-      collect: "caller",
-      lines: [
-        {
-          type: "subscription",
-          description: subscriptionLineDescription(ctx, {
-            tier: price.tier,
-            quantity,
-            interval: price.interval,
-          }),
-          quantity,
-          unitAmount: price.amount,
-          amount: price.amount * quantity,
+    const issued = await issueInvoice({
+      tx,
+      input: {
+        now,
+        invoice: {
+          kind: "subscription_create",
+          platformId,
+          customerId: customer.id,
+          subscriptionId: id,
+          currency: price.currency,
           periodStart: first.start,
           periodEnd: first.end,
+          collect: "caller",
+          lines: [
+            {
+              type: "subscription",
+              description: subscriptionLineDescription(
+                ctx,
+                { tier: price.tier, quantity },
+                price.interval,
+              ),
+              quantity,
+              unitAmount: price.amount,
+              amount: price.amount * quantity,
+              periodStart: first.start,
+              periodEnd: first.end,
+            },
+          ],
         },
-      ],
+      },
     });
     await saveSubscription(tx, row, {
       defaultPaymentMethodId: paymentMethodId,

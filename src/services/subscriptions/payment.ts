@@ -38,11 +38,17 @@ export const useAsDefault = async ({
       customerId,
       attachKey ? { idempotencyKey: attachKey } : undefined,
     );
-    await storePaymentMethod(ctx.db, attached, ctx.clock.now());
+    await storePaymentMethod({
+      tx: ctx.db,
+      input: { paymentMethod: attached, now: ctx.clock.now() },
+    });
     id = attached.id;
   }
   const updated = await ctx.processor.updateCustomer(customerId, { defaultPaymentMethodId: id });
-  await storeCustomer(ctx.db, updated, ctx.clock.now(), platformId);
+  await storeCustomer({
+    tx: ctx.db,
+    input: { customer: updated, now: ctx.clock.now(), platformId },
+  });
   return id;
 };
 

@@ -84,11 +84,12 @@ const presentRow = (row: SubscriptionRow, nextCharge: string | null): Subscripti
 export const planName = (ctx: ServiceContext, tier: string) => ctx.catalog.plan(tier)?.name ?? tier;
 
 /**
- * How a subscription's plan reads on an invoice line and in a proration: "Growth × 3", with the
- * interval for a period's fee ("Growth (monthly) × 3"); the quantity only when above one.
+ * How a subscription's plan reads on an invoice line and in a proration: "Growth × 3" (the
+ * quantity only when above one), and with the interval for a period's fee ("Growth (monthly) × 3").
  */
 export const subscriptionLineDescription = (
   ctx: ServiceContext,
-  plan: { tier: string; quantity: number; interval?: Interval | undefined },
+  plan: { tier: string; quantity: number },
+  interval?: Interval,
 ): string =>
-  `${planName(ctx, plan.tier)}${plan.interval ? ` (${plan.interval}ly)` : ""}${plan.quantity > 1 ? ` × ${plan.quantity}` : ""}`;
+  `${planName(ctx, plan.tier)}${interval ? ` (${interval}ly)` : ""}${plan.quantity > 1 ? ` × ${plan.quantity}` : ""}`;
