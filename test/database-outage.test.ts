@@ -94,11 +94,9 @@ describe("a background job that loses the database", () => {
         code: "ECONNREFUSED",
       });
       await expect(
-        recordJobFailure(t.deps, {
-          job: "renewal",
-          itemId: "sub_x",
-          platformId: null,
-          error: refused,
+        recordJobFailure({
+          ctx: t.deps,
+          input: { job: "renewal", itemId: "sub_x", platformId: null, error: refused },
         }),
       ).rejects.toBe(refused);
       const failures = await t.request("GET", "/operator/failures");

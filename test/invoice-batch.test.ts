@@ -33,12 +33,18 @@ describe("issuing a batch of invoices", () => {
     const db = t.deps.db;
     const now = t.clock.now();
     const issued = await db.transaction((tx) =>
-      issueInvoices(tx, now, [
-        invoiceFor(a.customerId, 100, "sub_a1"),
-        invoiceFor(b.customerId, 70, "sub_b1"),
-        invoiceFor(a.customerId, 100, "sub_a2"),
-        invoiceFor(a.customerId, 100, "sub_a3"),
-      ]),
+      issueInvoices({
+        tx,
+        input: {
+          now,
+          invoices: [
+            invoiceFor(a.customerId, 100, "sub_a1"),
+            invoiceFor(b.customerId, 70, "sub_b1"),
+            invoiceFor(a.customerId, 100, "sub_a2"),
+            invoiceFor(a.customerId, 100, "sub_a3"),
+          ],
+        },
+      }),
     );
     expect(issued.map((i) => [i?.creditApplied, i?.amountDue, i?.status])).toEqual([
       [100, 0, "paid"],
@@ -76,15 +82,21 @@ describe("issuing a batch of invoices", () => {
     const db = t.deps.db;
     const now = t.clock.now();
     const [first] = await db.transaction((tx) =>
-      issueInvoices(tx, now, [invoiceFor(a.customerId, 100, "sub_dup")]),
+      issueInvoices({ tx, input: { now, invoices: [invoiceFor(a.customerId, 100, "sub_dup")] } }),
     );
     expect(first).toMatchObject({ creditApplied: 40, amountDue: 60 });
 
     const again = await db.transaction((tx) =>
-      issueInvoices(tx, now, [
-        invoiceFor(a.customerId, 100, "sub_dup"),
-        invoiceFor(a.customerId, 25, "sub_other"),
-      ]),
+      issueInvoices({
+        tx,
+        input: {
+          now,
+          invoices: [
+            invoiceFor(a.customerId, 100, "sub_dup"),
+            invoiceFor(a.customerId, 25, "sub_other"),
+          ],
+        },
+      }),
     );
     expect(again[0]).toBeUndefined();
     expect(again[1]).toMatchObject({ creditApplied: 0, amountDue: 25, status: "open" });

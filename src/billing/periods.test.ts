@@ -1,9 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addInterval, nextPeriod, periodAt, periodContaining } from "./periods.ts";
+import { addInterval, DAY_MS, nextPeriod, periodAt, periodContaining } from "./periods.ts";
 
 const utc = (iso: string) => new Date(iso);
-const msPerDay = 86_400_000;
 const timeOfDay = (d: Date) => d.toISOString().slice(11);
 
 // Anchors across four centuries, including leap days and month ends.
@@ -98,7 +97,7 @@ describe("addInterval", () => {
           if (result.getUTCDate() !== anchor.getUTCDate()) {
             expect(result.getUTCDate()).toBeLessThan(anchor.getUTCDate());
             // The day after is the 1st: the result is its month's last day.
-            expect(new Date(result.getTime() + msPerDay).getUTCDate()).toBe(1);
+            expect(new Date(result.getTime() + DAY_MS).getUTCDate()).toBe(1);
           }
           expect(timeOfDay(result)).toBe(timeOfDay(anchor));
         },
@@ -146,7 +145,7 @@ describe("periodAt and nextPeriod", () => {
         const next = nextPeriod(anchor, interval, i);
         expect(next.index).toBe(i + 1);
         expect(next.start).toEqual(period.end);
-        const days = (period.end.getTime() - period.start.getTime()) / msPerDay;
+        const days = (period.end.getTime() - period.start.getTime()) / DAY_MS;
         if (interval === "month") expect([28, 29, 30, 31]).toContain(days);
         else expect([365, 366]).toContain(days);
       }),
@@ -185,7 +184,7 @@ describe("periodContaining", () => {
       fc.property(
         anchors,
         intervals,
-        fc.double({ min: 0, max: 60 * 366 * msPerDay, noNaN: true }),
+        fc.double({ min: 0, max: 60 * 366 * DAY_MS, noNaN: true }),
         (anchor, interval, offset) => {
           const at = new Date(anchor.getTime() + Math.floor(offset));
           const period = periodContaining(anchor, interval, at);

@@ -13,7 +13,8 @@ export interface BillingPeriod {
   readonly index: number;
 }
 
-const msPerDay = 86_400_000;
+/** A day in milliseconds: UTC days have no leap seconds or daylight saving. */
+export const DAY_MS = 86_400_000;
 const monthsPerInterval: Readonly<Record<Interval, number>> = { month: 1, year: 12 };
 
 const isLeapYear = (year: number): boolean =>
@@ -55,8 +56,8 @@ export const addInterval = (anchor: Date, interval: Interval, count: number): Da
   const year = Math.floor(monthNumber / 12);
   const monthIndex = monthNumber - year * 12;
   const day = Math.min(anchor.getUTCDate(), daysInMonth(year, monthIndex));
-  const timeOfDay = ((anchor.getTime() % msPerDay) + msPerDay) % msPerDay;
-  const result = new Date(daysFromCivil(year, monthIndex, day) * msPerDay + timeOfDay);
+  const timeOfDay = ((anchor.getTime() % DAY_MS) + DAY_MS) % DAY_MS;
+  const result = new Date(daysFromCivil(year, monthIndex, day) * DAY_MS + timeOfDay);
   assertValidDate(result, `anchor + ${count} ${interval}s`);
   return result;
 };

@@ -1,7 +1,8 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { AppError, forbidden, invalid } from "../errors.ts";
+import { AppError, forbidden } from "../errors.ts";
 import { authenticate } from "../services/api-keys.ts";
+import { actingPlatform } from "../services/principal.ts";
 import type { AppEnv } from "./env.ts";
 
 /** Strips the `/api/billing` mount so policies see one path per route. */
@@ -40,27 +41,13 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
- * The platform a request acts on. Platform keys act on their own platform only; the operator
- * names one with `platformId` (query) or the `X-Platform-Id` header.
+ * The platform a request acts on (`actingPlatform`): the operator names one with `platformId`
+ * (query) or the `X-Platform-Id` header; a platform key acts on its own.
  */
 export const platformScope = (c: Context<AppEnv>, requested?: string | undefined): string => {
   const principal = c.get("principal");
-  switch (principal.kind) {
-    case "operator": {
-      const platformId = requested ?? c.req.header("x-platform-id");
-      if (!platformId) {
-        throw invalid("operator requests name the platform with ?platformId= or X-Platform-Id", [
-          { path: ["platformId"], message: "required for operator requests" },
-        ]);
-      }
-      return platformId;
-    }
-    case "platform":
-      if (requested !== undefined && requested !== principal.platformId) {
-        throw forbidden(`this key belongs to platform '${principal.platformId}'`);
-      }
-      return principal.platformId;
-    case "service":
-      throw forbidden("a usage:write service key may only ingest usage events");
-  }
+  return actingPlatform(
+    principal,
+    principal.kind === "operator" ? (requested ?? c.req.header("x-platform-id")) : requested,
+  );
 };

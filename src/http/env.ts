@@ -1,7 +1,7 @@
 import type { Registry } from "prom-client";
 import type { ManualClock } from "../clock.ts";
-import type { Principal } from "../services/api-keys.ts";
 import type { ServiceContext } from "../services/context.ts";
+import type { Principal } from "../services/principal.ts";
 import type { RateLimiter } from "../services/rate-limits/limiter.ts";
 
 export interface AppDeps extends ServiceContext {

@@ -44,7 +44,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     .update(`${c.req.method} ${routePathOf(c.req.path)}${new URL(c.req.url).search}\n${body}`)
     .digest("hex");
 
-  const claim = await claimIdempotencyKey({ ctx, scope, key, fingerprint });
+  const claim = await claimIdempotencyKey({ ctx, input: { scope, key, fingerprint } });
   if (claim.kind === "replay") {
     // Through the context, so headers set before this (the rate limit's) are kept.
     return c.body(claim.body, claim.status as ContentfulStatusCode, {
@@ -57,15 +57,18 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   try {
     await next();
   } catch (error) {
-    await releaseIdempotencyKey({ ctx, scope, key });
+    await releaseIdempotencyKey({ ctx, input: { scope, key } });
     throw error;
   }
   // A 429 (a usage batch over its platform's event budget) did nothing: like a 5xx, it is not
   // kept, so the same key may be retried once the budget allows (Stripe keeps neither).
   if (c.res.status >= 500 || c.res.status === 429) {
-    await releaseIdempotencyKey({ ctx, scope, key });
+    await releaseIdempotencyKey({ ctx, input: { scope, key } });
     return;
   }
   const responseBody = await c.res.clone().text();
-  await completeIdempotencyKey({ ctx, scope, key, status: c.res.status, body: responseBody });
+  await completeIdempotencyKey({
+    ctx,
+    input: { scope, key, status: c.res.status, body: responseBody },
+  });
 });

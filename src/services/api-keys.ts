@@ -5,27 +5,14 @@ import { notFound } from "../errors.ts";
 import { newId, randomToken } from "../ids.ts";
 import type { ServiceContext } from "./context.ts";
 import { getPlatform } from "./platforms.ts";
+import type { ApiKeyScope, Principal } from "./principal.ts";
 
-/**
- * Scopes of an API key issued for a platform:
- * - `platform`: everything the platform may do with its own data (the default);
- * - `usage:write`: a service key; may only ingest usage, for that platform.
- * An operator-level ingestion key (`createIngestionKey`) has `usage:write` for every platform.
- */
-export const apiKeyScopes = ["platform", "usage:write"] as const;
-export type ApiKeyScope = (typeof apiKeyScopes)[number];
+// `Principal` lives in principal.ts with the ownership rule; re-exported only for the usage
+// services, which still import it from here.
+export type { Principal } from "./principal.ts";
 
 export const PLATFORM_KEY_PREFIX = "nno_sk_";
 export const INGESTION_KEY_PREFIX = "nno_ik_";
-
-/**
- * Who a request acts for. A `service` principal only ingests usage: for its `platformId`, or for
- * any platform when `platformId` is null (an operator-level ingestion key).
- */
-export type Principal =
-  | { kind: "operator" }
-  | { kind: "platform"; platformId: string; keyId: string; scopes: ApiKeyScope[] }
-  | { kind: "service"; platformId: string | null; keyId: string; scopes: ApiKeyScope[] };
 
 const sha256 = (value: string) => createHash("sha256").update(value).digest();
 
@@ -40,7 +27,7 @@ export const createApiKey = async ({
   ctx: ServiceContext;
   input: { platformId: string; scopes: ApiKeyScope[] };
 }) => {
-  await getPlatform({ ctx, platformId: input.platformId });
+  await getPlatform({ ctx, input });
   const secret = `${PLATFORM_KEY_PREFIX}${randomToken(40)}`;
   const [row] = await ctx.db
     .insert(apiKeys)

@@ -4,36 +4,30 @@ import { customerOfPlatform } from "./customers.ts";
 /** A SetupIntent for collecting a payment method for the platform's customer. */
 export const createSetupIntent = async ({
   ctx,
-  platformId,
-  idempotencyKey,
+  input,
 }: {
   ctx: ServiceContext;
-  platformId: string;
-  idempotencyKey?: string | undefined;
+  input: { platformId: string; idempotencyKey?: string | undefined };
 }) => {
-  const customer = await customerOfPlatform({ ctx, platformId });
+  const customer = await customerOfPlatform({ ctx, input });
   return ctx.processor.createSetupIntent(
     customer.id,
-    idempotencyKey ? { idempotencyKey: `setup-intent-${idempotencyKey}` } : undefined,
+    input.idempotencyKey ? { idempotencyKey: `setup-intent-${input.idempotencyKey}` } : undefined,
   );
 };
 
 /** A hosted customer-portal session for the platform's customer. */
 export const createPortalSession = async ({
   ctx,
-  platformId,
-  returnUrl,
-  idempotencyKey,
+  input,
 }: {
   ctx: ServiceContext;
-  platformId: string;
-  returnUrl: string;
-  idempotencyKey?: string | undefined;
+  input: { platformId: string; returnUrl: string; idempotencyKey?: string | undefined };
 }) => {
-  const customer = await customerOfPlatform({ ctx, platformId });
+  const customer = await customerOfPlatform({ ctx, input });
   return ctx.processor.createPortalSession(
     customer.id,
-    returnUrl,
-    idempotencyKey ? { idempotencyKey: `portal-${idempotencyKey}` } : undefined,
+    input.returnUrl,
+    input.idempotencyKey ? { idempotencyKey: `portal-${input.idempotencyKey}` } : undefined,
   );
 };

@@ -1,4 +1,5 @@
 import { and, eq, gt, inArray, isNull, lte, ne, or, type SQL, sql } from "drizzle-orm";
+import { DAY_MS } from "../billing/periods.ts";
 import type { Tx } from "../db/client.ts";
 import {
   balanceEntries,
@@ -17,7 +18,6 @@ import type { ServiceContext } from "./context.ts";
 
 /** Dunning: after a failed charge, retry this many days after the invoice was finalized. */
 export const RETRY_AFTER_DAYS = [1, 3, 5] as const;
-const DAY_MS = 86_400_000;
 /** How long a claimed payment attempt is reserved for the process that claimed it. */
 export const ATTEMPT_LEASE_MS = 10 * 60_000;
 /** A processor outage is not the customer's fault: try again soon without counting an attempt. */

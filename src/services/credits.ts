@@ -4,10 +4,10 @@ import type { Tx } from "../db/client.ts";
 import { balanceEntries, customers, subscriptions } from "../db/schema/index.ts";
 import { invalid } from "../errors.ts";
 import { newId } from "../ids.ts";
-import type { Principal } from "./api-keys.ts";
 import type { ServiceContext } from "./context.ts";
 import { findOwnedCustomer } from "./customers.ts";
 import { customerBalance } from "./invoicing.ts";
+import type { Principal } from "./principal.ts";
 
 /**
  * The one currency of a customer's credit balance: its (latest) subscription's, or else that of
@@ -61,7 +61,7 @@ export const applyCredit = async ({
     throw error;
   }
   if (minor <= 0) throw invalid("amount must be at least one minor unit", [{ path: ["amount"] }]);
-  const customer = await findOwnedCustomer({ ctx, principal, customerId: input.customerId });
+  const customer = await findOwnedCustomer({ ctx, principal, input });
   return ctx.db.transaction(async (tx) => {
     await tx
       .select({ id: customers.id })

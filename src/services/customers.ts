@@ -8,8 +8,8 @@ import {
 } from "../db/schema/index.ts";
 import { AppError, notFound } from "../errors.ts";
 import type { ProcessorCustomer } from "../processor/stripe-processor.ts";
-import type { Principal } from "./api-keys.ts";
 import type { ServiceContext } from "./context.ts";
+import { assertOwns, type Principal } from "./principal.ts";
 
 export interface Customer {
   id: string;
@@ -74,12 +74,13 @@ const followCustomerDefault = async (
  * same transaction: its subscriptions' rows are locked first, then the customer's (the order the
  * renewals and plan changes lock them in), so the old default is read under the lock.
  */
-export const storeCustomer = async (
-  tx: Tx,
-  customer: ProcessorCustomer,
-  now: Date,
-  platformId?: string | null,
-): Promise<CustomerRow> =>
+export const storeCustomer = async ({
+  tx,
+  input: { customer, now, platformId },
+}: {
+  tx: Tx;
+  input: { customer: ProcessorCustomer; now: Date; platformId?: string | null | undefined };
+}): Promise<CustomerRow> =>
   tx.transaction(async (inner) => {
     await inner
       .select({ id: subscriptions.id })
@@ -128,32 +129,29 @@ export const storeCustomer = async (
 export const findOwnedCustomer = async ({
   ctx,
   principal,
-  customerId,
+  input,
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  customerId: string;
+  input: { customerId: string };
 }): Promise<CustomerRow> => {
-  const [row] = await ctx.db.select().from(customers).where(eq(customers.id, customerId));
-  if (!row) throw notFound("customer", customerId);
-  if (principal.kind !== "operator" && row.platformId !== principal.platformId) {
-    throw notFound("customer", customerId);
-  }
+  const [row] = await ctx.db.select().from(customers).where(eq(customers.id, input.customerId));
+  assertOwns(principal, row, "customer", input.customerId);
   return row;
 };
 
 export const customerOfPlatform = async ({
   ctx,
-  platformId,
+  input,
 }: {
   ctx: ServiceContext;
-  platformId: string;
+  input: { platformId: string };
 }): Promise<CustomerRow> => {
   const [row] = await ctx.db
     .select()
     .from(customers)
-    .where(and(eq(customers.platformId, platformId)));
-  if (!row) throw notFound("platform", platformId);
+    .where(and(eq(customers.platformId, input.platformId)));
+  if (!row) throw notFound("platform", input.platformId);
   return row;
 };
 
@@ -162,7 +160,6 @@ export const createCustomer = async ({
   ctx,
   principal,
   input,
-  idempotencyKey,
 }: {
   ctx: ServiceContext;
   principal: Principal;
@@ -170,8 +167,9 @@ export const createCustomer = async ({
     email: string;
     name?: string | undefined;
     metadata?: Record<string, string> | undefined;
+    /** The caller's scoped Idempotency-Key, handed on to the processor. */
+    idempotencyKey?: string | undefined;
   };
-  idempotencyKey?: string | undefined;
 }): Promise<Customer> => {
   if (principal.kind !== "operator") {
     throw new AppError(
@@ -185,38 +183,45 @@ export const createCustomer = async ({
       ...(input.name !== undefined ? { name: input.name } : {}),
       ...(input.metadata !== undefined ? { metadata: input.metadata } : {}),
     },
-    idempotencyKey ? { idempotencyKey: `customer-create-${idempotencyKey}` } : undefined,
+    input.idempotencyKey
+      ? { idempotencyKey: `customer-create-${input.idempotencyKey}` }
+      : undefined,
   );
-  return presentCustomer(await storeCustomer(ctx.db, created, ctx.clock.now()));
+  return presentCustomer(
+    await storeCustomer({ tx: ctx.db, input: { customer: created, now: ctx.clock.now() } }),
+  );
 };
 
 export const getCustomer = async (args: {
   ctx: ServiceContext;
   principal: Principal;
-  customerId: string;
+  input: { customerId: string };
 }): Promise<Customer> => presentCustomer(await findOwnedCustomer(args));
 
 export const updateCustomer = async ({
   ctx,
   principal,
-  customerId,
   input,
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  customerId: string;
   input: {
+    customerId: string;
     email?: string | undefined;
     name?: string | undefined;
     metadata?: Record<string, string> | undefined;
   };
 }): Promise<Customer> => {
-  const existing = await findOwnedCustomer({ ctx, principal, customerId });
+  const { customerId, ...fields } = input;
+  const existing = await findOwnedCustomer({ ctx, principal, input: { customerId } });
   const patch = Object.fromEntries(
-    Object.entries(input).filter(([, value]) => value !== undefined),
+    Object.entries(fields).filter(([, value]) => value !== undefined),
   ) as { email?: string; name?: string; metadata?: Record<string, string> };
   const updated = await ctx.processor.updateCustomer(existing.id, patch);
   return presentCustomer(
-    await storeCustomer(ctx.db, updated, ctx.clock.now(), existing.platformId),
+    await storeCustomer({
+      tx: ctx.db,
+      input: { customer: updated, now: ctx.clock.now(), platformId: existing.platformId },
+    }),
   );
 };

@@ -1,13 +1,13 @@
 import { and, desc, eq, gte } from "drizzle-orm";
 import { invoices } from "../db/schema/index.ts";
 import { conflict } from "../errors.ts";
-import type { Principal } from "./api-keys.ts";
 import { collectCallerInvoice } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { findOwnedCustomer } from "./customers.ts";
 import { type Invoice, issueInvoice, loadInvoice } from "./invoicing.ts";
-import { assertNoChangeInFlight, hasEnded, lockSubscription } from "./subscription-claim.ts";
-import { liveSubscriptionOf } from "./subscriptions.ts";
+import type { Principal } from "./principal.ts";
+import { assertNoChangeInFlight, hasEnded, lockSubscription } from "./subscriptions/claim.ts";
+import { findLiveSubscription } from "./subscriptions/queries.ts";
 import { usageOverageLines } from "./usage-billing.ts";
 
 /**
@@ -28,8 +28,10 @@ export const generateInvoice = async ({
   principal: Principal;
   input: { customerId: string; description?: string | undefined };
 }): Promise<Invoice> => {
-  const customer = await findOwnedCustomer({ ctx, principal, customerId: input.customerId });
-  const live = customer.platformId ? await liveSubscriptionOf(ctx, customer.platformId) : undefined;
+  const customer = await findOwnedCustomer({ ctx, principal, input });
+  const live = customer.platformId
+    ? await findLiveSubscription({ ctx, input: { platformId: customer.platformId } })
+    : undefined;
   const nothing = () => conflict(`nothing is pending for customer '${customer.id}'`);
   if (!live) throw nothing();
 
@@ -46,10 +48,12 @@ export const generateInvoice = async ({
     const lines = await usageOverageLines({
       ctx,
       tx,
-      subscription,
-      periodStart: subscription.currentPeriodStart,
-      periodEnd: subscription.currentPeriodEnd,
-      until: new Date(now.getTime() + 1),
+      input: {
+        subscription,
+        periodStart: subscription.currentPeriodStart,
+        periodEnd: subscription.currentPeriodEnd,
+        until: new Date(now.getTime() + 1),
+      },
     });
     if (lines.length === 0) throw nothing();
     // This invoice covers usage since the previous manual one of the period (if any).
@@ -65,17 +69,23 @@ export const generateInvoice = async ({
       )
       .orderBy(desc(invoices.periodEnd))
       .limit(1);
-    const issued = await issueInvoice(tx, now, {
-      kind: "manual",
-      platformId: subscription.platformId,
-      customerId: customer.id,
-      subscriptionId: subscription.id,
-      currency: subscription.currency,
-      periodStart: previous?.periodEnd ?? subscription.currentPeriodStart,
-      periodEnd: now,
-      description: input.description ?? "Usage to date",
-      collect: "caller",
-      lines,
+    const issued = await issueInvoice({
+      tx,
+      input: {
+        now,
+        invoice: {
+          kind: "manual",
+          platformId: subscription.platformId,
+          customerId: customer.id,
+          subscriptionId: subscription.id,
+          currency: subscription.currency,
+          periodStart: previous?.periodEnd ?? subscription.currentPeriodStart,
+          periodEnd: now,
+          description: input.description ?? "Usage to date",
+          collect: "caller",
+          lines,
+        },
+      },
     });
     if (!issued) throw nothing(); // a concurrent request invoiced the same instant
     return issued;

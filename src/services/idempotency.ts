@@ -16,14 +16,10 @@ export type IdempotencyClaim =
  */
 export const claimIdempotencyKey = async ({
   ctx,
-  scope,
-  key,
-  fingerprint,
+  input: { scope, key, fingerprint },
 }: {
   ctx: ServiceContext;
-  scope: string;
-  key: string;
-  fingerprint: string;
+  input: { scope: string; key: string; fingerprint: string };
 }): Promise<IdempotencyClaim> => {
   const now = ctx.clock.now();
   // Expired records are forgotten, so the key can be used again.
@@ -77,16 +73,10 @@ export const claimIdempotencyKey = async ({
 
 export const completeIdempotencyKey = async ({
   ctx,
-  scope,
-  key,
-  status,
-  body,
+  input: { scope, key, status, body },
 }: {
   ctx: ServiceContext;
-  scope: string;
-  key: string;
-  status: number;
-  body: string;
+  input: { scope: string; key: string; status: number; body: string };
 }): Promise<void> => {
   await ctx.db
     .update(idempotencyKeys)
@@ -97,12 +87,10 @@ export const completeIdempotencyKey = async ({
 /** Forgets a claim whose request failed unexpectedly, so a retry runs the operation again. */
 export const releaseIdempotencyKey = async ({
   ctx,
-  scope,
-  key,
+  input: { scope, key },
 }: {
   ctx: ServiceContext;
-  scope: string;
-  key: string;
+  input: { scope: string; key: string };
 }): Promise<void> => {
   await ctx.db
     .delete(idempotencyKeys)

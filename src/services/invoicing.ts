@@ -14,10 +14,10 @@ import {
 } from "../db/schema/index.ts";
 import { notFound } from "../errors.ts";
 import { newId } from "../ids.ts";
-import type { Principal } from "./api-keys.ts";
 import { ATTEMPT_LEASE_MS } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { decodeCursor, type Page, toPage } from "./pagination.ts";
+import { assertOwns, type Principal } from "./principal.ts";
 
 export interface Invoice {
   id: string;
@@ -179,11 +179,13 @@ const lockBalances = async (tx: Tx, inputs: readonly NewInvoice[]) => {
  * after commit. An entry is undefined when its (subscription, period, kind) was invoiced already:
  * the unique index makes a second invoice impossible.
  */
-export const issueInvoices = async (
-  tx: Tx,
-  now: Date,
-  inputs: readonly NewInvoice[],
-): Promise<Array<InvoiceRow | undefined>> => {
+export const issueInvoices = async ({
+  tx,
+  input: { now, invoices: inputs },
+}: {
+  tx: Tx;
+  input: { now: Date; invoices: readonly NewInvoice[] };
+}): Promise<Array<InvoiceRow | undefined>> => {
   if (inputs.length === 0) return [];
   const balances = await lockBalances(tx, inputs);
   const drafts = inputs.map((input) => {
@@ -311,11 +313,14 @@ export const issueInvoices = async (
 };
 
 /** `issueInvoices` for one invoice. */
-export const issueInvoice = async (
-  tx: Tx,
-  now: Date,
-  input: NewInvoice,
-): Promise<InvoiceRow | undefined> => (await issueInvoices(tx, now, [input]))[0];
+export const issueInvoice = async ({
+  tx,
+  input,
+}: {
+  tx: Tx;
+  input: { now: Date; invoice: NewInvoice };
+}): Promise<InvoiceRow | undefined> =>
+  (await issueInvoices({ tx, input: { now: input.now, invoices: [input.invoice] } }))[0];
 
 export const linesOf = async (tx: Tx, invoiceIds: string[]) =>
   invoiceIds.length === 0
@@ -327,21 +332,23 @@ export const loadInvoice = async (tx: Tx, invoiceId: string): Promise<Invoice | 
   return row ? presentInvoice(row, await linesOf(tx, [row.id])) : undefined;
 };
 
-/** An invoice the caller may see; someone else's is reported missing. */
+/**
+ * An invoice the caller may see; someone else's is reported missing. `platformId`, when given,
+ * is the platform the caller expects it to belong to (the operator acting for one).
+ */
 export const getInvoice = async ({
   ctx,
   principal,
-  invoiceId,
-  platformId,
+  input,
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  invoiceId: string;
-  platformId?: string | undefined;
+  input: { invoiceId: string; platformId?: string | undefined };
 }): Promise<Invoice> => {
+  const { invoiceId, platformId } = input;
   const invoice = await loadInvoice(ctx.db, invoiceId);
-  const owner = principal.kind === "operator" ? platformId : principal.platformId;
-  if (!invoice || (owner !== undefined && invoice.platformId !== owner)) {
+  assertOwns(principal, invoice, "invoice", invoiceId);
+  if (platformId !== undefined && invoice.platformId !== platformId) {
     throw notFound("invoice", invoiceId);
   }
   return invoice;
@@ -350,13 +357,12 @@ export const getInvoice = async ({
 /** A platform's invoices, newest first. */
 export const listInvoices = async ({
   ctx,
-  platformId,
   input,
 }: {
   ctx: ServiceContext;
-  platformId: string;
-  input: { limit: number; cursor?: string | undefined };
+  input: { platformId: string; limit: number; cursor?: string | undefined };
 }): Promise<Page<Invoice>> => {
+  const { platformId } = input;
   const after = decodeCursor(input.cursor);
   const rows = await ctx.db
     .select()

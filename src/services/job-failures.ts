@@ -20,10 +20,13 @@ const describe = (error: unknown) =>
  * A lost database is not the item's fault: that error is thrown on, so the pass stops and the
  * next one retries every item, none of them held back by a backoff earned in an outage.
  */
-export const recordJobFailure = async (
-  ctx: ServiceContext,
-  failure: { job: Job; itemId: string; platformId: string | null; error: unknown },
-) => {
+export const recordJobFailure = async ({
+  ctx,
+  input: failure,
+}: {
+  ctx: ServiceContext;
+  input: { job: Job; itemId: string; platformId: string | null; error: unknown };
+}) => {
   if (isConnectionFailure(failure.error)) throw failure.error;
   const now = ctx.clock.now();
   const error = describe(failure.error);
@@ -61,7 +64,13 @@ export const recordJobFailure = async (
 };
 
 /** Items that succeeded are no longer failing. */
-export const clearJobFailures = async (ctx: ServiceContext, job: Job, itemIds: string[]) => {
+export const clearJobFailures = async ({
+  ctx,
+  input: { job, itemIds },
+}: {
+  ctx: ServiceContext;
+  input: { job: Job; itemIds: string[] };
+}) => {
   if (itemIds.length === 0) return;
   await ctx.db
     .delete(jobFailures)
@@ -82,10 +91,10 @@ export interface JobFailure {
 /** The items failing now, most recent first (`GET /operator/failures`). */
 export const listJobFailures = async ({
   ctx,
-  limit,
+  input: { limit },
 }: {
   ctx: ServiceContext;
-  limit: number;
+  input: { limit: number };
 }): Promise<JobFailure[]> => {
   const rows = await ctx.db
     .select()

@@ -8,10 +8,10 @@ import {
 } from "../db/schema/index.ts";
 import { AppError, notFound } from "../errors.ts";
 import type { ProcessorPaymentMethod } from "../processor/stripe-processor.ts";
-import type { Principal } from "./api-keys.ts";
 import { retryOpenInvoices } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { customerOfPlatform, findOwnedCustomer, storeCustomer } from "./customers.ts";
+import type { Principal } from "./principal.ts";
 
 export interface PaymentMethod {
   id: string;
@@ -67,7 +67,13 @@ const forgetPaymentMethod = async (tx: Tx, customerId: string, id: string, now: 
 };
 
 /** Writes a processor payment method into the local view (attached) or removes it (detached). */
-export const storePaymentMethod = async (tx: Tx, pm: ProcessorPaymentMethod, now: Date) => {
+export const storePaymentMethod = async ({
+  tx,
+  input: { paymentMethod: pm, now },
+}: {
+  tx: Tx;
+  input: { paymentMethod: ProcessorPaymentMethod; now: Date };
+}) => {
   if (!pm.customerId) {
     await tx.delete(paymentMethods).where(eq(paymentMethods.id, pm.id));
     return;
@@ -94,11 +100,12 @@ export const storePaymentMethod = async (tx: Tx, pm: ProcessorPaymentMethod, now
  */
 export const resyncCustomer = async ({
   ctx,
-  customerId,
+  input,
 }: {
   ctx: ServiceContext;
-  customerId: string;
+  input: { customerId: string };
 }): Promise<void> => {
+  const { customerId } = input;
   const [known] = await ctx.db.select().from(customers).where(eq(customers.id, customerId));
   if (!known) return; // not one of ours
   let customer: Awaited<ReturnType<typeof ctx.processor.retrieveCustomer>>;
@@ -111,7 +118,7 @@ export const resyncCustomer = async ({
   const methods = await ctx.processor.listPaymentMethods(customerId);
   const now = ctx.clock.now();
   await ctx.db.transaction(async (tx) => {
-    await storeCustomer(tx, customer, now, known.platformId);
+    await storeCustomer({ tx, input: { customer, now, platformId: known.platformId } });
     const keep = new Set(methods.map((m) => m.id));
     const local = await tx
       .select({ id: paymentMethods.id })
@@ -122,7 +129,8 @@ export const resyncCustomer = async ({
       // Removed elsewhere (the portal).
       await forgetPaymentMethod(tx, customerId, row.id, now);
     }
-    for (const method of methods) await storePaymentMethod(tx, method, now);
+    for (const method of methods)
+      await storePaymentMethod({ tx, input: { paymentMethod: method, now } });
   });
   // A new default set elsewhere (the portal) is a chance to collect what is overdue.
   if (
@@ -148,27 +156,25 @@ const listLocal = async (ctx: ServiceContext, customerId: string, type?: string)
 export const listCustomerPaymentMethods = async ({
   ctx,
   principal,
-  customerId,
-  type,
+  input,
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  customerId: string;
-  type?: string | undefined;
+  input: { customerId: string; type?: string | undefined };
 }): Promise<PaymentMethod[]> => {
-  const customer = await findOwnedCustomer({ ctx, principal, customerId });
-  const rows = await listLocal(ctx, customer.id, type);
+  const customer = await findOwnedCustomer({ ctx, principal, input });
+  const rows = await listLocal(ctx, customer.id, input.type);
   return rows.map((r) => presentRow(r, customer.defaultPaymentMethodId));
 };
 
 export const listPlatformPaymentMethods = async ({
   ctx,
-  platformId,
+  input,
 }: {
   ctx: ServiceContext;
-  platformId: string;
+  input: { platformId: string };
 }): Promise<PaymentMethod[]> => {
-  const customer = await customerOfPlatform({ ctx, platformId });
+  const customer = await customerOfPlatform({ ctx, input });
   const rows = await listLocal(ctx, customer.id);
   return rows.map((r) => presentRow(r, customer.defaultPaymentMethodId));
 };
@@ -176,7 +182,7 @@ export const listPlatformPaymentMethods = async ({
 export const getDefaultPaymentMethod = async (args: {
   ctx: ServiceContext;
   principal: Principal;
-  customerId: string;
+  input: { customerId: string };
 }): Promise<PaymentMethod> => {
   const customer = await findOwnedCustomer(args);
   const defaultId = customer.defaultPaymentMethodId;
@@ -199,21 +205,24 @@ const findOwnedPaymentMethod = async (
     .from(paymentMethods)
     .where(eq(paymentMethods.id, paymentMethodId));
   if (!row) return undefined;
-  const customer = await findOwnedCustomer({ ctx, principal, customerId: row.customerId }).catch(
-    () => undefined,
-  );
+  const customer = await findOwnedCustomer({
+    ctx,
+    principal,
+    input: { customerId: row.customerId },
+  }).catch(() => undefined);
   return customer ? { row, customer } : undefined;
 };
 
 export const getPaymentMethod = async ({
   ctx,
   principal,
-  paymentMethodId,
+  input,
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  paymentMethodId: string;
+  input: { paymentMethodId: string };
 }): Promise<PaymentMethod> => {
+  const { paymentMethodId } = input;
   const owned = await findOwnedPaymentMethod(ctx, principal, paymentMethodId);
   if (owned) return presentRow(owned.row, owned.customer.defaultPaymentMethodId);
   // The operator may look up any method the processor knows (e.g. one not attached yet).
@@ -232,29 +241,38 @@ const setDefault = async (
   const updated = await ctx.processor.updateCustomer(customerId, {
     defaultPaymentMethodId: paymentMethodId,
   });
-  return storeCustomer(ctx.db, updated, ctx.clock.now(), platformId);
+  return storeCustomer({
+    tx: ctx.db,
+    input: { customer: updated, now: ctx.clock.now(), platformId },
+  });
 };
 
 export const attachPaymentMethod = async ({
   ctx,
   principal,
-  paymentMethodId,
   input,
-  idempotencyKey,
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  paymentMethodId: string;
-  input: { customerId: string; setAsDefault?: boolean | undefined };
-  idempotencyKey?: string | undefined;
+  input: {
+    paymentMethodId: string;
+    customerId: string;
+    setAsDefault?: boolean | undefined;
+    /** The caller's scoped Idempotency-Key, handed on to the processor. */
+    idempotencyKey?: string | undefined;
+  };
 }): Promise<PaymentMethod> => {
-  const customer = await findOwnedCustomer({ ctx, principal, customerId: input.customerId });
+  const { paymentMethodId, idempotencyKey } = input;
+  const customer = await findOwnedCustomer({ ctx, principal, input });
   const attached = await ctx.processor.attachPaymentMethod(
     paymentMethodId,
     customer.id,
     idempotencyKey ? { idempotencyKey: `pm-attach-${idempotencyKey}` } : undefined,
   );
-  await storePaymentMethod(ctx.db, attached, ctx.clock.now());
+  await storePaymentMethod({
+    tx: ctx.db,
+    input: { paymentMethod: attached, now: ctx.clock.now() },
+  });
   let defaultId = customer.defaultPaymentMethodId;
   if (input.setAsDefault) {
     defaultId = (await setDefault(ctx, customer.id, customer.platformId, attached.id))
@@ -267,12 +285,13 @@ export const attachPaymentMethod = async ({
 export const detachPaymentMethod = async ({
   ctx,
   principal,
-  paymentMethodId,
+  input,
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  paymentMethodId: string;
+  input: { paymentMethodId: string };
 }): Promise<PaymentMethod> => {
+  const { paymentMethodId } = input;
   const owned = await findOwnedPaymentMethod(ctx, principal, paymentMethodId);
   if (!owned) throw notFound("payment method", paymentMethodId);
   const detached = await ctx.processor.detachPaymentMethod(paymentMethodId);
@@ -295,15 +314,14 @@ export const detachPaymentMethod = async ({
 export const setDefaultPaymentMethod = async ({
   ctx,
   principal,
-  paymentMethodId,
-  customerId,
+  input,
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  paymentMethodId: string;
-  customerId: string;
+  input: { paymentMethodId: string; customerId: string };
 }): Promise<PaymentMethod> => {
-  const customer = await findOwnedCustomer({ ctx, principal, customerId });
+  const { paymentMethodId } = input;
+  const customer = await findOwnedCustomer({ ctx, principal, input });
   const [row] = await ctx.db
     .select()
     .from(paymentMethods)

@@ -29,7 +29,7 @@ export const createPlatform = async ({
   input: { platformId: string; name: string; email: string };
 }): Promise<Platform> => {
   const exists = () => conflict(`platform '${input.platformId}' already exists`);
-  if (await findPlatform({ ctx, platformId: input.platformId })) throw exists();
+  if (await findPlatform({ ctx, input })) throw exists();
   // The processor call is keyed by the platform id, so a retry after a crash reuses the
   // customer it created instead of making a second one.
   const customer = await ctx.processor.createCustomer(
@@ -44,28 +44,31 @@ export const createPlatform = async ({
       .onConflictDoNothing()
       .returning();
     if (!row) throw exists();
-    await storeCustomer(tx, customer, now, input.platformId);
+    await storeCustomer({ tx, input: { customer, now, platformId: input.platformId } });
     return presentPlatform(row);
   });
 };
 
 export const findPlatform = async ({
   ctx,
-  platformId,
+  input,
 }: {
   ctx: ServiceContext;
-  platformId: string;
+  input: { platformId: string };
 }): Promise<PlatformRow | undefined> => {
-  const [row] = await ctx.db.select().from(platforms).where(eq(platforms.platformId, platformId));
+  const [row] = await ctx.db
+    .select()
+    .from(platforms)
+    .where(eq(platforms.platformId, input.platformId));
   return row;
 };
 
 export const getPlatform = async (args: {
   ctx: ServiceContext;
-  platformId: string;
+  input: { platformId: string };
 }): Promise<Platform> => {
   const row = await findPlatform(args);
-  if (!row) throw notFound("platform", args.platformId);
+  if (!row) throw notFound("platform", args.input.platformId);
   return presentPlatform(row);
 };
 

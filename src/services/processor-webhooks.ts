@@ -24,12 +24,10 @@ const customerOf = (object: Record<string, unknown>): string | null => {
  */
 export const receiveProcessorWebhook = async ({
   ctx,
-  rawBody,
-  signature,
+  input: { rawBody, signature },
 }: {
   ctx: ServiceContext;
-  rawBody: string;
-  signature: string | undefined;
+  input: { rawBody: string; signature: string | undefined };
 }): Promise<{ id: string; type: string; duplicate: boolean }> => {
   if (!signature) throw new AppError("VALIDATION_ERROR", "missing Stripe-Signature header");
   let event: ReturnType<ServiceContext["processor"]["constructWebhookEvent"]>;
@@ -72,7 +70,8 @@ export const receiveProcessorWebhook = async ({
       (object.object === "payment_method" && typeof object.id === "string"
         ? await localCustomerOfPaymentMethod(ctx, object.id) // a detached method names no customer
         : null);
-    if (customerId && event.type !== "customer.deleted") await resyncCustomer({ ctx, customerId });
+    if (customerId && event.type !== "customer.deleted")
+      await resyncCustomer({ ctx, input: { customerId } });
   }
 
   const inserted = await ctx.db

@@ -103,11 +103,11 @@ export const periodLabel = (start: Date, end: Date) => `${instant(start)} – ${
 export const usageOverageLinesFor = async ({
   ctx,
   tx,
-  periods,
+  input: { periods },
 }: {
   ctx: ServiceContext;
   tx: Tx;
-  periods: readonly UsagePeriodToBill[];
+  input: { periods: readonly UsagePeriodToBill[] };
 }): Promise<UsageLine[][]> => {
   if (periods.length === 0) return [];
   const usage = await usageForPeriods({
@@ -160,6 +160,10 @@ export const usageOverageLinesFor = async ({
 export const usageOverageLines = async ({
   ctx,
   tx,
-  ...period
-}: UsagePeriodToBill & { ctx: ServiceContext; tx: Tx }): Promise<UsageLine[]> =>
-  (await usageOverageLinesFor({ ctx, tx, periods: [period] }))[0] ?? [];
+  input,
+}: {
+  ctx: ServiceContext;
+  tx: Tx;
+  input: UsagePeriodToBill;
+}): Promise<UsageLine[]> =>
+  (await usageOverageLinesFor({ ctx, tx, input: { periods: [input] } }))[0] ?? [];

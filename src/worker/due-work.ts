@@ -13,7 +13,7 @@ import {
 } from "../services/collection.ts";
 import type { ServiceContext } from "../services/context.ts";
 import { clearJobFailures, recordJobFailure } from "../services/job-failures.ts";
-import { renewingStatuses } from "../services/subscriptions.ts";
+import { renewingStatuses } from "../services/subscriptions/queries.ts";
 import { expireIncompleteSubscriptions, nextExpiryAt } from "./incomplete-expiry.ts";
 import { renewDueSubscriptions } from "./renewals.ts";
 import { billDueUsage } from "./usage-invoices.ts";
@@ -57,11 +57,14 @@ const charge = async (ctx: ServiceContext, claimed: ClaimedInvoice) => {
  * claim's lease is the backoff) and recorded for the operator; the rest of the work goes on.
  */
 const setAside = (ctx: ServiceContext, claimed: ClaimedInvoice, error: unknown) =>
-  recordJobFailure(ctx, {
-    job: "collection",
-    itemId: claimed.invoice.id,
-    platformId: claimed.invoice.platformId,
-    error,
+  recordJobFailure({
+    ctx,
+    input: {
+      job: "collection",
+      itemId: claimed.invoice.id,
+      platformId: claimed.invoice.platformId,
+      error,
+    },
   });
 
 /** A wake-up call that can be awaited many times and fired many times. */
@@ -140,7 +143,7 @@ const collectDue = async (
     unsettled = [];
     const settled = await settlePaidAlone(ctx, batch);
     attempted += batch.length;
-    await clearJobFailures(ctx, "collection", settled);
+    await clearJobFailures({ ctx, input: { job: "collection", itemIds: settled } });
   };
   const lane = async () => {
     while (!failure) {
@@ -157,7 +160,10 @@ const collectDue = async (
           } else {
             await settleAttempt(ctx, next, outcome);
             attempted += 1;
-            await clearJobFailures(ctx, "collection", [next.invoice.id]);
+            await clearJobFailures({
+              ctx,
+              input: { job: "collection", itemIds: [next.invoice.id] },
+            });
           }
         } catch (error) {
           await setAside(ctx, next, error);

@@ -2,7 +2,7 @@ import { and, asc, eq, lte, min, notExists, sql } from "drizzle-orm";
 import { invoices, subscriptions } from "../db/schema/index.ts";
 import { voidInvoice } from "../services/collection.ts";
 import type { ServiceContext } from "../services/context.ts";
-import { saveSubscription } from "../services/subscription-claim.ts";
+import { saveSubscription } from "../services/subscriptions/claim.ts";
 
 /**
  * Stripe (the subscription object's `status`, https://docs.stripe.com/api/subscriptions/object):

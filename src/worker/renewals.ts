@@ -9,7 +9,8 @@ import {
 import type { ServiceContext } from "../services/context.ts";
 import { issueInvoices, type NewInvoice } from "../services/invoicing.ts";
 import { recordJobFailure } from "../services/job-failures.ts";
-import { planName, renewingStatuses } from "../services/subscriptions.ts";
+import { subscriptionLineDescription } from "../services/subscriptions/presentation.ts";
+import { renewingStatuses } from "../services/subscriptions/queries.ts";
 
 /** What a subscription becomes once its current period is over. */
 interface Advance {
@@ -87,7 +88,7 @@ const advance = (ctx: ServiceContext, row: SubscriptionRow): Advance => {
       lines: [
         {
           type: "subscription",
-          description: `${planName(ctx, row.tier)} (${row.interval}ly)${row.quantity > 1 ? ` × ${row.quantity}` : ""}`,
+          description: subscriptionLineDescription(ctx, row, row.interval),
           quantity: row.quantity,
           unitAmount: row.unitAmount,
           amount: row.unitAmount * row.quantity,
@@ -143,7 +144,7 @@ export const renewDueSubscriptions = async ({
       result.renewed += one.renewed;
       result.openInvoiceIds.push(...one.openInvoiceIds);
     } catch (error) {
-      await recordJobFailure(ctx, { job: "renewal", itemId: id, platformId, error });
+      await recordJobFailure({ ctx, input: { job: "renewal", itemId: id, platformId, error } });
     }
   }
   return result;
@@ -190,11 +191,10 @@ const renewBatch = async (
 
     // A cancellation's final invoice with nothing on it is not issued (Stripe issues no invoice
     // without pending items), so it takes no number.
-    const issued = await issueInvoices(
+    const issued = await issueInvoices({
       tx,
-      now,
-      advances.flatMap((a) => (a.invoice ? [a.invoice] : [])),
-    );
+      input: { now, invoices: advances.flatMap((a) => (a.invoice ? [a.invoice] : [])) },
+    });
     await tx
       .update(subscriptions)
       .set({

@@ -47,7 +47,7 @@ export const billDueUsage = async ({
       result.billed += one.billed;
       result.openInvoiceIds.push(...one.openInvoiceIds);
     } catch (error) {
-      await recordJobFailure(ctx, { job: "usage", itemId: id, platformId, error });
+      await recordJobFailure({ ctx, input: { job: "usage", itemId: id, platformId, error } });
     }
   }
   return result;
@@ -164,7 +164,7 @@ const usageBatch = async (
     const lines = await usageOverageLinesFor({
       ctx,
       tx,
-      periods: periods.map(({ row, p }) => periodToBill(row, p)),
+      input: { periods: periods.map(({ row, p }) => periodToBill(row, p)) },
     });
     const linesOf = new Map<string, NewInvoice["lines"]>();
     periods.forEach(({ row }, k) => {
@@ -173,11 +173,10 @@ const usageBatch = async (
       linesOf.set(row.id, list);
     });
     const results = due.map((row) => usageInvoiceOf(row, linesOf.get(row.id) ?? [], now));
-    const issued = await issueInvoices(
+    const issued = await issueInvoices({
       tx,
-      now,
-      results.flatMap((r) => (r.invoice ? [r.invoice] : [])),
-    );
+      input: { now, invoices: results.flatMap((r) => (r.invoice ? [r.invoice] : [])) },
+    });
     await tx
       .update(subscriptions)
       .set({

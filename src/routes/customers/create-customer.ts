@@ -28,8 +28,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const customer = await createCustomer({
     ctx: c.get("deps"),
     principal: c.get("principal"),
-    input: c.req.valid("json"),
-    idempotencyKey: c.get("scopedIdempotencyKey"),
+    input: { ...c.req.valid("json"), idempotencyKey: c.get("scopedIdempotencyKey") },
   });
   return c.json(customer, 201);
 };

@@ -22,7 +22,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
     await getDefaultPaymentMethod({
       ctx: c.get("deps"),
       principal: c.get("principal"),
-      customerId: c.req.valid("param").id,
+      input: { customerId: c.req.valid("param").id },
     }),
     200,
   );

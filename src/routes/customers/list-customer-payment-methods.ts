@@ -24,8 +24,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const data = await listCustomerPaymentMethods({
     ctx: c.get("deps"),
     principal: c.get("principal"),
-    customerId: c.req.valid("param").id,
-    type: c.req.valid("query").type,
+    input: { customerId: c.req.valid("param").id, type: c.req.valid("query").type },
   });
   return c.json({ data }, 200);
 };

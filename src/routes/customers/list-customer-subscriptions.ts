@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
-import { listCustomerSubscriptions } from "../../services/subscriptions.ts";
+import { listCustomerSubscriptions } from "../../services/subscriptions/queries.ts";
 import { IdParam, SubscriptionSchema } from "../schemas.ts";
 
 export const route = createRoute({
@@ -21,7 +21,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const data = await listCustomerSubscriptions({
     ctx: c.get("deps"),
     principal: c.get("principal"),
-    customerId: c.req.valid("param").id,
+    input: { customerId: c.req.valid("param").id },
   });
   return c.json({ data }, 200);
 };

@@ -31,8 +31,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
     await updateCustomer({
       ctx: c.get("deps"),
       principal: c.get("principal"),
-      customerId: c.req.valid("param").id,
-      input: c.req.valid("json"),
+      input: { customerId: c.req.valid("param").id, ...c.req.valid("json") },
     }),
     200,
   );

@@ -21,5 +21,5 @@ export const route = createRoute({
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const { platformId: requested, ...page } = c.req.valid("query");
   const platformId = platformScope(c, requested);
-  return c.json(await listInvoices({ ctx: c.get("deps"), platformId, input: page }), 200);
+  return c.json(await listInvoices({ ctx: c.get("deps"), input: { platformId, ...page } }), 200);
 };

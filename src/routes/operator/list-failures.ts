@@ -37,6 +37,11 @@ export const route = createRoute({
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
   c.json(
-    { data: await listJobFailures({ ctx: c.get("deps"), limit: c.req.valid("query").limit }) },
+    {
+      data: await listJobFailures({
+        ctx: c.get("deps"),
+        input: { limit: c.req.valid("query").limit },
+      }),
+    },
     200,
   );

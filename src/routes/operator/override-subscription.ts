@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
-import { overrideSubscription } from "../../services/operator-subscriptions.ts";
+import { overrideSubscription } from "../../services/subscriptions/operator.ts";
 import { IdParam, SubscriptionSchema, TierSchema } from "../schemas.ts";
 
 export const OverrideBody = z
@@ -36,8 +36,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
   c.json(
     await overrideSubscription({
       ctx: c.get("deps"),
-      subscriptionId: c.req.valid("param").id,
-      input: c.req.valid("json"),
+      input: { subscriptionId: c.req.valid("param").id, ...c.req.valid("json") },
     }),
     200,
   );

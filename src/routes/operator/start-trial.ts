@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
-import { startTrial } from "../../services/operator-subscriptions.ts";
+import { startTrial } from "../../services/subscriptions/operator.ts";
 import { IdParam, SubscriptionSchema } from "../schemas.ts";
 
 export const StartTrialBody = z
@@ -26,8 +26,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
   c.json(
     await startTrial({
       ctx: c.get("deps"),
-      subscriptionId: c.req.valid("param").id,
-      trialDays: c.req.valid("json").trialDays,
+      input: { subscriptionId: c.req.valid("param").id, trialDays: c.req.valid("json").trialDays },
     }),
     200,
   );

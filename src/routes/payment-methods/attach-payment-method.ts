@@ -27,9 +27,11 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
     await attachPaymentMethod({
       ctx: c.get("deps"),
       principal: c.get("principal"),
-      paymentMethodId: c.req.valid("param").id,
-      input: c.req.valid("json"),
-      idempotencyKey: c.get("scopedIdempotencyKey"),
+      input: {
+        paymentMethodId: c.req.valid("param").id,
+        ...c.req.valid("json"),
+        idempotencyKey: c.get("scopedIdempotencyKey"),
+      },
     }),
     200,
   );

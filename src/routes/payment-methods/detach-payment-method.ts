@@ -22,7 +22,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
     await detachPaymentMethod({
       ctx: c.get("deps"),
       principal: c.get("principal"),
-      paymentMethodId: c.req.valid("param").id,
+      input: { paymentMethodId: c.req.valid("param").id },
     }),
     200,
   );

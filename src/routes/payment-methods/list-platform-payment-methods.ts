@@ -20,6 +20,6 @@ export const route = createRoute({
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const platformId = platformScope(c, c.req.valid("query").platformId);
-  const data = await listPlatformPaymentMethods({ ctx: c.get("deps"), platformId });
+  const data = await listPlatformPaymentMethods({ ctx: c.get("deps"), input: { platformId } });
   return c.json({ data }, 200);
 };

@@ -27,8 +27,10 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
     await setDefaultPaymentMethod({
       ctx: c.get("deps"),
       principal: c.get("principal"),
-      paymentMethodId: c.req.valid("param").id,
-      customerId: c.req.valid("json").customerId,
+      input: {
+        paymentMethodId: c.req.valid("param").id,
+        customerId: c.req.valid("json").customerId,
+      },
     }),
     200,
   );

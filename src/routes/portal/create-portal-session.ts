@@ -35,9 +35,11 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const platformId = platformScope(c, c.req.valid("query").platformId);
   const session = await createPortalSession({
     ctx: c.get("deps"),
-    platformId,
-    returnUrl: c.req.valid("json").returnUrl,
-    idempotencyKey: c.get("scopedIdempotencyKey"),
+    input: {
+      platformId,
+      returnUrl: c.req.valid("json").returnUrl,
+      idempotencyKey: c.get("scopedIdempotencyKey"),
+    },
   });
   return c.json(session, 200);
 };

@@ -32,8 +32,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const platformId = platformScope(c, c.req.valid("query").platformId);
   const intent = await createSetupIntent({
     ctx: c.get("deps"),
-    platformId,
-    idempotencyKey: c.get("scopedIdempotencyKey"),
+    input: { platformId, idempotencyKey: c.get("scopedIdempotencyKey") },
   });
   return c.json(intent, 200);
 };

@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
-import { cancelPlatformSubscription } from "../../services/subscriptions.ts";
+import { cancelPlatformSubscription } from "../../services/subscriptions/cancel.ts";
 import { ActingPlatformQuery, SubscriptionSchema } from "../schemas.ts";
 
 export const route = createRoute({
@@ -20,5 +20,8 @@ export const route = createRoute({
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const platformId = platformScope(c, c.req.valid("query").platformId);
-  return c.json(await cancelPlatformSubscription({ ctx: c.get("deps"), platformId }), 200);
+  return c.json(
+    await cancelPlatformSubscription({ ctx: c.get("deps"), input: { platformId } }),
+    200,
+  );
 };

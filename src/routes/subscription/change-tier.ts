@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
-import { changeTier } from "../../services/plan-change.ts";
+import { changeTier } from "../../services/subscriptions/change.ts";
 import { ActingPlatformQuery, InvoiceSchema, SubscriptionSchema, TierSchema } from "../schemas.ts";
 
 export const ChangeTierBody = z.object({ tier: TierSchema }).strict().openapi("ChangeTierRequest");
@@ -33,8 +33,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const platformId = platformScope(c, c.req.valid("query").platformId);
   const result = await changeTier({
     ctx: c.get("deps"),
-    platformId,
-    tier: c.req.valid("json").tier,
+    input: { platformId, tier: c.req.valid("json").tier },
   });
   return c.json(result, 200);
 };

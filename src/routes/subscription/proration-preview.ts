@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
-import { previewTierChange } from "../../services/plan-change.ts";
+import { previewTierChange } from "../../services/subscriptions/change.ts";
 import { ActingPlatformQuery, TierSchema } from "../schemas.ts";
 
 export const ProrationPreviewSchema = z
@@ -35,5 +35,5 @@ export const route = createRoute({
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const { platformId: requested, tier } = c.req.valid("query");
   const platformId = platformScope(c, requested);
-  return c.json(await previewTierChange({ ctx: c.get("deps"), platformId, tier }), 200);
+  return c.json(await previewTierChange({ ctx: c.get("deps"), input: { platformId, tier } }), 200);
 };

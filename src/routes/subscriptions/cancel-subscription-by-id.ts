@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
-import { cancelSubscription } from "../../services/subscriptions.ts";
+import { cancelSubscription } from "../../services/subscriptions/cancel.ts";
 import { IdParam, SubscriptionSchema } from "../schemas.ts";
 
 export const route = createRoute({
@@ -27,8 +27,10 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
     await cancelSubscription({
       ctx: c.get("deps"),
       principal: c.get("principal"),
-      subscriptionId: c.req.valid("param").id,
-      immediately: c.req.valid("query").immediately === "true",
+      input: {
+        subscriptionId: c.req.valid("param").id,
+        immediately: c.req.valid("query").immediately === "true",
+      },
     }),
     200,
   );

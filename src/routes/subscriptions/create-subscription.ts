@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
-import { createSubscription } from "../../services/subscriptions.ts";
+import { createSubscription } from "../../services/subscriptions/create.ts";
 import { Id, Metadata, SubscriptionSchema } from "../schemas.ts";
 
 export const CreateSubscriptionBody = z

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
-import { getSubscription } from "../../services/subscriptions.ts";
+import { getSubscription } from "../../services/subscriptions/queries.ts";
 import { IdParam, SubscriptionSchema } from "../schemas.ts";
 
 export const route = createRoute({
@@ -22,7 +22,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
     await getSubscription({
       ctx: c.get("deps"),
       principal: c.get("principal"),
-      subscriptionId: c.req.valid("param").id,
+      input: { subscriptionId: c.req.valid("param").id },
     }),
     200,
   );

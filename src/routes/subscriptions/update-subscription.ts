@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
-import { updateSubscription } from "../../services/update-subscription.ts";
+import { updateSubscription } from "../../services/subscriptions/update.ts";
 import { Id, IdParam, SubscriptionSchema } from "../schemas.ts";
 
 export const UpdateSubscriptionBody = z
@@ -32,8 +32,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
     await updateSubscription({
       ctx: c.get("deps"),
       principal: c.get("principal"),
-      subscriptionId: c.req.valid("param").id,
-      input: c.req.valid("json"),
+      input: { subscriptionId: c.req.valid("param").id, ...c.req.valid("json") },
     }),
     200,
   );

@@ -25,8 +25,10 @@ export const route = createRoute({
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const result = await receiveProcessorWebhook({
     ctx: c.get("deps"),
-    rawBody: await c.req.text(),
-    signature: c.req.valid("header")["stripe-signature"],
+    input: {
+      rawBody: await c.req.text(),
+      signature: c.req.valid("header")["stripe-signature"],
+    },
   });
   return c.json({ received: true as const, id: result.id, duplicate: result.duplicate }, 200);
 };

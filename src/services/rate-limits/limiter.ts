@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Counter, Registry } from "prom-client";
 import type { RateLimitConfig } from "../../config.ts";
 import type { Database } from "../../db/client.ts";
-import type { Principal } from "../api-keys.ts";
+import type { Principal } from "../principal.ts";
 import type { BucketCharge, BucketStore, Decision } from "./buckets.ts";
 import { EmptyBuckets } from "./empty-buckets.ts";
 import { createPostgresStore } from "./postgres-store.ts";

@@ -69,12 +69,13 @@ const viewOf = (
 
 export const getPlatformLimits = async ({
   ctx,
-  platformId,
+  input,
 }: {
   ctx: ServiceContext;
-  platformId: string;
+  input: { platformId: string };
 }): Promise<PlatformLimitsView> => {
-  await getPlatform({ ctx, platformId });
+  const { platformId } = input;
+  await getPlatform({ ctx, input });
   const [row] = await ctx.db
     .select()
     .from(platformRateLimits)
@@ -88,14 +89,13 @@ export const getPlatformLimits = async ({
  */
 export const setPlatformLimits = async ({
   ctx,
-  platformId,
-  overrides,
+  input,
 }: {
   ctx: ServiceContext;
-  platformId: string;
-  overrides: Partial<PlatformLimitOverrides>;
+  input: { platformId: string; overrides: Partial<PlatformLimitOverrides> };
 }): Promise<PlatformLimitsView> => {
-  await getPlatform({ ctx, platformId });
+  const { platformId, overrides } = input;
+  await getPlatform({ ctx, input });
   const values = overridesOf(overrides);
   if (Object.values(values).every((v) => v === null)) {
     await ctx.db.delete(platformRateLimits).where(eq(platformRateLimits.platformId, platformId));

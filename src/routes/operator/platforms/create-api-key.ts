@@ -1,7 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../../http/openapi.ts";
-import { apiKeyScopes, createApiKey } from "../../../services/api-keys.ts";
+import { createApiKey } from "../../../services/api-keys.ts";
+import { apiKeyScopes } from "../../../services/principal.ts";
 import { PlatformParam } from "./get-platform.ts";
 
 export const CreateApiKeyBody = z

@@ -48,7 +48,4 @@ export const route = createRoute({
 });
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
-  c.json(
-    await getPlatformLimits({ ctx: c.get("deps"), platformId: c.req.valid("param").platformId }),
-    200,
-  );
+  c.json(await getPlatformLimits({ ctx: c.get("deps"), input: c.req.valid("param") }), 200);

@@ -22,7 +22,4 @@ export const route = createRoute({
 });
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
-  c.json(
-    await getPlatform({ ctx: c.get("deps"), platformId: c.req.valid("param").platformId }),
-    200,
-  );
+  c.json(await getPlatform({ ctx: c.get("deps"), input: c.req.valid("param") }), 200);

@@ -49,8 +49,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const { platformId } = c.req.valid("param");
   const limits = await setPlatformLimits({
     ctx: deps,
-    platformId,
-    overrides: c.req.valid("json"),
+    input: { platformId, overrides: c.req.valid("json") },
   });
   deps.rateLimiter.platformLimitsChanged(platformId);
   return c.json(limits, 200);

@@ -1,30 +1,31 @@
 import { eq } from "drizzle-orm";
-import type { Price, Tier } from "../billing/plan-catalog.ts";
-import { prorate } from "../billing/proration.ts";
+import type { Price, Tier } from "../../billing/plan-catalog.ts";
+import { prorate } from "../../billing/proration.ts";
 import {
   balanceEntries,
   type PlanChangeRecord,
   type SubscriptionRow,
   subscriptions,
-} from "../db/schema/index.ts";
-import { AppError, conflict, invalid } from "../errors.ts";
-import { newId } from "../ids.ts";
-import { collectCallerInvoice } from "./collection.ts";
-import type { ServiceContext } from "./context.ts";
-import { type Invoice, issueInvoice, loadInvoice } from "./invoicing.ts";
+} from "../../db/schema/index.ts";
+import { conflict, invalid } from "../../errors.ts";
+import { newId } from "../../ids.ts";
+import type { ServiceContext } from "../context.ts";
+import { type Invoice, issueInvoice, loadInvoice } from "../invoicing.ts";
 import {
   assertNoChangeInFlight,
   assertNotEnded,
   lockSubscription,
   saveSubscription,
-} from "./subscription-claim.ts";
+} from "./claim.ts";
+import { chargeForCaller } from "./payment.ts";
 import {
-  changeableStatuses,
   planName,
   presentSubscription,
-  requireLiveSubscription,
   type Subscription,
-} from "./subscriptions.ts";
+  subscriptionLineDescription,
+} from "./presentation.ts";
+import { priceForTier } from "./prices.ts";
+import { changeableStatuses, requireLiveSubscription } from "./queries.ts";
 
 export interface ProrationPreview {
   currentTier: Tier;
@@ -40,18 +41,6 @@ export interface PlanChange {
   price: Price;
   quantity: number;
 }
-
-/** The price of `tier` at the subscription's interval. */
-export const priceForTier = (ctx: ServiceContext, row: SubscriptionRow, tier: Tier): Price => {
-  const plan = ctx.catalog.plan(tier);
-  const price = plan?.prices.find((p) => p.interval === row.interval);
-  if (!plan || !price) {
-    throw invalid(`tier '${tier}' has no ${row.interval}ly price`, [
-      { path: ["tier"], message: "not available at this billing interval" },
-    ]);
-  }
-  return { ...price, tier: plan.tier, currency: plan.currency };
-};
 
 const assertChangeable = (row: SubscriptionRow, change: PlanChange) => {
   if (!(changeableStatuses as readonly string[]).includes(row.status)) {
@@ -83,23 +72,25 @@ const prorationFor = (ctx: ServiceContext, row: SubscriptionRow, change: PlanCha
     newAmount: change.price.amount,
     quantityOld: row.quantity,
     quantityNew: change.quantity,
-    oldLabel: planName(ctx, row.tier) + (row.quantity > 1 ? ` × ${row.quantity}` : ""),
-    newLabel:
-      planName(ctx, change.price.tier) + (change.quantity > 1 ? ` × ${change.quantity}` : ""),
+    oldLabel: subscriptionLineDescription(ctx, row),
+    newLabel: subscriptionLineDescription(ctx, {
+      tier: change.price.tier,
+      quantity: change.quantity,
+    }),
   });
   return { lines: [...result.lines], net: result.net };
 };
 
+/** What changing the platform's live subscription to `tier` now would credit or charge. */
 export const previewTierChange = async ({
   ctx,
-  platformId,
-  tier,
+  input,
 }: {
   ctx: ServiceContext;
-  platformId: string;
-  tier: Tier;
+  input: { platformId: string; tier: Tier };
 }): Promise<ProrationPreview> => {
-  const row = await requireLiveSubscription(ctx, platformId);
+  const { tier } = input;
+  const row = await requireLiveSubscription({ ctx, input });
   const change = { price: priceForTier(ctx, row, tier), quantity: row.quantity };
   if (row.tier === tier) throw conflict(`the subscription is already on the ${tier} tier`);
   assertNoChangeInFlight(row);
@@ -154,13 +145,12 @@ const assertPeriodRunning = (row: SubscriptionRow, at: Date) => {
  */
 export const changePlan = async ({
   ctx,
-  subscriptionId,
-  target,
+  input,
 }: {
   ctx: ServiceContext;
-  subscriptionId: string;
-  target: (row: SubscriptionRow) => PlanChange | null;
+  input: { subscriptionId: string; target: (row: SubscriptionRow) => PlanChange | null };
 }): Promise<{ subscription: Subscription; invoice: Invoice | null; credited: number }> => {
+  const { subscriptionId, target } = input;
   const claimed = await ctx.db.transaction(async (tx) => {
     const row = await lockSubscription(tx, subscriptionId);
     assertNotEnded(row);
@@ -191,18 +181,24 @@ export const changePlan = async ({
       return { subscription, invoice: undefined, credited: -net };
     }
 
-    const invoice = await issueInvoice(tx, at, {
-      kind: "proration",
-      platformId: row.platformId,
-      customerId: row.customerId,
-      subscriptionId: row.id,
-      currency: row.currency,
-      periodStart: at,
-      periodEnd: row.currentPeriodEnd,
-      description: `Change to ${planName(ctx, change.price.tier)}`,
-      lines,
-      collect: "caller",
-      planChange: changedFields(change),
+    const invoice = await issueInvoice({
+      tx,
+      input: {
+        now: at,
+        invoice: {
+          kind: "proration",
+          platformId: row.platformId,
+          customerId: row.customerId,
+          subscriptionId: row.id,
+          currency: row.currency,
+          periodStart: at,
+          periodEnd: row.currentPeriodEnd,
+          description: `Change to ${planName(ctx, change.price.tier)}`,
+          lines,
+          collect: "caller",
+          planChange: changedFields(change),
+        },
+      },
     });
     if (!invoice) throw new Error("proration invoice was not created");
     // Paid from the customer's balance: nothing to charge, the change applies now.
@@ -224,13 +220,7 @@ export const changePlan = async ({
       credited: claimed.credited,
     };
   }
-  const outcome = await collectCallerInvoice(ctx, invoice);
-  if (outcome.status === "failed") {
-    throw new AppError("PAYMENT_FAILED", outcome.error.message, {
-      ...(outcome.error.details as object),
-      invoiceId: invoice.id,
-    });
-  }
+  await chargeForCaller({ ctx, input: { invoice, details: { invoiceId: invoice.id } } });
   const [subscription] = await ctx.db
     .select()
     .from(subscriptions)
@@ -243,22 +233,24 @@ export const changePlan = async ({
   };
 };
 
+/** `POST /subscription/change-tier`: the platform's live subscription moves to `tier`. */
 export const changeTier = async ({
   ctx,
-  platformId,
-  tier,
+  input,
 }: {
   ctx: ServiceContext;
-  platformId: string;
-  tier: Tier;
+  input: { platformId: string; tier: Tier };
 }) => {
-  const live = await requireLiveSubscription(ctx, platformId);
+  const { tier } = input;
+  const live = await requireLiveSubscription({ ctx, input });
   return changePlan({
     ctx,
-    subscriptionId: live.id,
-    target: (row) => {
-      if (row.tier === tier) throw conflict(`the subscription is already on the ${tier} tier`);
-      return { price: priceForTier(ctx, row, tier), quantity: row.quantity };
+    input: {
+      subscriptionId: live.id,
+      target: (row) => {
+        if (row.tier === tier) throw conflict(`the subscription is already on the ${tier} tier`);
+        return { price: priceForTier(ctx, row, tier), quantity: row.quantity };
+      },
     },
   });
 };

@@ -1,11 +1,11 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { Tx } from "../db/client.ts";
+import type { Tx } from "../../db/client.ts";
 import {
   endedSubscriptionStatuses,
   type SubscriptionRow,
   subscriptions,
-} from "../db/schema/index.ts";
-import { conflict, notFound } from "../errors.ts";
+} from "../../db/schema/index.ts";
+import { conflict, notFound } from "../../errors.ts";
 
 /**
  * Every state transition of a subscription has one owner: the transaction that locks its row

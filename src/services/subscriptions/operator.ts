@@ -1,24 +1,29 @@
 import { and, eq, inArray } from "drizzle-orm";
-import type { Tier } from "../billing/plan-catalog.ts";
-import { prorate } from "../billing/proration.ts";
-import type { Tx } from "../db/client.ts";
+import { DAY_MS } from "../../billing/periods.ts";
+import type { Tier } from "../../billing/plan-catalog.ts";
+import { prorate } from "../../billing/proration.ts";
+import type { Tx } from "../../db/client.ts";
 import {
   balanceEntries,
   invoices,
   type SubscriptionRow,
   type subscriptions,
-} from "../db/schema/index.ts";
-import { invalid } from "../errors.ts";
-import { newId } from "../ids.ts";
-import type { ServiceContext } from "./context.ts";
-import { priceForTier } from "./plan-change.ts";
+} from "../../db/schema/index.ts";
+import { invalid } from "../../errors.ts";
+import { newId } from "../../ids.ts";
+import type { ServiceContext } from "../context.ts";
 import {
   assertNoChangeInFlight,
   assertNotEnded,
   lockSubscription,
   saveSubscription,
-} from "./subscription-claim.ts";
-import { planName, presentSubscription, type Subscription } from "./subscriptions.ts";
+} from "./claim.ts";
+import {
+  presentSubscription,
+  type Subscription,
+  subscriptionLineDescription,
+} from "./presentation.ts";
+import { priceForTier } from "./prices.ts";
 
 /** The subscription locked for an operator's change: not canceled, no plan change in flight. */
 const lockForOverride = async (tx: Tx, id: string) => {
@@ -85,7 +90,7 @@ const creditUnusedPaidTime = async (
     newAmount: 0,
     quantityOld: row.quantity,
     quantityNew: 0,
-    oldLabel: planName(ctx, row.tier) + (row.quantity > 1 ? ` × ${row.quantity}` : ""),
+    oldLabel: subscriptionLineDescription(ctx, row),
     newLabel: "trial",
   }).lines;
   if (unused.amount === 0) return;
@@ -106,18 +111,20 @@ const creditUnusedPaidTime = async (
  */
 export const overrideSubscription = async ({
   ctx,
-  subscriptionId,
   input,
 }: {
   ctx: ServiceContext;
-  subscriptionId: string;
-  input: { planTier?: Tier | undefined; trialEnd?: number | undefined };
+  input: {
+    subscriptionId: string;
+    planTier?: Tier | undefined;
+    trialEnd?: number | undefined;
+  };
 }): Promise<Subscription> => {
   if (input.planTier === undefined && input.trialEnd === undefined) {
     throw invalid("nothing to override: give planTier and/or trialEnd");
   }
   return ctx.db.transaction(async (tx) => {
-    const row = await lockForOverride(tx, subscriptionId);
+    const row = await lockForOverride(tx, input.subscriptionId);
     const now = ctx.clock.now();
     let set: Partial<typeof subscriptions.$inferInsert> = { updatedAt: now };
     if (input.planTier !== undefined) {
@@ -137,19 +144,18 @@ export const overrideSubscription = async ({
   });
 };
 
+/** `POST /operator/subscriptions/{id}/trial`: a trial of `trialDays` from now. */
 export const startTrial = async ({
   ctx,
-  subscriptionId,
-  trialDays,
+  input,
 }: {
   ctx: ServiceContext;
-  subscriptionId: string;
-  trialDays: number;
+  input: { subscriptionId: string; trialDays: number };
 }): Promise<Subscription> => {
   return ctx.db.transaction(async (tx) => {
-    const row = await lockForOverride(tx, subscriptionId);
+    const row = await lockForOverride(tx, input.subscriptionId);
     const now = ctx.clock.now();
-    const trialEnd = new Date(now.getTime() + trialDays * 86_400_000);
+    const trialEnd = new Date(now.getTime() + input.trialDays * DAY_MS);
     return presentSubscription(tx, await startTrialOn(ctx, tx, row, trialEnd, now));
   });
 };

@@ -1,0 +1,121 @@
+import { and, desc, eq, inArray } from "drizzle-orm";
+import type { Tx } from "../../db/client.ts";
+import {
+  liveSubscriptionStatuses,
+  type SubscriptionRow,
+  subscriptions,
+} from "../../db/schema/index.ts";
+import { AppError } from "../../errors.ts";
+import type { ServiceContext } from "../context.ts";
+import { findOwnedCustomer } from "../customers.ts";
+import { assertOwns, type Principal } from "../principal.ts";
+import { presentSubscription, presentSubscriptions, type Subscription } from "./presentation.ts";
+
+/** Statuses in which a subscription may change plan. */
+export const changeableStatuses = ["trialing", "active", "past_due"] as const;
+
+/**
+ * Statuses whose periods keep cycling at their ends. An `unpaid` subscription's periods go on
+ * (as Stripe's do) but their invoices stay drafts, never charged: paying the open invoice later
+ * does not bill the past in a burst.
+ */
+export const renewingStatuses = [...changeableStatuses, "unpaid"] as const;
+
+/**
+ * The platform's live subscription (at most one: a unique index holds it), if any; read in `tx`
+ * when given, and locked (`forUpdate`) when the caller decides on it.
+ */
+export const findLiveSubscription = async ({
+  ctx,
+  tx,
+  input,
+  forUpdate = false,
+}: {
+  ctx: ServiceContext;
+  tx?: Tx | undefined;
+  input: { platformId: string };
+  forUpdate?: boolean;
+}): Promise<SubscriptionRow | undefined> => {
+  const query = (tx ?? ctx.db)
+    .select()
+    .from(subscriptions)
+    .where(
+      and(
+        eq(subscriptions.platformId, input.platformId),
+        inArray(subscriptions.status, [...liveSubscriptionStatuses]),
+      ),
+    )
+    .limit(1);
+  const [row] = forUpdate ? await query.for("update") : await query;
+  return row;
+};
+
+/** The platform's live subscription; 404 when it has none. */
+export const requireLiveSubscription = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { platformId: string };
+}): Promise<SubscriptionRow> => {
+  const live = await findLiveSubscription({ ctx, input });
+  if (!live) throw new AppError("NOT_FOUND", `platform '${input.platformId}' has no subscription`);
+  return live;
+};
+
+/** A subscription the caller may see; another platform's is reported missing. */
+export const findOwnedSubscription = async ({
+  ctx,
+  principal,
+  input,
+}: {
+  ctx: ServiceContext;
+  principal: Principal;
+  input: { subscriptionId: string };
+}): Promise<SubscriptionRow> => {
+  const [row] = await ctx.db
+    .select()
+    .from(subscriptions)
+    .where(eq(subscriptions.id, input.subscriptionId));
+  assertOwns(principal, row, "subscription", input.subscriptionId);
+  return row;
+};
+
+export const getSubscription = async ({
+  ctx,
+  principal,
+  input,
+}: {
+  ctx: ServiceContext;
+  principal: Principal;
+  input: { subscriptionId: string };
+}): Promise<Subscription> =>
+  presentSubscription(ctx.db, await findOwnedSubscription({ ctx, principal, input }));
+
+export const getPlatformSubscription = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { platformId: string };
+}): Promise<Subscription> =>
+  presentSubscription(ctx.db, await requireLiveSubscription({ ctx, input }));
+
+/** The customer's subscriptions, newest first. */
+export const listCustomerSubscriptions = async ({
+  ctx,
+  principal,
+  input,
+}: {
+  ctx: ServiceContext;
+  principal: Principal;
+  input: { customerId: string };
+}): Promise<Subscription[]> => {
+  const customer = await findOwnedCustomer({ ctx, principal, input });
+  const rows = await ctx.db
+    .select()
+    .from(subscriptions)
+    .where(eq(subscriptions.customerId, customer.id))
+    .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id));
+  return presentSubscriptions(ctx.db, rows);
+};
