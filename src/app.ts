@@ -1,65 +1,27 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
-import type { Logger } from "pino";
-import type { PlanCatalog } from "./billing/plan-catalog.ts";
-import type { Clock, ManualClock } from "./clock.ts";
-import type { Config } from "./config.ts";
-import type { Database } from "./db/client.ts";
 import type { StripeEmulator } from "./emulator/stripe/index.ts";
 import { limitBodySize } from "./http/body-limit.ts";
 import type { AppDeps, AppEnv } from "./http/env.ts";
 import { handleError, handleNotFound } from "./http/error-handler.ts";
-import { createMetricsRegistry, metricsMiddleware } from "./http/metrics.ts";
+import { metricsMiddleware } from "./http/metrics.ts";
 import { validationHook } from "./http/openapi.ts";
 import { rejectUnstorableText } from "./http/reject-unstorable-text.ts";
 import { requestId } from "./http/request-id.ts";
 import { securityHeaders } from "./http/security-headers.ts";
-import type { StripeProcessor } from "./processor/stripe-processor.ts";
 import { createBillingRouter } from "./routes/index.ts";
 import { createDocsRoutes } from "./routes/ops/docs.ts";
 import { createHealthRoutes } from "./routes/ops/health.ts";
-import { createRateLimiter } from "./services/rate-limits/limiter.ts";
 
 export const API_PREFIX = "/api/billing";
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface CreateAppOptions {
-  database: Database;
-  clock: Clock;
-  /** See `ServiceContext.webhookClock`. */
-  webhookClock?: Clock | undefined;
-  config: Config;
-  logger: Logger;
-  operatorKey: string;
-  catalog?: PlanCatalog;
-  processor: StripeProcessor;
-  testClock?: ManualClock | undefined;
+  /** The service context and what the HTTP layer adds to it, built by `src/compose.ts`. */
+  deps: AppDeps;
   /** The in-process Stripe emulator; its portal pages are served under /emulator/stripe. */
   emulator?: StripeEmulator | undefined;
 }
-
-export const createDeps = (opts: CreateAppOptions): AppDeps => {
-  const metrics = createMetricsRegistry(opts.config.env !== "test");
-  return {
-    db: opts.database.db,
-    database: opts.database,
-    clock: opts.clock,
-    ...(opts.webhookClock ? { webhookClock: opts.webhookClock } : {}),
-    config: opts.config,
-    catalog: opts.catalog ?? opts.config.catalog,
-    logger: opts.logger,
-    operatorKey: opts.operatorKey,
-    processor: opts.processor,
-    testClock: opts.testClock,
-    metrics,
-    rateLimiter: createRateLimiter({
-      config: opts.config.rateLimits,
-      database: opts.database,
-      logger: opts.logger,
-      metrics,
-    }),
-  };
-};
 
 /** One log line per request, with its request id, status and duration. */
 const requestLog = createMiddleware<AppEnv>(async (c, next) => {
@@ -77,9 +39,12 @@ const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   );
 });
 
-/** Builds the HTTP application from its dependencies; nothing here reads globals. */
+/**
+ * Builds the HTTP application on top of a composed service context (`composeService` in
+ * `src/compose.ts`); nothing here reads globals or builds dependencies of its own.
+ */
 export const createApp = (opts: CreateAppOptions) => {
-  const deps = createDeps(opts);
+  const { deps } = opts;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(handleError);
   app.notFound(handleNotFound);
@@ -100,7 +65,7 @@ export const createApp = (opts: CreateAppOptions) => {
   if (opts.emulator) {
     // Its portal pages are reached by unguessable, expiring session URLs; its API only where
     // allowed (never in production unless STRIPE_EMULATOR_API says so) and only with its key.
-    if (!opts.config.stripe.emulatorApiServed) app.all("/emulator/stripe/v1/*", handleNotFound);
+    if (!deps.config.stripe.emulatorApiServed) app.all("/emulator/stripe/v1/*", handleNotFound);
     app.route("/emulator/stripe", opts.emulator.app);
   }
   const billing = createBillingRouter();

@@ -26,8 +26,9 @@ export interface RequestOptions {
 }
 
 /**
- * A complete app on its own database with a clock that stands still. Requests go through
- * `app.request`, the same pipeline a socket request takes.
+ * A complete app on its own database with a clock that stands still, composed by the same root
+ * as `npm start` (`composeService`). Requests go through `app.request`, the same pipeline a
+ * socket request takes.
  */
 export const createTestApp = async (
   opts: {
@@ -107,10 +108,8 @@ export const createTestApp = async (
     };
   };
 
-  const close = async () => {
-    await deps.rateLimiter.close();
-    await database.close();
-  };
+  /** Stops the emulator's webhook delivery, the rate limiter and the database. */
+  const close = composed.close;
   return {
     app,
     deps,

@@ -5,14 +5,14 @@ import { join } from "node:path";
 import pg from "pg";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { seedDueSubscriptions } from "../bench/renewals/seed.ts";
-import { expectedFacts, renewalFacts } from "../bench/renewals/verify.ts";
 import { type Clock, ManualClock, systemClock } from "../src/clock.ts";
+import { composeContext } from "../src/compose.ts";
 import { loadConfig } from "../src/config.ts";
 import { type Database, wrapPool } from "../src/db/client.ts";
-import { createPaymentProcessor } from "../src/processor/create-processor.ts";
 import type { ServiceContext } from "../src/services/context.ts";
 import { runDueWork } from "../src/worker/due-work.ts";
+import { expectedFacts, renewalFacts } from "./fixtures/renewal-facts.ts";
+import { seedDueSubscriptions } from "./fixtures/renewal-seed.ts";
 import { createTestDatabase, postgresUrl } from "./test-database.ts";
 
 /**
@@ -22,7 +22,7 @@ import { createTestDatabase, postgresUrl } from "./test-database.ts";
  * each subscription has exactly one renewal invoice, paid by exactly one successful charge in
  * the emulator, and has moved forward exactly one period; the invoice numbers the racing workers
  * took are distinct and gap-free. The facts are counted from both sides
- * (bench/renewals/verify.ts): the service's invoices and subscriptions, and the emulator's
+ * (test/fixtures/renewal-facts.ts): the service's invoices and subscriptions, and the emulator's
  * payment intents and charges, matched by the invoice id in their metadata.
  */
 const root = new URL("..", import.meta.url).pathname;
@@ -35,15 +35,8 @@ afterAll(async () => {
 });
 
 /** What the worker and the API build at start, on a given database and clock. */
-const serviceContext = (database: Database, clock: Clock): ServiceContext => ({
-  db: database.db,
-  database,
-  clock,
-  catalog: config.catalog,
-  config,
-  logger,
-  processor: createPaymentProcessor({ config, db: database.db, clock, logger }).processor,
-});
+const serviceContext = (database: Database, clock: Clock): ServiceContext =>
+  composeContext({ database, config, logger, clock }).ctx;
 
 interface WorkerRun {
   code: number | null;

@@ -29,10 +29,10 @@ import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import pino from "pino";
 import { ManualClock } from "../../src/clock.ts";
+import { composeContext } from "../../src/compose.ts";
 import { loadConfig } from "../../src/config.ts";
 import { type Database, wrapPglite, wrapPool } from "../../src/db/client.ts";
 import { migrate } from "../../src/db/migrate.ts";
-import { createPaymentProcessor } from "../../src/processor/create-processor.ts";
 import type { StripeProcessor } from "../../src/processor/stripe-processor.ts";
 import {
   type ClaimedInvoice,
@@ -43,8 +43,8 @@ import {
 import type { ServiceContext } from "../../src/services/context.ts";
 import { runDueWork } from "../../src/worker/due-work.ts";
 import { renewDueSubscriptions } from "../../src/worker/renewals.ts";
-import { type SeededSubscription, seedDueSubscriptions } from "./seed.ts";
-import { verifyRenewals } from "./verify.ts";
+import { verifyRenewals } from "../../test/fixtures/renewal-facts.ts";
+import { type SeededSubscription, seedDueSubscriptions } from "../../test/fixtures/renewal-seed.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -311,16 +311,7 @@ const sampleMemory = () => {
 const setUp = async (backend: Backend) => {
   const opened = await backend.open();
   const clock = new ManualClock("2026-06-15T12:00:00.000Z");
-  const payments = createPaymentProcessor({ config, db: opened.database.db, clock, logger });
-  const ctx: ServiceContext = {
-    db: opened.database.db,
-    database: opened.database,
-    clock,
-    catalog: config.catalog,
-    config,
-    logger,
-    processor: payments.processor,
-  };
+  const { ctx } = composeContext({ database: opened.database, config, logger, clock });
   return { ...opened, ctx, clock };
 };
 

@@ -24,9 +24,35 @@ export interface Database {
   pool?: pg.Pool;
 }
 
-// node-postgres returns int8 and numeric as strings; parse int8 (counts, bigint sums) as numbers
-// so both drivers agree. Values beyond 2^53 never occur in minor units or event counts.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+const INT8 = pg.types.builtins.INT8;
+const parseInt8 = (value: string) => Number.parseInt(value, 10);
+
+/** `types` that read int8 as a number and leave every other type to `base`. */
+const int8AsNumber = (base: pg.CustomTypesConfig): pg.CustomTypesConfig => ({
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8 && format !== "binary"
+      ? parseInt8
+      : base.getTypeParser(oid, format)) as pg.CustomTypesConfig["getTypeParser"],
+});
+
+/**
+ * node-postgres returns int8 and numeric as strings; this connection parses int8 (counts, bigint
+ * sums) as numbers so both drivers agree. Values beyond 2^53 never occur in minor units or event
+ * counts. Only this connection changes (never `pg.types`, which every pool in the process
+ * shares): its own parser for queries without `types`, and for queries that bring their own
+ * (Drizzle's, which fall back to the global parsers) int8 is put in front of theirs.
+ */
+const readInt8AsNumber = (client: pg.PoolClient) => {
+  client.setTypeParser(INT8, "text", parseInt8);
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((config: unknown, ...rest: unknown[]) => {
+    const own = config as { types?: pg.CustomTypesConfig; submit?: unknown } | null;
+    if (own && typeof own === "object" && own.types && typeof own.submit !== "function") {
+      return query({ ...own, types: int8AsNumber(own.types) }, ...rest);
+    }
+    return query(config, ...rest);
+  }) as typeof client.query;
+};
 
 export const wrapPglite = (client: PGlite): Database => {
   const db = drizzlePglite({ client, schema, casing: "snake_case" }) as unknown as Db;
@@ -53,7 +79,10 @@ export const wrapPool = (pool: pg.Pool): Database => {
   // The pool listens for errors only on idle clients. A checked-out client (a transaction, the
   // ingestion path's statements) whose connection drops also emits "error", besides failing its
   // query; with no listener that event crashed the process on a PostgreSQL restart.
-  pool.on("connect", (client) => client.on("error", ignore));
+  pool.on("connect", (client) => {
+    client.on("error", ignore);
+    readInt8AsNumber(client);
+  });
   const db = drizzlePg({ client: pool, schema, casing: "snake_case" }) as unknown as Db;
   return {
     db,

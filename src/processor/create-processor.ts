@@ -96,3 +96,34 @@ export const createPaymentProcessor = (opts: {
     },
   };
 };
+
+/** Which processor `createPaymentProcessor` talks to, as the start-up log reports it. */
+export type ProcessorDescription =
+  | { kind: "emulator" }
+  | { kind: "stripe-compatible"; apiBase: string }
+  | { kind: "stripe"; mode: "test" | "live"; restrictedKey: boolean };
+
+/** The same choice as `createPaymentProcessor` makes, from the configuration alone. */
+export const describeProcessor = (stripe: Config["stripe"]): ProcessorDescription => {
+  if (stripe.apiBase) return { kind: "stripe-compatible", apiBase: stripe.apiBase };
+  if (stripe.secretKey) {
+    return {
+      kind: "stripe",
+      mode: /^(sk|rk)_live_/.test(stripe.secretKey) ? "live" : "test",
+      restrictedKey: stripe.secretKey.startsWith("rk_"),
+    };
+  }
+  return { kind: "emulator" };
+};
+
+/** One phrase for the start-up line: "built-in Stripe emulator", "Stripe (live mode)", … */
+export const processorPhrase = (processor: ProcessorDescription): string => {
+  switch (processor.kind) {
+    case "emulator":
+      return "built-in Stripe emulator (in process)";
+    case "stripe-compatible":
+      return `Stripe-compatible host at ${processor.apiBase} (STRIPE_API_BASE)`;
+    case "stripe":
+      return `Stripe (${processor.mode} mode${processor.restrictedKey ? ", restricted key" : ""})`;
+  }
+};

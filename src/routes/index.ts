@@ -3,7 +3,7 @@ import { requireAuth } from "../http/auth.ts";
 import type { AppEnv } from "../http/env.ts";
 import { handleError } from "../http/error-handler.ts";
 import { idempotency } from "../http/idempotency.ts";
-import { rateLimitedResponse, validationHook } from "../http/openapi.ts";
+import { rateLimitedResponse, validationHook, withSynchronousBody } from "../http/openapi.ts";
 import { limitRequests } from "../http/rate-limit.ts";
 import * as createCustomer from "./customers/create-customer.ts";
 import * as getCustomer from "./customers/get-customer.ts";
@@ -60,13 +60,20 @@ import * as stripeWebhook from "./webhooks/stripe-webhook.ts";
  * Every operation authenticates, spends a token of the key's request bucket, then applies
  * `Idempotency-Key`, before its validators run, so a request without a key is a 401 whatever its
  * input, unknown paths stay 404, and a request refused by the rate limit (429) stores no
- * idempotency record.
+ * idempotency record. The docs get the route as written; the validators its JSON body parsed
+ * synchronously (`withSynchronousBody`).
  */
-const secured = <R extends RouteConfig>(route: R): R => ({
-  ...route,
-  middleware: [requireAuth, limitRequests, idempotency],
-  responses: { ...route.responses, 429: rateLimitedResponse },
-});
+const securedOn =
+  (router: OpenAPIHono<AppEnv>) =>
+  <R extends RouteConfig>(route: R): R => {
+    const documented = { ...route, responses: { ...route.responses, 429: rateLimitedResponse } };
+    router.openAPIRegistry.registerPath(documented);
+    return {
+      ...withSynchronousBody(documented),
+      middleware: [requireAuth, limitRequests, idempotency],
+      hide: true,
+    };
+  };
 
 /**
  * The authenticated billing API: every operation of the contract plus operator provisioning.
@@ -75,6 +82,7 @@ const secured = <R extends RouteConfig>(route: R): R => ({
 export const createBillingRouter = () => {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   router.onError(handleError);
+  const secured = securedOn(router);
   return router
     .openapi(secured(listPlans.route), listPlans.handler)
     .openapi(secured(getSubscription.route), getSubscription.handler)

@@ -70,7 +70,7 @@ export const revokeApiKey = async ({
     )
     .returning();
   if (!row) throw notFound("active api key", input.keyId);
-  keyCache.delete(row.keyHash);
+  ctx.apiKeyCache.delete(row.keyHash);
   return { id: row.id, platformId: row.platformId, revokedAt: now.toISOString() };
 };
 
@@ -125,7 +125,7 @@ export const revokeIngestionKey = async ({
     .where(and(eq(operatorApiKeys.id, keyId), isNull(operatorApiKeys.revokedAt)))
     .returning();
   if (!row) throw notFound("active ingestion key", keyId);
-  keyCache.delete(row.keyHash);
+  ctx.apiKeyCache.delete(row.keyHash);
   return presentIngestionKey(row);
 };
 
@@ -154,16 +154,6 @@ const lookUpKey = async (ctx: ServiceContext, token: string, keyHash: string) =>
   return { kind, platformId: row.platformId, keyId: row.id, scopes } satisfies Principal;
 };
 
-/**
- * Live keys recently resolved, by hash: every request authenticates, and usage reads and
- * ingestion should not pay a query for it. An entry lives `keyCacheTtlMs`; revoking a key drops
- * it here at once, so another instance honours a revocation within that time (documented in the
- * README). Unknown and revoked keys are never cached.
- */
-export const keyCacheTtlMs = 2_000;
-const keyCache = new Map<string, { principal: Principal; expires: number }>();
-const keyCacheLimit = 10_000;
-
 /** Resolves a bearer token to a principal, or undefined when it is not a live key. */
 export const authenticate = async ({
   ctx,
@@ -179,16 +169,14 @@ export const authenticate = async ({
   if (!known || token.length > 200) return undefined;
   // The lookup is by hash, so timing reveals nothing about stored secrets.
   const keyHash = sha256(token).toString("hex");
-  // A monotonic timer for cache expiry: real elapsed time, independent of the (test) clock.
-  const now = performance.now();
-  const cached = keyCache.get(keyHash);
-  if (cached && cached.expires > now) return cached.principal;
+  // Cached for a moment (`ApiKeyCache`, this service's own), timed by real elapsed time.
+  const cached = ctx.apiKeyCache.get(keyHash);
+  if (cached) return cached;
   const principal: Principal | undefined = await lookUpKey(ctx, token, keyHash);
   if (!principal) {
-    keyCache.delete(keyHash);
+    ctx.apiKeyCache.delete(keyHash);
     return undefined;
   }
-  if (keyCache.size >= keyCacheLimit) keyCache.clear();
-  keyCache.set(keyHash, { principal, expires: now + keyCacheTtlMs });
+  ctx.apiKeyCache.set(keyHash, principal);
   return principal;
 };

@@ -5,11 +5,13 @@ import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { Database, Db } from "../db/client.ts";
 import type { StripeProcessor } from "../processor/stripe-processor.ts";
+import type { ApiKeyCache } from "./api-key-cache.ts";
 
 /**
- * Everything a service needs, built once at start (`createServices` in `app.ts`) and passed
- * explicitly: services never import singletons, so tests give them an embedded database and a
- * fixed clock.
+ * Everything a service needs, built once at start by the composition root (`composeContext` in
+ * `src/compose.ts`) and passed explicitly: services never import singletons and keep no state of
+ * their own in modules, so tests give them an embedded database and a fixed clock, and two
+ * services composed in one process share nothing.
  */
 export interface ServiceContext {
   db: Db;
@@ -25,6 +27,8 @@ export interface ServiceContext {
   config: Config;
   logger: Logger;
   processor: StripeProcessor;
-  /** Where services count what operators watch (batch failures); absent in bare contexts. */
-  metrics?: Registry;
+  /** Where services count what operators watch (batch failures, requests, rate limits). */
+  metrics: Registry;
+  /** Live API keys recently resolved; this service's own (see `ApiKeyCache`). */
+  apiKeyCache: ApiKeyCache;
 }

@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
+import { stripeError, useEmulator } from "../../../test/stripe-emulator-kit.ts";
 import { randomToken } from "../../ids.ts";
-import { stripeError, useEmulator } from "./test-kit.ts";
 
 const t = await useEmulator();
 

@@ -1,9 +1,9 @@
 import { and, eq } from "drizzle-orm";
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
+import { stripeError, useEmulator } from "../../../test/stripe-emulator-kit.ts";
 import { stripeEmuObjects } from "./schema.ts";
 import { dataFieldEquals } from "./store.ts";
-import { stripeError, useEmulator } from "./test-kit.ts";
 
 const t = await useEmulator();
 

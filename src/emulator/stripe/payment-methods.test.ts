@@ -1,6 +1,6 @@
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import { stripeError, useEmulator } from "./test-kit.ts";
+import { stripeError, useEmulator } from "../../../test/stripe-emulator-kit.ts";
 
 const t = await useEmulator({ start: "2026-03-01T09:00:00.000Z" });
 

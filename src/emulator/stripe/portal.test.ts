@@ -3,10 +3,10 @@ import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import type Stripe from "stripe";
 import { afterAll, describe, expect, it } from "vitest";
+import { sdkFor, TEST_WEBHOOK_SECRET } from "../../../test/stripe-emulator-kit.ts";
 import { createTestDatabase } from "../../../test/test-database.ts";
 import { ManualClock } from "../../clock.ts";
 import { createStripeEmulator } from "./index.ts";
-import { sdkFor, TEST_WEBHOOK_SECRET } from "./test-kit.ts";
 
 // The portal is served over real HTTP, with the emulator mounted in a host app under a prefix,
 // the way the service mounts it.

@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
+import { sdkFor, stripeError, useEmulator } from "../../../test/stripe-emulator-kit.ts";
 import { WriteRateLimiter } from "./rate-limiter.ts";
-import { sdkFor, stripeError, useEmulator } from "./test-kit.ts";
 
 // The limiter's clock stands still unless a test moves it, so what is refused is exact.
 let monotonicNow = 0;

@@ -6,10 +6,10 @@ import { serve } from "@hono/node-server";
 import pino from "pino";
 import Stripe from "stripe";
 import { afterAll, describe, expect, it } from "vitest";
+import { stripeError } from "../../../test/stripe-emulator-kit.ts";
 import { createTestDatabase } from "../../../test/test-database.ts";
 import { systemClock } from "../../clock.ts";
 import { StandaloneConfigError, startStandaloneEmulator } from "./standalone.ts";
-import { stripeError } from "./test-kit.ts";
 
 const SECRET = "whsec_standalone_test";
 

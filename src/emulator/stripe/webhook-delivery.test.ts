@@ -1,10 +1,15 @@
 import { eq } from "drizzle-orm";
 import Stripe from "stripe";
 import { beforeEach, describe, expect, it } from "vitest";
+import {
+  sdkFor,
+  TEST_PUBLIC_BASE_URL,
+  TEST_WEBHOOK_SECRET,
+  useEmulator,
+} from "../../../test/stripe-emulator-kit.ts";
 import { systemClock } from "../../clock.ts";
 import { createStripeEmulator } from "./index.ts";
 import { stripeEmuEvents } from "./schema.ts";
-import { sdkFor, TEST_PUBLIC_BASE_URL, TEST_WEBHOOK_SECRET, useEmulator } from "./test-kit.ts";
 import { retryDelayMs } from "./webhook-delivery.ts";
 
 interface Delivery {

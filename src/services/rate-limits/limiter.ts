@@ -11,9 +11,10 @@ import { createRedisStore, type RedisStore } from "./redis-store.ts";
 /**
  * The service's rate limiter (issue 11): token buckets per API key (requests) and per platform
  * (usage events), in the database or in Redis, so every instance shares them. Built once by
- * `createDeps` and reached through the app's dependencies. Its own memory holds nothing another
- * instance needs: the store's connection, the request buckets it saw empty until their next
- * token (see empty-buckets.ts) and, for Redis, a short-lived copy of the operator's overrides.
+ * `composeService` (src/compose.ts) and reached through the app's dependencies. Its own memory
+ * holds nothing another instance needs: the store's connection, the request buckets it saw empty
+ * until their next token (see empty-buckets.ts) and, for Redis, a short-lived copy of the
+ * operator's overrides.
  */
 export interface RateLimiter {
   /** Where the buckets live; `off` when BILLING_RATE_LIMITS=off. */

@@ -1,7 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../../http/openapi.ts";
-import { advanceTestClock } from "../../../worker/test-clock.ts";
 import { enabledTestClock } from "./enabled-test-clock.ts";
 import { TestClockSchema } from "./get-test-clock.ts";
 
@@ -44,6 +43,6 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     "advanceTo" in body
       ? new Date(body.advanceTo)
       : new Date(clock.now().getTime() + body.advanceBy * 1000);
-  const now = await advanceTestClock({ ctx: c.get("deps"), clock, to });
+  const now = await clock.advance(to);
   return c.json({ now: now.toISOString() }, 200);
 };

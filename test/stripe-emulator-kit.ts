@@ -1,10 +1,17 @@
 import Stripe from "stripe";
 import { afterAll } from "vitest";
-import { createTestDatabase } from "../../../test/test-database.ts";
-import { ManualClock } from "../../clock.ts";
-import { createStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from "./index.ts";
+import { ManualClock } from "../src/clock.ts";
+import {
+  createStripeEmulator,
+  type StripeEmulator,
+  type StripeEmulatorOptions,
+} from "../src/emulator/stripe/index.ts";
+import { createTestDatabase } from "./test-database.ts";
 
-/** Only for tests (it needs vitest's injected test database): an emulator and an SDK on it. */
+/**
+ * For the Stripe emulator's own tests (beside it in src/emulator/stripe): an emulator and an SDK
+ * on a test database.
+ */
 export const TEST_WEBHOOK_SECRET = "whsec_test_emulator_secret";
 export const TEST_PUBLIC_BASE_URL = "http://billing.test/emulator/stripe";
 
