@@ -36,6 +36,10 @@ const routes = [
     [...readOpenApiRoutes(openApi), ...referenceRoutes].map((r) => [key(r), r] as const),
   ).values(),
 ];
+interface OpenApiOperation {
+  operationId: string;
+  tags: string[];
+}
 const signer = new Stripe("sk_test_signing_only");
 const caseOf = (r: ReferenceRoute) => {
   const c = routeCases[key(r)];
@@ -133,24 +137,52 @@ describe("the route table", () => {
     expect(routes.map(key).sort()).toEqual(Object.keys(routeCases).sort());
   });
 
-  it("documents every route of the reference under both prefixes with its errors", async () => {
+  it("documents every route of the reference once, served under both prefixes, with its errors", async () => {
     const doc = await t.request("GET", "/openapi.json", { key: null });
     expect(doc.status).toBe(200);
+    // One entry per operation; the prefixes are servers, and the suites below call both.
+    expect(doc.body.servers).toEqual(prefixes.map((p) => ({ url: p || "/" })));
+    expect(Object.keys(doc.body.paths).filter((p) => p.startsWith("/api/billing"))).toEqual([]);
     for (const r of referenceRoutes) {
       const path = r.path.replace("{invoiceId}", "{id}");
-      for (const prefix of prefixes) {
-        const op = doc.body.paths[`${prefix}${path}`]?.[r.method.toLowerCase()];
-        expect(op, `${r.method} ${prefix}${path}`).toBeDefined();
-        expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["400", "401", "500"]));
-        expect(op.security).toEqual([{ bearerAuth: [] }]);
-      }
+      const op = doc.body.paths[path]?.[r.method.toLowerCase()];
+      expect(op, `${r.method} ${path}`).toBeDefined();
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["400", "401", "500"]));
+      expect(op.security).toEqual([{ bearerAuth: [] }]);
     }
+    // The same document under the other prefix.
+    expect((await t.request("GET", "/api/billing/openapi.json", { key: null })).body).toEqual(
+      doc.body,
+    );
     const changeTier = doc.body.paths["/subscription/change-tier"].post;
     expect(JSON.stringify(changeTier.requestBody)).toContain("ChangeTierRequest");
     const daily = doc.body.paths["/usage/daily"].get.parameters;
     expect(daily.map((p: { name: string }) => p.name)).toEqual(
       expect.arrayContaining(["platformId", "tenantId", "from", "to"]),
     );
+  });
+
+  it("names every operation once, in camelCase, under one of the declared tags", () => {
+    const declared = (openApi.tags as Array<{ name: string }>).map((tag) => tag.name);
+    const ids: string[] = [];
+    for (const [path, operations] of Object.entries(openApi.paths as Record<string, object>)) {
+      for (const [method, op] of Object.entries(operations) as Array<[string, OpenApiOperation]>) {
+        expect(op.operationId, `${method} ${path}`).toMatch(/^[a-z][a-zA-Z0-9]*$/);
+        expect(op.tags, `${method} ${path}`).toHaveLength(1);
+        expect(declared).toContain(op.tags[0]);
+        ids.push(op.operationId);
+      }
+    }
+    expect(ids.length).toBe(readOpenApiRoutes(openApi).length);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expect.arrayContaining(["listPlans", "changeSubscriptionTier"]));
+    // Every declared tag is used ("Subscription" and "Subscriptions" are not both tags).
+    const used = new Set(
+      Object.values(openApi.paths as Record<string, Record<string, OpenApiOperation>>).flatMap(
+        (ops) => Object.values(ops).map((op) => op.tags[0]),
+      ),
+    );
+    expect([...used].sort()).toEqual([...declared].sort());
   });
 });
 

@@ -7,6 +7,7 @@ import { IdParam, PaymentMethodSchema } from "../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/customers/{id}/payment-methods",
+  operationId: "listCustomerPaymentMethods",
   tags: ["Customers"],
   summary: "List payment methods for a customer",
   security: bearerAuth,

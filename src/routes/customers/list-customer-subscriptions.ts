@@ -7,6 +7,7 @@ import { IdParam, SubscriptionSchema } from "../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/customers/{id}/subscriptions",
+  operationId: "listCustomerSubscriptions",
   tags: ["Customers"],
   summary: "List subscriptions for a customer",
   security: bearerAuth,

@@ -21,6 +21,7 @@ const JobFailureSchema = z
 export const route = createRoute({
   method: "get",
   path: "/operator/failures",
+  operationId: "listFailures",
   tags: ["Operator"],
   summary: "Items the worker set aside after failing",
   description:

@@ -8,6 +8,7 @@ import { ActingPlatformQuery, PaymentMethodSchema } from "../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/payment-methods",
+  operationId: "listPaymentMethods",
   tags: ["Payment methods"],
   summary: "List payment methods for the platform's customer",
   security: bearerAuth,

@@ -7,6 +7,7 @@ import { PlanSchema } from "../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/plans",
+  operationId: "listPlans",
   tags: ["Plans"],
   summary: "List available billing plans",
   description: "Every tier with its monthly and yearly prices, included quantities and overage.",

@@ -8,6 +8,7 @@ import { PlatformQuery } from "../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/usage/alerts",
+  operationId: "listUsageAlerts",
   tags: ["Usage"],
   summary: "Get active usage alerts",
   security: bearerAuth,

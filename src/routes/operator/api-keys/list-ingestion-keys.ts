@@ -7,7 +7,8 @@ import { IngestionKeySchema } from "./create-ingestion-key.ts";
 export const route = createRoute({
   method: "get",
   path: "/operator/api-keys",
-  tags: ["Operator"],
+  operationId: "listIngestionKeys",
+  tags: ["Ingestion keys"],
   summary: "List operator-level usage ingestion keys",
   security: bearerAuth,
   responses: {
