@@ -186,6 +186,62 @@ describe("the route table", () => {
   });
 });
 
+/** The schema of an operation's 200 answer, `$ref`s resolved one level. */
+const okSchema = (r: ReferenceRoute) => {
+  const op = openApi.paths[r.path]?.[r.method.toLowerCase()];
+  const schema = op?.responses?.["200"]?.content?.["application/json"]?.schema;
+  const ref = schema?.$ref as string | undefined;
+  return ref ? openApi.components.schemas[ref.replace("#/components/schemas/", "")] : schema;
+};
+/** Every GET whose answer is a collection: an array, or an object carrying a `data` array. */
+const listRoutes = readOpenApiRoutes(openApi).filter((r) => {
+  const schema = okSchema(r);
+  return (
+    r.method === "GET" && (schema?.type === "array" || schema?.properties?.data?.type === "array")
+  );
+});
+
+describe("lists", () => {
+  it("all document one shape, {data, hasMore, nextCursor}", () => {
+    expect(listRoutes.map(key)).toEqual(
+      expect.arrayContaining([
+        "GET /plans",
+        "GET /usage/alerts",
+        "GET /payment-methods",
+        "GET /customers/{id}/payment-methods",
+        "GET /customers/{id}/subscriptions",
+        "GET /invoices",
+        "GET /operator/platforms",
+        "GET /operator/api-keys",
+        "GET /operator/failures",
+      ]),
+    );
+    for (const r of listRoutes) {
+      const schema = okSchema(r);
+      expect(schema.type, key(r)).toBe("object");
+      expect(Object.keys(schema.properties).sort(), key(r)).toEqual([
+        "data",
+        "hasMore",
+        "nextCursor",
+      ]);
+      expect(schema.required?.sort(), key(r)).toEqual(["data", "hasMore", "nextCursor"]);
+    }
+  });
+
+  it.each(listRoutes.map((r) => [key(r), r] as const))(
+    "%s answers {data, hasMore, nextCursor}",
+    async (_name, r) => {
+      const res = await send(r, "", await caseOf(r).valid(ownFixture), t.operatorKey);
+      expect(res.status, res.text).toBe(200);
+      expect(Object.keys(res.body).sort()).toEqual(["data", "hasMore", "nextCursor"]);
+      expect(Array.isArray(res.body.data)).toBe(true);
+      expect(typeof res.body.hasMore).toBe("boolean");
+      expect(res.body.nextCursor === null || typeof res.body.nextCursor === "string").toBe(true);
+      expect(res.body.hasMore).toBe(res.body.nextCursor !== null);
+    },
+  );
+});
+
 describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
   const rc = caseOf(route);
 

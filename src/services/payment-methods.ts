@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
 import {
   customers,
@@ -12,6 +12,7 @@ import type { Principal } from "./api-keys.ts";
 import { retryOpenInvoices } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { customerOfPlatform, findOwnedCustomer, storeCustomer } from "./customers.ts";
+import { decodeCursor, olderThan, type Page, type PageInput, toPage } from "./pagination.ts";
 
 export interface PaymentMethod {
   id: string;
@@ -133,44 +134,61 @@ export const resyncCustomer = async ({
   }
 };
 
-const listLocal = async (ctx: ServiceContext, customerId: string, type?: string) =>
-  ctx.db
+/** A page of the customer's payment methods, newest first (as the billing portal lists them). */
+const listLocal = async (
+  ctx: ServiceContext,
+  customer: { id: string; defaultPaymentMethodId: string | null },
+  page: PageInput,
+  type?: string,
+): Promise<Page<PaymentMethod>> => {
+  const rows = await ctx.db
     .select()
     .from(paymentMethods)
     .where(
       and(
-        eq(paymentMethods.customerId, customerId),
+        eq(paymentMethods.customerId, customer.id),
         type ? eq(paymentMethods.type, type) : undefined,
+        olderThan(decodeCursor(page.cursor), paymentMethods.createdAt, paymentMethods.id),
       ),
     )
-    .orderBy(asc(paymentMethods.createdAt), asc(paymentMethods.id));
+    .orderBy(desc(paymentMethods.createdAt), desc(paymentMethods.id))
+    .limit(page.limit + 1);
+  return toPage(
+    rows,
+    page.limit,
+    (r) => ({ createdAt: r.createdAt, id: r.id }),
+    (r) => presentRow(r, customer.defaultPaymentMethodId),
+  );
+};
 
 export const listCustomerPaymentMethods = async ({
   ctx,
   principal,
   customerId,
   type,
+  page,
 }: {
   ctx: ServiceContext;
   principal: Principal;
   customerId: string;
   type?: string | undefined;
-}): Promise<PaymentMethod[]> => {
+  page: PageInput;
+}): Promise<Page<PaymentMethod>> => {
   const customer = await findOwnedCustomer({ ctx, principal, customerId });
-  const rows = await listLocal(ctx, customer.id, type);
-  return rows.map((r) => presentRow(r, customer.defaultPaymentMethodId));
+  return listLocal(ctx, customer, page, type);
 };
 
 export const listPlatformPaymentMethods = async ({
   ctx,
   platformId,
+  page,
 }: {
   ctx: ServiceContext;
   platformId: string;
-}): Promise<PaymentMethod[]> => {
+  page: PageInput;
+}): Promise<Page<PaymentMethod>> => {
   const customer = await customerOfPlatform({ ctx, platformId });
-  const rows = await listLocal(ctx, customer.id);
-  return rows.map((r) => presentRow(r, customer.defaultPaymentMethodId));
+  return listLocal(ctx, customer, page);
 };
 
 export const getDefaultPaymentMethod = async (args: {

@@ -24,6 +24,7 @@ import {
 import type { ServiceContext } from "./context.ts";
 import { findOwnedCustomer, storeCustomer } from "./customers.ts";
 import { issueInvoice } from "./invoicing.ts";
+import { decodeCursor, olderThan, type Page, type PageInput, toPage } from "./pagination.ts";
 import { storePaymentMethod } from "./payment-methods.ts";
 import {
   assertNoChangeInFlight,
@@ -431,18 +432,32 @@ export const listCustomerSubscriptions = async ({
   ctx,
   principal,
   customerId,
+  page,
 }: {
   ctx: ServiceContext;
   principal: Principal;
   customerId: string;
-}): Promise<Subscription[]> => {
+  page: PageInput;
+}): Promise<Page<Subscription>> => {
   const customer = await findOwnedCustomer({ ctx, principal, customerId });
   const rows = await ctx.db
     .select()
     .from(subscriptions)
-    .where(eq(subscriptions.customerId, customer.id))
-    .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id));
-  return presentSubscriptions(ctx.db, rows);
+    .where(
+      and(
+        eq(subscriptions.customerId, customer.id),
+        olderThan(decodeCursor(page.cursor), subscriptions.createdAt, subscriptions.id),
+      ),
+    )
+    .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id))
+    .limit(page.limit + 1);
+  const listed = toPage(
+    rows,
+    page.limit,
+    (r) => ({ createdAt: r.createdAt, id: r.id }),
+    (r) => r,
+  );
+  return { ...listed, data: await presentSubscriptions(ctx.db, listed.data) };
 };
 
 /**
