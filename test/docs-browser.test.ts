@@ -124,7 +124,7 @@ describe("the docs page in a browser", () => {
 describe("the docs page, used", () => {
   it.each([
     ["/docs", "/plans"],
-    ["/api/billing/docs", "/plans"],
+    ["/api/billing/docs", "/api/billing/plans"],
   ])(
     "%s: a deep link opens its operation; authorised with a key, Try it out → Execute answers 200",
     async (path, operationPath) => {

@@ -37,15 +37,23 @@ const page = `<!doctype html>
 /**
  * The page's own start-up script, served as a file rather than inline: the page's
  * Content-Security-Policy runs scripts from this origin only (see `http/security-headers.ts`).
- * "openapi.json" resolves against the page's URL, so it works under either prefix.
+ * "openapi.json" resolves against the page's URL, so it works under either prefix. The document
+ * lists both prefixes as servers; the one the page was opened under comes first, so "Try it out"
+ * calls go where the page came from (a gateway may route only `/api/billing`).
  */
-const startScript = `window.ui = SwaggerUIBundle({
-  url: "openapi.json",
-  dom_id: "#docs",
-  deepLinking: true,
-  persistAuthorization: true,
-  tryItOutEnabled: true,
-});
+const startScript = `const prefix = location.pathname.replace(/\\/docs\\/?$/, "") || "/";
+fetch("openapi.json")
+  .then((response) => response.json())
+  .then((spec) => {
+    spec.servers.sort((a, b) => Number(b.url === prefix) - Number(a.url === prefix));
+    window.ui = SwaggerUIBundle({
+      spec,
+      dom_id: "#docs",
+      deepLinking: true,
+      persistAuthorization: true,
+      tryItOutEnabled: true,
+    });
+  });
 `;
 
 /**
