@@ -80,10 +80,10 @@ export interface JobFailure {
   nextRetryAt: string;
 }
 
-/** The items failing now, most recent first (`GET /operator/failures`). */
 /**
- * Failing items, the latest failure first. The cursor's id is `<job>:<itemId>` (the key). An item
- * that fails again while the operator pages moves to the top, so a later page can miss it.
+ * The items failing now, the latest failure first (`GET /operator/failures`). The cursor's id is
+ * `<job>:<itemId>` (the key). An item that fails again while the operator pages moves to the top,
+ * so a later page can miss it.
  */
 export const listJobFailures = async ({
   ctx,
