@@ -9,7 +9,7 @@ import { validationHook } from "./http/openapi.ts";
 import { rejectUnstorableText } from "./http/reject-unstorable-text.ts";
 import { requestId } from "./http/request-id.ts";
 import { securityHeaders } from "./http/security-headers.ts";
-import { createBillingRouter } from "./routes/index.ts";
+import { createBillingRouter, createOpenApiDocument } from "./routes/index.ts";
 import { createDocsRoutes } from "./routes/ops/docs.ts";
 import { createHealthRoutes } from "./routes/ops/health.ts";
 
@@ -72,20 +72,7 @@ export const createApp = (opts: CreateAppOptions) => {
   app.route("/", billing);
   app.route(API_PREFIX, billing);
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
-    type: "http",
-    scheme: "bearer",
-    description: "The operator key, a platform key (nno_sk_...) or a usage:write service key",
-  });
-  const document = app.getOpenAPI31Document({
-    openapi: "3.1.0",
-    info: {
-      title: "NNO Billing Service API",
-      version: "1.0.0",
-      description:
-        "Billing, subscriptions, payments, and usage metering for the NNO platform. Every operation is served under `/` and under `/api/billing`.",
-    },
-  });
+  const document = createOpenApiDocument(billing, ["/", API_PREFIX]);
   for (const prefix of ["/", API_PREFIX]) {
     app.get(`${prefix === "/" ? "" : prefix}/openapi.json`, (c) => c.json(document));
   }

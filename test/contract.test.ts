@@ -36,6 +36,10 @@ const routes = [
     [...readOpenApiRoutes(openApi), ...referenceRoutes].map((r) => [key(r), r] as const),
   ).values(),
 ];
+interface OpenApiOperation {
+  operationId: string;
+  tags: string[];
+}
 const signer = new Stripe("sk_test_signing_only");
 const caseOf = (r: ReferenceRoute) => {
   const c = routeCases[key(r)];
@@ -133,18 +137,23 @@ describe("the route table", () => {
     expect(routes.map(key).sort()).toEqual(Object.keys(routeCases).sort());
   });
 
-  it("documents every route of the reference under both prefixes with its errors", async () => {
+  it("documents every route of the reference once, served under both prefixes, with its errors", async () => {
     const doc = await t.request("GET", "/openapi.json", { key: null });
     expect(doc.status).toBe(200);
+    // One entry per operation; the prefixes are servers, and the suites below call both.
+    expect(doc.body.servers).toEqual(prefixes.map((p) => ({ url: p || "/" })));
+    expect(Object.keys(doc.body.paths).filter((p) => p.startsWith("/api/billing"))).toEqual([]);
     for (const r of referenceRoutes) {
       const path = r.path.replace("{invoiceId}", "{id}");
-      for (const prefix of prefixes) {
-        const op = doc.body.paths[`${prefix}${path}`]?.[r.method.toLowerCase()];
-        expect(op, `${r.method} ${prefix}${path}`).toBeDefined();
-        expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["400", "401", "500"]));
-        expect(op.security).toEqual([{ bearerAuth: [] }]);
-      }
+      const op = doc.body.paths[path]?.[r.method.toLowerCase()];
+      expect(op, `${r.method} ${path}`).toBeDefined();
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["400", "401", "500"]));
+      expect(op.security).toEqual([{ bearerAuth: [] }]);
     }
+    // The same document under the other prefix.
+    expect((await t.request("GET", "/api/billing/openapi.json", { key: null })).body).toEqual(
+      doc.body,
+    );
     const changeTier = doc.body.paths["/subscription/change-tier"].post;
     expect(JSON.stringify(changeTier.requestBody)).toContain("ChangeTierRequest");
     const daily = doc.body.paths["/usage/daily"].get.parameters;
@@ -152,6 +161,85 @@ describe("the route table", () => {
       expect.arrayContaining(["platformId", "tenantId", "from", "to"]),
     );
   });
+
+  it("names every operation once, in camelCase, under one of the declared tags", () => {
+    const declared = (openApi.tags as Array<{ name: string }>).map((tag) => tag.name);
+    const ids: string[] = [];
+    for (const [path, operations] of Object.entries(openApi.paths as Record<string, object>)) {
+      for (const [method, op] of Object.entries(operations) as Array<[string, OpenApiOperation]>) {
+        expect(op.operationId, `${method} ${path}`).toMatch(/^[a-z][a-zA-Z0-9]*$/);
+        expect(op.tags, `${method} ${path}`).toHaveLength(1);
+        expect(declared).toContain(op.tags[0]);
+        ids.push(op.operationId);
+      }
+    }
+    expect(ids.length).toBe(readOpenApiRoutes(openApi).length);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expect.arrayContaining(["listPlans", "changeSubscriptionTier"]));
+    // Every declared tag is used ("Subscription" and "Subscriptions" are not both tags).
+    const used = new Set(
+      Object.values(openApi.paths as Record<string, Record<string, OpenApiOperation>>).flatMap(
+        (ops) => Object.values(ops).map((op) => op.tags[0]),
+      ),
+    );
+    expect([...used].sort()).toEqual([...declared].sort());
+  });
+});
+
+/** The schema of an operation's 200 answer, `$ref`s resolved one level. */
+const okSchema = (r: ReferenceRoute) => {
+  const op = openApi.paths[r.path]?.[r.method.toLowerCase()];
+  const schema = op?.responses?.["200"]?.content?.["application/json"]?.schema;
+  const ref = schema?.$ref as string | undefined;
+  return ref ? openApi.components.schemas[ref.replace("#/components/schemas/", "")] : schema;
+};
+/** Every GET whose answer is a collection: an array, or an object carrying a `data` array. */
+const listRoutes = readOpenApiRoutes(openApi).filter((r) => {
+  const schema = okSchema(r);
+  return (
+    r.method === "GET" && (schema?.type === "array" || schema?.properties?.data?.type === "array")
+  );
+});
+
+describe("lists", () => {
+  it("all document one shape, {data, hasMore, nextCursor}", () => {
+    expect(listRoutes.map(key)).toEqual(
+      expect.arrayContaining([
+        "GET /plans",
+        "GET /usage/alerts",
+        "GET /payment-methods",
+        "GET /customers/{id}/payment-methods",
+        "GET /customers/{id}/subscriptions",
+        "GET /invoices",
+        "GET /operator/platforms",
+        "GET /operator/api-keys",
+        "GET /operator/failures",
+      ]),
+    );
+    for (const r of listRoutes) {
+      const schema = okSchema(r);
+      expect(schema.type, key(r)).toBe("object");
+      expect(Object.keys(schema.properties).sort(), key(r)).toEqual([
+        "data",
+        "hasMore",
+        "nextCursor",
+      ]);
+      expect(schema.required?.sort(), key(r)).toEqual(["data", "hasMore", "nextCursor"]);
+    }
+  });
+
+  it.each(listRoutes.map((r) => [key(r), r] as const))(
+    "%s answers {data, hasMore, nextCursor}",
+    async (_name, r) => {
+      const res = await send(r, "", await caseOf(r).valid(ownFixture), t.operatorKey);
+      expect(res.status, res.text).toBe(200);
+      expect(Object.keys(res.body).sort()).toEqual(["data", "hasMore", "nextCursor"]);
+      expect(Array.isArray(res.body.data)).toBe(true);
+      expect(typeof res.body.hasMore).toBe("boolean");
+      expect(res.body.nextCursor === null || typeof res.body.nextCursor === "string").toBe(true);
+      expect(res.body.hasMore).toBe(res.body.nextCursor !== null);
+    },
+  );
 });
 
 describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {

@@ -135,17 +135,35 @@ describe("payment methods", () => {
       card: { brand: "mastercard", last4: "4444" },
     });
 
+    // Newest first, as the billing portal lists them.
     let cards = await cardsOf(p.key);
     expect(cards.map((c) => [c.card.last4, c.isDefault])).toEqual([
-      ["4242", true],
       ["4444", false],
+      ["4242", true],
     ]);
+    const portal = await t.request("POST", "/portal", {
+      key: p.key,
+      body: { returnUrl: "https://app.example.com/billing" },
+    });
+    const portalPage = await (await t.app.request(new URL(portal.body.url).pathname)).text();
+    const onPortal = [...portalPage.matchAll(/data-payment-method="([^"]+)"/g)].map((m) => m[1]);
+    expect(onPortal).toEqual(cards.map((c) => c.id));
     const byCustomer = await t.request(
       "GET",
       `/customers/${p.customerId}/payment-methods?type=card`,
       { key: p.key },
     );
-    expect(byCustomer.body.data).toHaveLength(2);
+    expect(byCustomer.body).toMatchObject({ hasMore: false, nextCursor: null });
+    expect(byCustomer.body.data.map((c: { id: string }) => c.id)).toEqual(cards.map((c) => c.id));
+    // A page at a time: the cursor continues after the last card of the page.
+    for (const path of ["/payment-methods", `/customers/${p.customerId}/payment-methods`]) {
+      const first = await t.request("GET", `${path}?limit=1`, { key: p.key });
+      expect(first.body).toMatchObject({ data: [{ id: mc.body.id }], hasMore: true });
+      const second = await t.request("GET", `${path}?limit=1&cursor=${first.body.nextCursor}`, {
+        key: p.key,
+      });
+      expect(second.body).toEqual({ data: [cards[1]], hasMore: false, nextCursor: null });
+    }
 
     const setDefault = await t.request("POST", `/payment-methods/${mc.body.id}/set-default`, {
       key: p.key,

@@ -104,6 +104,12 @@ export interface RouteCase {
 }
 
 const none = () => ({});
+/** The documented page parameters of a cursor-paginated list, broken. */
+const badPage: RouteCase["invalid"] = [
+  { name: "limit 0", query: { limit: "0" } },
+  { name: "limit 101", query: { limit: "101" } },
+  { name: "cursor not one of ours", query: { cursor: "not-a-cursor" } },
+];
 let sequence = 0;
 /** A value no earlier request used (new platforms, event ids). */
 const unique = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${++sequence}`;
@@ -146,12 +152,7 @@ export const routeCases: Record<string, RouteCase> = {
       { name: "unknown field", body: { events: [], extra: 1 } },
     ],
   },
-  "GET /operator/failures": {
-    access: "operator",
-    valid: none,
-    expect: 200,
-    invalid: [{ name: "limit 0", query: { limit: "0" } }],
-  },
+  "GET /operator/failures": { access: "operator", valid: none, expect: 200, invalid: badPage },
   "POST /operator/platforms": {
     access: "operator",
     valid: () => {
@@ -226,7 +227,7 @@ export const routeCases: Record<string, RouteCase> = {
       { name: "description empty", body: { scopes: ["usage:write"], description: "" } },
     ],
   },
-  "GET /operator/api-keys": { access: "operator", valid: none, expect: 200, invalid: [] },
+  "GET /operator/api-keys": { access: "operator", valid: none, expect: 200, invalid: badPage },
   "DELETE /operator/api-keys/{keyId}": {
     access: "operator",
     valid: async (f) => ({ params: { keyId: await f.freshIngestionKey() } }),
@@ -342,7 +343,7 @@ export const routeCases: Record<string, RouteCase> = {
     access: "acting-platform",
     valid: withPlatform,
     expect: 200,
-    invalid: [],
+    invalid: badPage,
   },
   "POST /setup-intent": {
     access: "acting-platform",
@@ -467,13 +468,13 @@ export const routeCases: Record<string, RouteCase> = {
     access: "resource",
     valid: customer,
     expect: 200,
-    invalid: [],
+    invalid: badPage,
   },
   "GET /customers/{id}/payment-methods": {
     access: "resource",
     valid: (f) => ({ ...customer(f), query: { type: "card" } }),
     expect: 200,
-    invalid: [{ name: "type empty", query: { type: "" } }],
+    invalid: [{ name: "type empty", query: { type: "" } }, ...badPage],
   },
   "GET /customers/{id}/payment-methods/default": {
     access: "resource",

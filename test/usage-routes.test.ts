@@ -899,6 +899,8 @@ describe("GET /usage/alerts", () => {
         key: p.key,
       });
       expect(res.status, res.text).toBe(200);
+      // The list shape; a period holds at most one alert per meter and threshold: one page.
+      expect(res.body).toMatchObject({ hasMore: false, nextCursor: null });
       return res.body.data as Array<{
         meter: string;
         threshold: number;
@@ -929,9 +931,10 @@ describe("GET /usage/alerts", () => {
     await ingest([requests(50_000)]);
     t.clock.advance(60_000);
     await ingest([requests(50_000)]);
+    // Newest first.
     expect(await alerts()).toEqual([
-      { meter: "api_requests", threshold: 80, value: 80_000, included: 100_000, raisedAt: at80 },
       { meter: "api_requests", threshold: 100, value: 130_010, included: 100_000, raisedAt: at100 },
+      { meter: "api_requests", threshold: 80, value: 80_000, included: 100_000, raisedAt: at80 },
     ]);
 
     // Distinct users count too (starter includes 100).
@@ -945,7 +948,7 @@ describe("GET /usage/alerts", () => {
     );
     expect(
       (await alerts()).filter((a) => a.meter === "active_users").map((a) => a.threshold),
-    ).toEqual([80, 100]);
+    ).toEqual([100, 80]); // raised at the same instant: the higher threshold first
 
     // The next period (the renewal moved the subscription on): nothing raised yet.
     await t.database.db

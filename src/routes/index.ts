@@ -75,6 +75,72 @@ const securedOn =
     };
   };
 
+/** The areas of the reference, in the order the docs page shows them (one tag per operation). */
+const tags = [
+  { name: "Plans", description: "The plan catalog: tiers, prices, included usage and overage." },
+  {
+    name: "Platform subscription",
+    description:
+      "The calling platform's current subscription (`/subscription`): read it, change its tier, preview the proration, cancel it at period end.",
+  },
+  {
+    name: "Subscriptions",
+    description:
+      "Subscriptions addressed by id (`/subscriptions/{id}`), Stripe-style: create, read, update, cancel.",
+  },
+  { name: "Customers", description: "Processor customers and what is attached to them." },
+  {
+    name: "Payment methods",
+    description: "Cards on file, the default card, SetupIntents and the billing portal.",
+  },
+  { name: "Invoices", description: "Invoices with their lines, newest first." },
+  { name: "Usage", description: "Usage ingestion, snapshots, history and alerts." },
+  {
+    name: "Operator",
+    description: "Operator-only billing actions: credits, overrides, trials, overview, failures.",
+  },
+  {
+    name: "Platforms",
+    description: "Operator-only: provision platforms, their API keys and rate limits.",
+  },
+  {
+    name: "Ingestion keys",
+    description: "Operator-only: `usage:write` keys for ingestion services.",
+  },
+  {
+    name: "Test clock",
+    description: "Operator-only, when the test clock is on: read it and move it forward.",
+  },
+  { name: "Webhooks", description: "Events from the payment processor (signed, no API key)." },
+];
+
+/**
+ * The OpenAPI document of the billing API: each operation once, with one server per prefix the
+ * router is mounted under (`app.ts` serves it at both prefixes' `/openapi.json`; the typed client
+ * is generated from it by `npm run client:generate`). Builds from route definitions only: no
+ * database, no request.
+ */
+export const createOpenApiDocument = (
+  router: ReturnType<typeof createBillingRouter>,
+  prefixes: readonly string[],
+) => {
+  router.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "The operator key, a platform key (nno_sk_...) or a usage:write service key",
+  });
+  return router.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "NNO Billing Service API",
+      version: "1.0.0",
+      description: `Billing, subscriptions, payments, and usage metering for the NNO platform. Every operation is served under each of the servers below (${prefixes.map((p) => `\`${p}\``).join(" and ")}).`,
+    },
+    servers: prefixes.map((url) => ({ url })),
+    tags,
+  });
+};
+
 /**
  * The authenticated billing API: every operation of the contract plus operator provisioning.
  * `app.ts` mounts it at `/` and at `/api/billing`.

@@ -201,6 +201,8 @@ export const PaymentMethodSchema = z
   })
   .openapi("PaymentMethod");
 
+export const PaymentMethodListSchema = listOf(PaymentMethodSchema, "PaymentMethodList");
+
 export const UsageMeterSnapshotSchema = z.object({
   meter: z.string(),
   unit: z.string(),

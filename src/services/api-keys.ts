@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull } from "drizzle-orm";
 import { apiKeys, operatorApiKeys } from "../db/schema/index.ts";
 import { notFound } from "../errors.ts";
 import { newId, randomToken } from "../ids.ts";
 import type { ServiceContext } from "./context.ts";
+import { decodeCursor, olderThan, type PageInput, toPage } from "./pagination.ts";
 import { getPlatform } from "./platforms.ts";
 import type { ApiKeyScope, Principal } from "./principal.ts";
 
@@ -107,9 +108,26 @@ const presentIngestionKey = (row: typeof operatorApiKeys.$inferSelect) => ({
   revokedAt: row.revokedAt?.toISOString() ?? null,
 });
 
-export const listIngestionKeys = async ({ ctx }: { ctx: ServiceContext }) => {
-  const rows = await ctx.db.select().from(operatorApiKeys).orderBy(operatorApiKeys.createdAt);
-  return rows.map(presentIngestionKey);
+/** Every ingestion key, revoked ones included, newest first. */
+export const listIngestionKeys = async ({
+  ctx,
+  page,
+}: {
+  ctx: ServiceContext;
+  page: PageInput;
+}) => {
+  const rows = await ctx.db
+    .select()
+    .from(operatorApiKeys)
+    .where(olderThan(decodeCursor(page.cursor), operatorApiKeys.createdAt, operatorApiKeys.id))
+    .orderBy(desc(operatorApiKeys.createdAt), desc(operatorApiKeys.id))
+    .limit(page.limit + 1);
+  return toPage(
+    rows,
+    page.limit,
+    (r) => ({ createdAt: r.createdAt, id: r.id }),
+    presentIngestionKey,
+  );
 };
 
 export const revokeIngestionKey = async ({

@@ -3,6 +3,7 @@ import type { Counter } from "prom-client";
 import { isConnectionFailure } from "../db/errors.ts";
 import { type JobFailureRow, jobFailures } from "../db/schema/index.ts";
 import type { ServiceContext } from "./context.ts";
+import { decodeCursor, type Page, type PageInput, toPage } from "./pagination.ts";
 
 export type Job = JobFailureRow["job"];
 
@@ -88,27 +89,43 @@ export interface JobFailure {
   nextRetryAt: string;
 }
 
-/** The items failing now, most recent first (`GET /operator/failures`). */
+/**
+ * The items failing now, the latest failure first (`GET /operator/failures`). The cursor's id is
+ * `<job>:<itemId>` (the key). An item that fails again while the operator pages moves to the top,
+ * so a later page can miss it.
+ */
 export const listJobFailures = async ({
   ctx,
-  input: { limit },
+  input: { page },
 }: {
   ctx: ServiceContext;
-  input: { limit: number };
-}): Promise<JobFailure[]> => {
+  input: { page: PageInput };
+}): Promise<Page<JobFailure>> => {
+  const after = decodeCursor(page.cursor);
+  const [job, ...itemId] = after ? after.id.split(":") : [];
   const rows = await ctx.db
     .select()
     .from(jobFailures)
-    .orderBy(desc(jobFailures.lastFailedAt))
-    .limit(limit);
-  return rows.map((r) => ({
-    job: r.job,
-    itemId: r.itemId,
-    platformId: r.platformId,
-    error: r.error,
-    attempts: r.attempts,
-    firstFailedAt: r.firstFailedAt.toISOString(),
-    lastFailedAt: r.lastFailedAt.toISOString(),
-    nextRetryAt: r.nextRetryAt.toISOString(),
-  }));
+    .where(
+      after
+        ? sql`(${jobFailures.lastFailedAt}, ${jobFailures.job}, ${jobFailures.itemId}) < (${after.createdAt.toISOString()}::timestamptz, ${job ?? ""}, ${itemId.join(":")})`
+        : undefined,
+    )
+    .orderBy(desc(jobFailures.lastFailedAt), desc(jobFailures.job), desc(jobFailures.itemId))
+    .limit(page.limit + 1);
+  return toPage(
+    rows,
+    page.limit,
+    (r) => ({ createdAt: r.lastFailedAt, id: `${r.job}:${r.itemId}` }),
+    (r) => ({
+      job: r.job,
+      itemId: r.itemId,
+      platformId: r.platformId,
+      error: r.error,
+      attempts: r.attempts,
+      firstFailedAt: r.firstFailedAt.toISOString(),
+      lastFailedAt: r.lastFailedAt.toISOString(),
+      nextRetryAt: r.nextRetryAt.toISOString(),
+    }),
+  );
 };

@@ -1,3 +1,4 @@
+import { type AnyColumn, and, eq, lt, or, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { invalid } from "../errors.ts";
 
@@ -43,6 +44,28 @@ export const decodeCursor = (cursor: string | undefined): CursorPosition | undef
     ]);
   }
 };
+
+/** Page query of a cursor-paginated list: `limit` rows after `cursor` (a previous nextCursor). */
+export interface PageInput {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/**
+ * The rows after a cursor position of a list ordered newest first by `(createdAt desc, id desc)`;
+ * undefined (no condition) for the first page.
+ */
+export const olderThan = (
+  after: CursorPosition | undefined,
+  createdAt: AnyColumn,
+  id: AnyColumn,
+): SQL | undefined =>
+  after
+    ? or(lt(createdAt, after.createdAt), and(eq(createdAt, after.createdAt), lt(id, after.id)))
+    : undefined;
+
+/** A list that cannot grow past a few entries, as one page in the list shape. */
+export const wholeList = <T>(data: T[]): Page<T> => ({ data, hasMore: false, nextCursor: null });
 
 export interface Page<T> {
   data: T[];

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
 import {
   customers,
@@ -11,6 +11,7 @@ import type { ProcessorPaymentMethod } from "../processor/stripe-processor.ts";
 import { retryOpenInvoices } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { customerOfPlatform, findOwnedCustomer, storeCustomer } from "./customers.ts";
+import { decodeCursor, olderThan, type Page, type PageInput, toPage } from "./pagination.ts";
 import type { Principal } from "./principal.ts";
 
 export interface PaymentMethod {
@@ -141,17 +142,32 @@ export const resyncCustomer = async ({
   }
 };
 
-const listLocal = async (ctx: ServiceContext, customerId: string, type?: string) =>
-  ctx.db
+/** A page of the customer's payment methods, newest first (as the billing portal lists them). */
+const listLocal = async (
+  ctx: ServiceContext,
+  customer: { id: string; defaultPaymentMethodId: string | null },
+  page: PageInput,
+  type?: string,
+): Promise<Page<PaymentMethod>> => {
+  const rows = await ctx.db
     .select()
     .from(paymentMethods)
     .where(
       and(
-        eq(paymentMethods.customerId, customerId),
+        eq(paymentMethods.customerId, customer.id),
         type ? eq(paymentMethods.type, type) : undefined,
+        olderThan(decodeCursor(page.cursor), paymentMethods.createdAt, paymentMethods.id),
       ),
     )
-    .orderBy(asc(paymentMethods.createdAt), asc(paymentMethods.id));
+    .orderBy(desc(paymentMethods.createdAt), desc(paymentMethods.id))
+    .limit(page.limit + 1);
+  return toPage(
+    rows,
+    page.limit,
+    (r) => ({ createdAt: r.createdAt, id: r.id }),
+    (r) => presentRow(r, customer.defaultPaymentMethodId),
+  );
+};
 
 export const listCustomerPaymentMethods = async ({
   ctx,
@@ -160,11 +176,10 @@ export const listCustomerPaymentMethods = async ({
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  input: { customerId: string; type?: string | undefined };
-}): Promise<PaymentMethod[]> => {
+  input: { customerId: string; type?: string | undefined; page: PageInput };
+}): Promise<Page<PaymentMethod>> => {
   const customer = await findOwnedCustomer({ ctx, principal, input });
-  const rows = await listLocal(ctx, customer.id, input.type);
-  return rows.map((r) => presentRow(r, customer.defaultPaymentMethodId));
+  return listLocal(ctx, customer, input.page, input.type);
 };
 
 export const listPlatformPaymentMethods = async ({
@@ -172,11 +187,10 @@ export const listPlatformPaymentMethods = async ({
   input,
 }: {
   ctx: ServiceContext;
-  input: { platformId: string };
-}): Promise<PaymentMethod[]> => {
+  input: { platformId: string; page: PageInput };
+}): Promise<Page<PaymentMethod>> => {
   const customer = await customerOfPlatform({ ctx, input });
-  const rows = await listLocal(ctx, customer.id);
-  return rows.map((r) => presentRow(r, customer.defaultPaymentMethodId));
+  return listLocal(ctx, customer, input.page);
 };
 
 export const getDefaultPaymentMethod = async (args: {

@@ -12,6 +12,7 @@ export const CreateCustomerBody = z
 export const route = createRoute({
   method: "post",
   path: "/customers",
+  operationId: "createCustomer",
   tags: ["Customers"],
   summary: "Create a Stripe customer",
   description:

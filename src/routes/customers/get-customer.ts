@@ -7,6 +7,7 @@ import { CustomerSchema, IdParam } from "../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/customers/{id}",
+  operationId: "getCustomer",
   tags: ["Customers"],
   summary: "Get a Stripe customer",
   security: bearerAuth,

@@ -7,6 +7,7 @@ import { IdParam, PaymentMethodSchema } from "../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/customers/{id}/payment-methods/default",
+  operationId: "getDefaultPaymentMethod",
   tags: ["Customers"],
   summary: "Get the default payment method for a customer",
   security: bearerAuth,

@@ -16,6 +16,7 @@ export const UpdateCustomerBody = z
 export const route = createRoute({
   method: "patch",
   path: "/customers/{id}",
+  operationId: "updateCustomer",
   tags: ["Customers"],
   summary: "Update a Stripe customer",
   security: bearerAuth,

@@ -12,6 +12,7 @@ import { ActingPlatformQuery, IdParam, InvoiceSchema } from "../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/invoices/{id}",
+  operationId: "getInvoice",
   tags: ["Invoices"],
   summary: "Get a single invoice with line items",
   security: bearerAuth,

@@ -8,6 +8,7 @@ import { Cursor, InvoiceSchema, Limit, listOf, PlatformQuery } from "../schemas.
 export const route = createRoute({
   method: "get",
   path: "/invoices",
+  operationId: "listInvoices",
   tags: ["Invoices"],
   summary: "List invoices (cursor-paginated)",
   security: bearerAuth,

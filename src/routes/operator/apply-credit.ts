@@ -25,6 +25,7 @@ export const ApplyCreditBody = z
 export const route = createRoute({
   method: "post",
   path: "/operator/credits",
+  operationId: "applyCredit",
   tags: ["Operator"],
   summary: "Apply a credit to a customer",
   security: bearerAuth,

@@ -12,6 +12,7 @@ export const GenerateInvoiceBody = z
 export const route = createRoute({
   method: "post",
   path: "/operator/invoices/generate",
+  operationId: "generateInvoice",
   tags: ["Operator"],
   summary: "Generate and finalize an invoice for a customer",
   security: bearerAuth,

@@ -2,6 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonResponse } from "../../http/openapi.ts";
 import { listJobFailures } from "../../services/job-failures.ts";
+import { Cursor, Limit, listOf } from "../schemas.ts";
 
 const JobFailureSchema = z
   .object({
@@ -21,27 +22,23 @@ const JobFailureSchema = z
 export const route = createRoute({
   method: "get",
   path: "/operator/failures",
+  operationId: "listFailures",
   tags: ["Operator"],
   summary: "Items the worker set aside after failing",
   description:
     "A renewal or payment attempt that throws is recorded here and retried with backoff (1 minute, doubling, at most 6 hours) while the rest of its batch completes; it leaves this list when it succeeds.",
   security: bearerAuth,
   request: {
-    query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(25) }),
+    query: z.object({ limit: Limit, cursor: Cursor }),
   },
   responses: {
-    200: jsonResponse(z.object({ data: z.array(JobFailureSchema) }), "Failing items, latest first"),
+    200: jsonResponse(
+      listOf(JobFailureSchema, "JobFailureList"),
+      "Failing items, the latest failure first",
+    ),
     ...errorResponses(403),
   },
 });
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
-  c.json(
-    {
-      data: await listJobFailures({
-        ctx: c.get("deps"),
-        input: { limit: c.req.valid("query").limit },
-      }),
-    },
-    200,
-  );
+  c.json(await listJobFailures({ ctx: c.get("deps"), input: { page: c.req.valid("query") } }), 200);

@@ -21,6 +21,7 @@ export const OverrideBody = z
 export const route = createRoute({
   method: "patch",
   path: "/operator/subscriptions/{id}/override",
+  operationId: "overrideSubscription",
   tags: ["Operator"],
   summary: "Override subscription plan tier or trial end",
   description: "No proration: the new tier applies from the next invoice.",

@@ -6,6 +6,7 @@ import { billingOverview } from "../../services/overview.ts";
 export const route = createRoute({
   method: "get",
   path: "/operator/overview",
+  operationId: "getOverview",
   tags: ["Operator"],
   summary: "Get billing overview (MRR, active platforms, trials)",
   security: bearerAuth,

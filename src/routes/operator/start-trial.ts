@@ -12,6 +12,7 @@ export const StartTrialBody = z
 export const route = createRoute({
   method: "post",
   path: "/operator/subscriptions/{id}/trial",
+  operationId: "startTrial",
   tags: ["Operator"],
   summary: "Start a trial for a subscription",
   security: bearerAuth,

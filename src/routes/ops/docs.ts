@@ -12,13 +12,19 @@ const assets: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
   "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
   "swagger-ui-standalone-preset.js": "text/javascript; charset=utf-8",
+  "favicon-16x16.png": "image/png",
+  "favicon-32x32.png": "image/png",
 };
+
+const readAsset = (file: string) => readFile(join(swaggerUiDir, file));
 
 const page = `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <title>NNO Billing Service API</title>
+  <link rel="icon" type="image/png" sizes="32x32" href="docs/assets/favicon-32x32.png">
+  <link rel="icon" type="image/png" sizes="16x16" href="docs/assets/favicon-16x16.png">
   <link rel="stylesheet" href="docs/assets/swagger-ui.css">
 </head>
 <body>
@@ -31,23 +37,39 @@ const page = `<!doctype html>
 /**
  * The page's own start-up script, served as a file rather than inline: the page's
  * Content-Security-Policy runs scripts from this origin only (see `http/security-headers.ts`).
- * "openapi.json" resolves against the page's URL, so it works under either prefix.
+ * "openapi.json" resolves against the page's URL, so it works under either prefix. The document
+ * lists both prefixes as servers; the one the page was opened under comes first, so "Try it out"
+ * calls go where the page came from (a gateway may route only `/api/billing`).
  */
-const startScript = `window.ui = SwaggerUIBundle({
-  url: "openapi.json",
-  dom_id: "#docs",
-  deepLinking: true,
-  persistAuthorization: true,
-  tryItOutEnabled: true,
-});
+const startScript = `const prefix = location.pathname.replace(/\\/docs\\/?$/, "") || "/";
+fetch("openapi.json")
+  .then((response) => response.json())
+  .then((spec) => {
+    spec.servers.sort((a, b) => Number(b.url === prefix) - Number(a.url === prefix));
+    window.ui = SwaggerUIBundle({
+      spec,
+      dom_id: "#docs",
+      deepLinking: true,
+      persistAuthorization: true,
+      tryItOutEnabled: true,
+    });
+  });
 `;
 
 /**
- * The interactive API reference. Swagger UI's files come from the installed `swagger-ui-dist`
- * package, so the page works offline (no CDN). Relative URLs keep it working under any prefix.
+ * The interactive API reference. Swagger UI's files (its favicon included) come from the
+ * installed `swagger-ui-dist` package, so the page works offline (no CDN). Relative URLs keep it
+ * working under any prefix; the prefix's root redirects to its docs page.
  */
 export const createDocsRoutes = () =>
   new Hono<AppEnv>()
+    .get("/", (c) => c.redirect(`${c.req.path.replace(/\/$/, "")}/docs`, 302))
+    .get("/favicon.ico", async (c) =>
+      c.body(await readAsset("favicon-32x32.png"), 200, {
+        "content-type": "image/png",
+        "cache-control": "public, max-age=86400",
+      }),
+    )
     .get("/docs", (c) => c.html(page))
     .get("/docs/assets/:file", async (c) => {
       const file = c.req.param("file");
@@ -56,6 +78,6 @@ export const createDocsRoutes = () =>
       }
       const type = assets[file];
       if (!type) return c.notFound();
-      const body = await readFile(join(swaggerUiDir, file));
+      const body = await readAsset(file);
       return c.body(body, 200, { "content-type": type, "cache-control": "public, max-age=86400" });
     });

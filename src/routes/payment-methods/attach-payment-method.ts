@@ -12,6 +12,7 @@ export const AttachBody = z
 export const route = createRoute({
   method: "post",
   path: "/payment-methods/{id}/attach",
+  operationId: "attachPaymentMethod",
   tags: ["Payment methods"],
   summary: "Attach a payment method to a customer",
   security: bearerAuth,

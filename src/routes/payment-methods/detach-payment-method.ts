@@ -7,6 +7,7 @@ import { IdParam, PaymentMethodSchema } from "../schemas.ts";
 export const route = createRoute({
   method: "post",
   path: "/payment-methods/{id}/detach",
+  operationId: "detachPaymentMethod",
   tags: ["Payment methods"],
   summary: "Detach a payment method",
   security: bearerAuth,

@@ -7,6 +7,7 @@ import { IdParam, PaymentMethodSchema } from "../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/payment-methods/{id}",
+  operationId: "getPaymentMethod",
   tags: ["Payment methods"],
   summary: "Get a payment method",
   security: bearerAuth,

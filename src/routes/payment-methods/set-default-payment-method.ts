@@ -12,6 +12,7 @@ export const SetDefaultBody = z
 export const route = createRoute({
   method: "post",
   path: "/payment-methods/{id}/set-default",
+  operationId: "setDefaultPaymentMethod",
   tags: ["Payment methods"],
   summary: "Set a payment method as default",
   security: bearerAuth,

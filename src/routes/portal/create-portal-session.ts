@@ -18,6 +18,7 @@ export const PortalBody = z
 export const route = createRoute({
   method: "post",
   path: "/portal",
+  operationId: "createPortalSession",
   tags: ["Payment methods"],
   summary: "Create a Stripe Customer Portal session",
   security: bearerAuth,

@@ -8,6 +8,7 @@ import { ActingPlatformQuery } from "../schemas.ts";
 export const route = createRoute({
   method: "post",
   path: "/setup-intent",
+  operationId: "createSetupIntent",
   tags: ["Payment methods"],
   summary: "Create a Stripe SetupIntent for payment method collection",
   security: bearerAuth,

@@ -8,7 +8,8 @@ import { ActingPlatformQuery, SubscriptionSchema } from "../schemas.ts";
 export const route = createRoute({
   method: "post",
   path: "/subscription/cancel",
-  tags: ["Subscription"],
+  operationId: "cancelPlatformSubscription",
+  tags: ["Platform subscription"],
   summary: "Cancel subscription at period end",
   security: bearerAuth,
   request: { query: ActingPlatformQuery },

@@ -10,7 +10,8 @@ export const ChangeTierBody = z.object({ tier: TierSchema }).strict().openapi("C
 export const route = createRoute({
   method: "post",
   path: "/subscription/change-tier",
-  tags: ["Subscription"],
+  operationId: "changeSubscriptionTier",
+  tags: ["Platform subscription"],
   summary: "Upgrade or downgrade subscription tier",
   description:
     "Prorated to the second. An upgrade is invoiced and charged at once; a downgrade is credited to the customer balance.",

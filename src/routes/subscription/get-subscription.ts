@@ -8,7 +8,8 @@ import { PlatformQuery, SubscriptionSchema } from "../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/subscription",
-  tags: ["Subscription"],
+  operationId: "getPlatformSubscription",
+  tags: ["Platform subscription"],
   summary: "Get active subscription for a platform",
   security: bearerAuth,
   request: { query: PlatformQuery },

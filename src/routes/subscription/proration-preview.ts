@@ -22,7 +22,8 @@ export const ProrationPreviewSchema = z
 export const route = createRoute({
   method: "get",
   path: "/subscription/proration-preview",
-  tags: ["Subscription"],
+  operationId: "previewTierChange",
+  tags: ["Platform subscription"],
   summary: "Preview proration before changing tier",
   security: bearerAuth,
   request: { query: ActingPlatformQuery.extend({ tier: TierSchema }) },

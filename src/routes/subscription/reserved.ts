@@ -6,7 +6,8 @@ import { bearerAuth, errorResponses } from "../../http/openapi.ts";
 export const route = createRoute({
   method: "post",
   path: "/subscription",
-  tags: ["Subscription"],
+  operationId: "createPlatformSubscription",
+  tags: ["Platform subscription"],
   summary: "Reserved for future use",
   description: "Always answers 501. Create subscriptions with `POST /subscriptions`.",
   security: bearerAuth,

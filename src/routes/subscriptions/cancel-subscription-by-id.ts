@@ -7,6 +7,7 @@ import { IdParam, SubscriptionSchema } from "../schemas.ts";
 export const route = createRoute({
   method: "delete",
   path: "/subscriptions/{id}",
+  operationId: "cancelSubscription",
   tags: ["Subscriptions"],
   summary: "Cancel a subscription",
   description:

@@ -18,6 +18,7 @@ export const CreateSubscriptionBody = z
 export const route = createRoute({
   method: "post",
   path: "/subscriptions",
+  operationId: "createSubscription",
   tags: ["Subscriptions"],
   summary: "Create a Stripe subscription",
   security: bearerAuth,

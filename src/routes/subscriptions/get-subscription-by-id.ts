@@ -7,6 +7,7 @@ import { IdParam, SubscriptionSchema } from "../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/subscriptions/{id}",
+  operationId: "getSubscription",
   tags: ["Subscriptions"],
   summary: "Get a subscription",
   security: bearerAuth,

@@ -17,6 +17,7 @@ export const UpdateSubscriptionBody = z
 export const route = createRoute({
   method: "patch",
   path: "/subscriptions/{id}",
+  operationId: "updateSubscription",
   tags: ["Subscriptions"],
   summary: "Update a subscription",
   security: bearerAuth,

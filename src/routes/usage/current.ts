@@ -8,6 +8,7 @@ import { Id, PlatformQuery, UsageMeterSnapshotSchema } from "../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/usage/current",
+  operationId: "getCurrentUsage",
   tags: ["Usage"],
   summary: "Get current usage snapshot",
   security: bearerAuth,

@@ -8,6 +8,7 @@ import { DateSchema, Id, PlatformQuery } from "../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/usage/daily",
+  operationId: "getDailyUsage",
   tags: ["Usage"],
   summary: "Get daily usage time-series",
   security: bearerAuth,

@@ -17,6 +17,7 @@ const UsageEntitySchema = z
 export const route = createRoute({
   method: "get",
   path: "/usage/entities",
+  operationId: "listUsageEntities",
   tags: ["Usage"],
   summary: "List distinct tenant IDs with usage data",
   security: bearerAuth,

@@ -16,6 +16,7 @@ const UsagePeriodSchema = z
 export const route = createRoute({
   method: "get",
   path: "/usage/history",
+  operationId: "listUsageHistory",
   tags: ["Usage"],
   summary: "Get paginated usage history",
   security: bearerAuth,

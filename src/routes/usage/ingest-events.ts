@@ -48,6 +48,7 @@ export const IngestUsageEventsBody = z
 export const route = createRoute({
   method: "post",
   path: "/usage/events",
+  operationId: "ingestUsageEvents",
   tags: ["Usage"],
   summary: "Ingest usage events",
   description:

@@ -6,6 +6,7 @@ import { receiveProcessorWebhook } from "../../services/processor-webhooks.ts";
 export const route = createRoute({
   method: "post",
   path: "/webhooks/stripe",
+  operationId: "receiveStripeWebhook",
   tags: ["Webhooks"],
   summary: "Receive Stripe events",
   description:

@@ -8,6 +8,7 @@ import {
 import { AppError } from "../../errors.ts";
 import type { ServiceContext } from "../context.ts";
 import { findOwnedCustomer } from "../customers.ts";
+import { decodeCursor, olderThan, type Page, type PageInput, toPage } from "../pagination.ts";
 import { assertOwns, type Principal } from "../principal.ts";
 import { presentSubscription, presentSubscriptions, type Subscription } from "./presentation.ts";
 
@@ -109,13 +110,25 @@ export const listCustomerSubscriptions = async ({
 }: {
   ctx: ServiceContext;
   principal: Principal;
-  input: { customerId: string };
-}): Promise<Subscription[]> => {
+  input: { customerId: string; page: PageInput };
+}): Promise<Page<Subscription>> => {
   const customer = await findOwnedCustomer({ ctx, principal, input });
   const rows = await ctx.db
     .select()
     .from(subscriptions)
-    .where(eq(subscriptions.customerId, customer.id))
-    .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id));
-  return presentSubscriptions(ctx.db, rows);
+    .where(
+      and(
+        eq(subscriptions.customerId, customer.id),
+        olderThan(decodeCursor(input.page.cursor), subscriptions.createdAt, subscriptions.id),
+      ),
+    )
+    .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id))
+    .limit(input.page.limit + 1);
+  const listed = toPage(
+    rows,
+    input.page.limit,
+    (r) => ({ createdAt: r.createdAt, id: r.id }),
+    (r) => r,
+  );
+  return { ...listed, data: await presentSubscriptions(ctx.db, listed.data) };
 };

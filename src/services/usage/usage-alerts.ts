@@ -1,6 +1,7 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, desc, eq } from "drizzle-orm";
 import { usageAlerts } from "../../db/schema/index.ts";
 import type { ServiceContext } from "../context.ts";
+import { type Page, wholeList } from "../pagination.ts";
 import { platformSubscriptionOrNotFound } from "./platform-context.ts";
 import { type UsageSubscription, usagePeriodFor } from "./usage-period.ts";
 import { meterValue, readRangeAggregates } from "./usage-values.ts";
@@ -86,7 +87,7 @@ export const getUsageAlerts = async ({
 }: {
   ctx: ServiceContext;
   input: { platformId: string };
-}): Promise<{ data: UsageAlert[] }> => {
+}): Promise<Page<UsageAlert>> => {
   const subscription = await platformSubscriptionOrNotFound({ ctx, platformId: input.platformId });
   const period = usagePeriodFor(subscription, ctx.clock.now());
   const rows = await ctx.db
@@ -95,14 +96,15 @@ export const getUsageAlerts = async ({
     .where(
       and(eq(usageAlerts.platformId, input.platformId), eq(usageAlerts.periodStart, period.start)),
     )
-    .orderBy(asc(usageAlerts.raisedAt), asc(usageAlerts.meter), asc(usageAlerts.threshold));
-  return {
-    data: rows.map((row) => ({
+    .orderBy(desc(usageAlerts.raisedAt), asc(usageAlerts.meter), desc(usageAlerts.threshold));
+  // At most one alert per meter and threshold in a period: one page holds them all.
+  return wholeList(
+    rows.map((row) => ({
       meter: row.meter,
       threshold: row.threshold,
       value: Number(row.value),
       included: Number(row.included),
       raisedAt: row.raisedAt.toISOString(),
     })),
-  };
+  );
 };

@@ -27,7 +27,8 @@ export const IngestionKeySchema = z
 export const route = createRoute({
   method: "post",
   path: "/operator/api-keys",
-  tags: ["Operator"],
+  operationId: "createIngestionKey",
+  tags: ["Ingestion keys"],
   summary: "Create an operator-level usage ingestion key",
   description:
     "A `usage:write` key for every platform (`nno_ik_...`), for the metering pipeline that reports all platforms' usage. It may only call `POST /usage/events`. Keys issued under a platform (`/operator/platforms/{platformId}/api-keys`) ingest for that platform only.",

@@ -8,7 +8,8 @@ import { IngestionKeySchema } from "./create-ingestion-key.ts";
 export const route = createRoute({
   method: "delete",
   path: "/operator/api-keys/{keyId}",
-  tags: ["Operator"],
+  operationId: "revokeIngestionKey",
+  tags: ["Ingestion keys"],
   summary: "Revoke an operator-level usage ingestion key",
   security: bearerAuth,
   request: { params: z.object({ keyId: Id.openapi({ param: { name: "keyId", in: "path" } }) }) },

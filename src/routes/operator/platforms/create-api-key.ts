@@ -33,7 +33,8 @@ export const ApiKeySchema = z
 export const route = createRoute({
   method: "post",
   path: "/operator/platforms/{platformId}/api-keys",
-  tags: ["Operator"],
+  operationId: "createPlatformApiKey",
+  tags: ["Platforms"],
   summary: "Create an API key for a platform",
   security: bearerAuth,
   request: {

@@ -21,7 +21,8 @@ export const CreatePlatformBody = z
 export const route = createRoute({
   method: "post",
   path: "/operator/platforms",
-  tags: ["Operator"],
+  operationId: "createPlatform",
+  tags: ["Platforms"],
   summary: "Provision a platform",
   security: bearerAuth,
   request: { body: jsonBody(CreatePlatformBody) },

@@ -35,7 +35,8 @@ export const PlatformLimitsSchema = z
 export const route = createRoute({
   method: "get",
   path: "/operator/platforms/{platformId}/limits",
-  tags: ["Operator"],
+  operationId: "getPlatformLimits",
+  tags: ["Platforms"],
   summary: "Get a platform's rate limits",
   description:
     "The token-bucket limits of a platform: requests per API key of the platform, and usage events for the platform. Operator-level keys (the operator key, ingestion keys) follow the configured defaults.",

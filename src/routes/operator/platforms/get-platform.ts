@@ -11,7 +11,8 @@ export const PlatformParam = z.object({
 export const route = createRoute({
   method: "get",
   path: "/operator/platforms/{platformId}",
-  tags: ["Operator"],
+  operationId: "getPlatform",
+  tags: ["Platforms"],
   summary: "Get a platform",
   security: bearerAuth,
   request: { params: PlatformParam },

@@ -7,7 +7,8 @@ import { Cursor, Limit, listOf, PlatformSchema } from "../../schemas.ts";
 export const route = createRoute({
   method: "get",
   path: "/operator/platforms",
-  tags: ["Operator"],
+  operationId: "listPlatforms",
+  tags: ["Platforms"],
   summary: "List platforms",
   security: bearerAuth,
   request: { query: z.object({ limit: Limit, cursor: Cursor }) },

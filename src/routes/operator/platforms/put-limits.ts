@@ -32,7 +32,8 @@ export const PutPlatformLimitsBody = z
 export const route = createRoute({
   method: "put",
   path: "/operator/platforms/{platformId}/limits",
-  tags: ["Operator"],
+  operationId: "setPlatformLimits",
+  tags: ["Platforms"],
   summary: "Set a platform's rate limits",
   description:
     "Replaces the operator's overrides of the platform's limits: a field left out or null goes back to the configured default (`{}` removes every override). Applies to the next request on every instance (within 2 s when the buckets are in Redis).",

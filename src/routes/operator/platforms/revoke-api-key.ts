@@ -8,7 +8,8 @@ import { PlatformParam } from "./get-platform.ts";
 export const route = createRoute({
   method: "delete",
   path: "/operator/platforms/{platformId}/api-keys/{keyId}",
-  tags: ["Operator"],
+  operationId: "revokePlatformApiKey",
+  tags: ["Platforms"],
   summary: "Revoke an API key",
   security: bearerAuth,
   request: {

@@ -24,7 +24,8 @@ export const AdvanceBody = z
 export const route = createRoute({
   method: "post",
   path: "/operator/test-clock",
-  tags: ["Operator"],
+  operationId: "advanceTestClock",
+  tags: ["Test clock"],
   summary: "Move the test clock forward and run the work that falls due",
   description:
     "Stops at every instant where a renewal, trial end, cancellation or payment retry falls due and runs it there, then answers with the new time. Only with BILLING_TEST_CLOCK=1.",

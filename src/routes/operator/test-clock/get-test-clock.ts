@@ -10,7 +10,8 @@ export const TestClockSchema = z
 export const route = createRoute({
   method: "get",
   path: "/operator/test-clock",
-  tags: ["Operator"],
+  operationId: "getTestClock",
+  tags: ["Test clock"],
   summary: "Read the test clock",
   description: "Only with BILLING_TEST_CLOCK=1; otherwise 404.",
   security: bearerAuth,
