@@ -1,8 +1,14 @@
-import { and, asc, desc, eq, gt, lt, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, type SQL } from "drizzle-orm";
 import { resourceMissing } from "./errors.ts";
 import type { OperationContext } from "./operation-context.ts";
 import { stripeEmuEvents } from "./schema.ts";
-import { type StripeList, type StripeObject, saveObject } from "./store.ts";
+import {
+  type CreatedBounds,
+  createdConditions,
+  type StripeList,
+  type StripeObject,
+  saveObject,
+} from "./store.ts";
 import { stripeId, unixSeconds } from "./stripe-ids.ts";
 
 /** The event types the emulator produces; the service must tolerate any other Stripe sends. */
@@ -12,11 +18,16 @@ export type EmulatorEventType =
   | "customer.deleted"
   | "payment_method.attached"
   | "payment_method.detached"
+  | "setup_intent.created"
   | "setup_intent.succeeded"
   | "setup_intent.canceled"
+  | "payment_intent.created"
   | "payment_intent.succeeded"
   | "payment_intent.payment_failed"
-  | "payment_intent.canceled";
+  | "payment_intent.canceled"
+  | "charge.succeeded"
+  | "charge.failed"
+  | "billing_portal.session.created";
 
 export interface StripeEventObject {
   id: string;
@@ -66,14 +77,25 @@ export const emitEvent = async (
   return event;
 };
 
-/** Top-level fields whose values changed, with their old values: Stripe's `previous_attributes`. */
+const isHash = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * Stripe's `previous_attributes`: only what changed, with its old value. Hashes are compared key
+ * by key and keep only their changed keys (`{"invoice_settings":{"default_payment_method":null}}`);
+ * a key that did not exist before reads as null (`{"metadata":{"tier":null}}`); arrays, scalars and
+ * a hash that appeared or vanished are given whole.
+ */
 export const previousAttributes = (
-  before: StripeObject,
-  after: StripeObject,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
 ): Record<string, unknown> => {
   const previous: Record<string, unknown> = {};
-  for (const key of Object.keys(after)) {
-    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) previous[key] = before[key];
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const old = before[key];
+    const now = after[key];
+    if (JSON.stringify(old) === JSON.stringify(now)) continue;
+    previous[key] = isHash(old) && isHash(now) ? previousAttributes(old, now) : (old ?? null);
   }
   return previous;
 };
@@ -109,10 +131,19 @@ export const retrieveEvent = async (
 /** `GET /v1/events`: newest first, paginated like every Stripe list. */
 export const listEvents = async (
   ctx: Pick<OperationContext, "tx">,
-  query: { type?: string; limit: number; startingAfter?: string; endingBefore?: string },
+  query: {
+    type?: string;
+    /** `types[]`: any of these (Stripe takes up to 20). */
+    types?: string[];
+    created?: CreatedBounds;
+    limit: number;
+    startingAfter?: string;
+    endingBefore?: string;
+  },
 ): Promise<StripeList<StripeEventObject>> => {
-  const conditions: SQL[] = [];
+  const conditions: SQL[] = createdConditions(stripeEmuEvents.data, query.created);
   if (query.type !== undefined) conditions.push(eq(stripeEmuEvents.type, query.type));
+  if (query.types !== undefined) conditions.push(inArray(stripeEmuEvents.type, query.types));
   const cursorId = query.startingAfter ?? query.endingBefore;
   const backwards = query.startingAfter === undefined && query.endingBefore !== undefined;
   if (cursorId !== undefined) {

@@ -1,13 +1,16 @@
 import type Stripe from "stripe";
-import { invalidParam, invalidRequest, type StripeErrorBody } from "../errors.ts";
+import { invalidParam, invalidRequest, requestLogUrl, type StripeErrorBody } from "../errors.ts";
 import { emitEvent } from "../events.ts";
 import type { OperationContext } from "../operation-context.ts";
 import { applyMetadata, type MetadataUpdate } from "../params.ts";
 import {
+  type CreatedBounds,
   insertObject,
   insertObjects,
+  listObjects,
   prefetchObjects,
   requireObject,
+  type StripeList,
   type StripeObject,
   saveObject,
 } from "../store.ts";
@@ -161,10 +164,30 @@ export const createPaymentIntent = async (
   const stored = intent as PaymentIntent;
   if (!input.confirm) {
     await insertObject(ctx, stored, customer);
+    await emitEvent(ctx, "payment_intent.created", stored);
     return { intent: stored };
   }
+  // Created and confirmed in one request: Stripe still reports the creation first, showing the
+  // intent as it was before the confirmation.
+  await emitEvent(ctx, "payment_intent.created", stored);
   return confirm(ctx, stored, pm, "new");
 };
+
+export const listPaymentIntents = (
+  ctx: OperationContext,
+  query: {
+    customer?: string;
+    created?: CreatedBounds;
+    limit: number;
+    startingAfter?: string;
+    endingBefore?: string;
+  },
+): Promise<StripeList<PaymentIntent>> =>
+  listObjects<PaymentIntent>(ctx, {
+    object: "payment_intent",
+    ...query,
+    url: "/v1/payment_intents",
+  });
 
 export const retrievePaymentIntent = (ctx: OperationContext, id: string) =>
   requireObject<PaymentIntent>(ctx, id, "payment_intent", { param: "intent" });
@@ -244,6 +267,7 @@ const confirm = async (
       status: "succeeded",
     };
     await store(succeeded);
+    await emitEvent(ctx, "charge.succeeded", charge);
     await emitEvent(ctx, "payment_intent.succeeded", succeeded);
     return { intent: succeeded };
   }
@@ -265,6 +289,7 @@ const confirm = async (
     status: "requires_payment_method",
   };
   await store(failed);
+  await emitEvent(ctx, "charge.failed", charge);
   await emitEvent(ctx, "payment_intent.payment_failed", failed);
   return {
     intent: failed,
@@ -277,7 +302,7 @@ const confirm = async (
       charge: charge.id,
       payment_intent: failed,
       payment_method: pm,
-      request_log_url: null,
+      request_log_url: requestLogUrl(ctx.requestId),
     },
   };
 };
