@@ -39,6 +39,7 @@ const EXPANDABLE: Record<string, readonly string[]> = {
     "customer",
     "failure_balance_transaction",
     "on_behalf_of",
+    "outcome.rule",
     "payment_intent",
     "review",
     "source_transfer",
