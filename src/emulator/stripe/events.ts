@@ -41,40 +41,61 @@ export interface StripeEventObject {
   type: EmulatorEventType;
 }
 
+export interface EventToEmit {
+  type: EmulatorEventType;
+  object: StripeObject;
+  previousAttributes?: Record<string, unknown>;
+}
+
 /**
- * Records an event in the request's transaction, so it exists exactly when the change it
- * describes committed; delivery picks it up afterwards (webhook-delivery.ts).
+ * Records events in the request's transaction, in order and in one statement, so they exist
+ * exactly when the change they describe committed; delivery picks them up afterwards
+ * (webhook-delivery.ts).
  */
+export const emitEvents = async (
+  ctx: OperationContext,
+  events: readonly EventToEmit[],
+): Promise<StripeEventObject[]> => {
+  if (events.length === 0) return [];
+  const made = events.map(
+    ({ type, object, previousAttributes }): StripeEventObject => ({
+      id: stripeId("evt"),
+      object: "event",
+      api_version: ctx.apiVersion,
+      created: unixSeconds(ctx.now),
+      data: {
+        object: structuredClone(object),
+        ...(previousAttributes ? { previous_attributes: previousAttributes } : {}),
+      },
+      livemode: false,
+      pending_webhooks: ctx.webhooksEnabled ? 1 : 0,
+      request: { id: ctx.requestId, idempotency_key: ctx.idempotencyKey },
+      type,
+    }),
+  );
+  // Inserted in this order, so `seq` (and so delivery and lists) keeps it.
+  await ctx.tx.insert(stripeEmuEvents).values(
+    made.map((event) => ({
+      id: event.id,
+      type: event.type,
+      // Delivery's own time (`event.created` is the emulator clock's): retries and the three
+      // days after which an undeliverable event is abandoned are counted on the delivery clock.
+      createdAt: ctx.queuedAt,
+      data: event as unknown as Record<string, unknown>,
+      nextAttemptAt: ctx.webhooksEnabled ? ctx.queuedAt : null,
+    })),
+  );
+  return made;
+};
+
 export const emitEvent = async (
   ctx: OperationContext,
   type: EmulatorEventType,
   object: StripeObject,
   previousAttributes?: Record<string, unknown>,
 ): Promise<StripeEventObject> => {
-  const event: StripeEventObject = {
-    id: stripeId("evt"),
-    object: "event",
-    api_version: ctx.apiVersion,
-    created: unixSeconds(ctx.now),
-    data: {
-      object: structuredClone(object),
-      ...(previousAttributes ? { previous_attributes: previousAttributes } : {}),
-    },
-    livemode: false,
-    pending_webhooks: ctx.webhooksEnabled ? 1 : 0,
-    request: { id: ctx.requestId, idempotency_key: ctx.idempotencyKey },
-    type,
-  };
-  await ctx.tx.insert(stripeEmuEvents).values({
-    id: event.id,
-    type,
-    // Delivery's own time (`event.created` is the emulator clock's): retries and the three days
-    // after which an undeliverable event is abandoned are counted on the delivery clock.
-    createdAt: ctx.queuedAt,
-    data: event as unknown as Record<string, unknown>,
-    nextAttemptAt: ctx.webhooksEnabled ? ctx.queuedAt : null,
-  });
-  return event;
+  const [event] = await emitEvents(ctx, [{ type, object, previousAttributes }]);
+  return event as StripeEventObject;
 };
 
 const isHash = (value: unknown): value is Record<string, unknown> =>

@@ -1,6 +1,6 @@
 import type Stripe from "stripe";
 import { invalidParam, invalidRequest, requestLogUrl, type StripeErrorBody } from "../errors.ts";
-import { emitEvent } from "../events.ts";
+import { type EventToEmit, emitEvent, emitEvents } from "../events.ts";
 import type { OperationContext } from "../operation-context.ts";
 import { applyMetadata, type MetadataUpdate } from "../params.ts";
 import {
@@ -167,9 +167,6 @@ export const createPaymentIntent = async (
     await emitEvent(ctx, "payment_intent.created", stored);
     return { intent: stored };
   }
-  // Created and confirmed in one request: Stripe still reports the creation first, showing the
-  // intent as it was before the confirmation.
-  await emitEvent(ctx, "payment_intent.created", stored);
   return confirm(ctx, stored, pm, "new");
 };
 
@@ -245,6 +242,10 @@ const confirm = async (
     paymentMethod: pm,
     decline,
   });
+  // Created and confirmed in one request: Stripe still reports the creation first, showing the
+  // intent as it was before the confirmation. All of a confirmation's events go in one insert.
+  const created: EventToEmit[] =
+    state === "new" ? [{ type: "payment_intent.created", object: intent }] : [];
   const store = async (outcome: PaymentIntent) => {
     // A method on no customer is used up by this attempt, whatever its outcome.
     if (pm.customer === null) await retirePaymentMethod(ctx, pm);
@@ -267,8 +268,11 @@ const confirm = async (
       status: "succeeded",
     };
     await store(succeeded);
-    await emitEvent(ctx, "charge.succeeded", charge);
-    await emitEvent(ctx, "payment_intent.succeeded", succeeded);
+    await emitEvents(ctx, [
+      ...created,
+      { type: "charge.succeeded", object: charge },
+      { type: "payment_intent.succeeded", object: succeeded },
+    ]);
     return { intent: succeeded };
   }
   const docUrl = "https://stripe.com/docs/error-codes/card-declined";
@@ -289,8 +293,11 @@ const confirm = async (
     status: "requires_payment_method",
   };
   await store(failed);
-  await emitEvent(ctx, "charge.failed", charge);
-  await emitEvent(ctx, "payment_intent.payment_failed", failed);
+  await emitEvents(ctx, [
+    ...created,
+    { type: "charge.failed", object: charge },
+    { type: "payment_intent.payment_failed", object: failed },
+  ]);
   return {
     intent: failed,
     error: {
