@@ -8,6 +8,7 @@ import type { ApiResult, IdempotencyStore } from "./idempotency.ts";
 import type { OperationContext } from "./operation-context.ts";
 import { Params } from "./params.ts";
 import type { WriteRateLimiter } from "./rate-limiter.ts";
+import type { CreatedBounds } from "./store.ts";
 
 export interface InvoiceSummary {
   id: string;
@@ -107,6 +108,23 @@ export const handle = async (
   if (key !== null) headers["idempotency-key"] = key;
   if (result.replayed) headers["idempotent-replayed"] = "true";
   return c.body(result.body, result.status as 200, headers);
+};
+
+/**
+ * Stripe's `created` list filter: `created=<unix seconds>` for one second, or a hash of bounds
+ * `created[gt|gte|lt|lte]=<unix seconds>`.
+ */
+export const readCreatedFilter = (params: Params): CreatedBounds | undefined => {
+  if (!params.has("created")) return undefined;
+  if (!params.isHash("created")) return { eq: params.requiredInteger("created") };
+  const bounds = params.hash("created") as Params;
+  bounds.only("gt", "gte", "lt", "lte");
+  const filter: CreatedBounds = {};
+  for (const key of ["gt", "gte", "lt", "lte"] as const) {
+    const value = bounds.integer(key);
+    if (value !== undefined) filter[key] = value;
+  }
+  return filter;
 };
 
 /** Pagination parameters every list takes, checked as Stripe checks them. */

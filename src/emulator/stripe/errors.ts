@@ -1,3 +1,5 @@
+import { stripeId } from "./stripe-ids.ts";
+
 /**
  * Stripe's error objects. A handler throws `StripeApiError`; the app renders it as Stripe does,
  * `{ error: { type, code, message, param, ... } }` with the matching status, which is what the
@@ -30,6 +32,14 @@ export class StripeApiError extends Error {
     this.name = "StripeApiError";
   }
 }
+
+/**
+ * Where Stripe's dashboard shows a request's log, as its errors' `request_log_url` gives it. The
+ * emulator has no dashboard; the URL carries its own request id in Stripe's format, so logs and
+ * support tickets can quote it. A request-less action (a portal form) gets a fresh id.
+ */
+export const requestLogUrl = (requestId: string | null): string =>
+  `https://dashboard.stripe.com/test/logs/${requestId ?? stripeId("req")}`;
 
 const docUrl = (code: string) => `https://stripe.com/docs/error-codes/${code.replaceAll("_", "-")}`;
 

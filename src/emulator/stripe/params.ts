@@ -79,6 +79,12 @@ export class Params {
     );
   }
 
+  /** Whether `key` came as a hash (`key[sub]=...`) rather than a single value. */
+  isHash(key: string): boolean {
+    const value = this.raw[key];
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+  }
+
   /** A nested hash such as `invoice_settings[...]`; `""` clears it (null). */
   hash(key: string): Params | null | undefined {
     const value = this.raw[key];

@@ -109,6 +109,11 @@ describe("payment intents", () => {
       });
       expect(failed.id).toMatch(/^pi_/);
       expect(error.payment_method?.id).toBe(pm.id);
+      // A dashboard log URL naming this very request, as Stripe sends (never null).
+      expect(error.requestId).toMatch(/^req_/);
+      expect((error.raw as { request_log_url?: unknown }).request_log_url).toBe(
+        `https://dashboard.stripe.com/test/logs/${error.requestId}`,
+      );
 
       const stored = await t.stripe.paymentIntents.retrieve(failed.id);
       expect(stored).toEqual(failed);

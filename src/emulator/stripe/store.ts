@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { type AnyColumn, and, asc, desc, eq, gt, inArray, lt, type SQL, sql } from "drizzle-orm";
 import { resourceMissing } from "./errors.ts";
 import type { OperationContext } from "./operation-context.ts";
 import { stripeEmuObjects } from "./schema.ts";
@@ -134,9 +134,32 @@ export const saveObject = async (
   ctx.objects?.set(data.id, data);
 };
 
+/** Bounds on an object's `created` (unix seconds), as lists take them. */
+export interface CreatedBounds {
+  eq?: number;
+  gt?: number;
+  gte?: number;
+  lt?: number;
+  lte?: number;
+}
+
+/** SQL conditions on the `created` field of JSON objects stored in `column`. */
+export const createdConditions = (column: AnyColumn, bounds?: CreatedBounds) => {
+  if (!bounds) return [];
+  const created = sql`(${column}->>'created')::bigint`;
+  const conditions: SQL[] = [];
+  if (bounds.eq !== undefined) conditions.push(sql`${created} = ${bounds.eq}`);
+  if (bounds.gt !== undefined) conditions.push(sql`${created} > ${bounds.gt}`);
+  if (bounds.gte !== undefined) conditions.push(sql`${created} >= ${bounds.gte}`);
+  if (bounds.lt !== undefined) conditions.push(sql`${created} < ${bounds.lt}`);
+  if (bounds.lte !== undefined) conditions.push(sql`${created} <= ${bounds.lte}`);
+  return conditions;
+};
+
 export interface ListQuery {
   object: string;
   customer?: string;
+  created?: CreatedBounds;
   /** Further conditions, e.g. on `data->>'type'`. */
   where?: SQL[];
   limit: number;
@@ -162,6 +185,7 @@ export const listObjects = async <T extends StripeObject>(
     eq(stripeEmuObjects.object, query.object),
     eq(stripeEmuObjects.deleted, false),
     ...(query.where ?? []),
+    ...createdConditions(stripeEmuObjects.data, query.created),
   ];
   if (query.customer !== undefined) conditions.push(eq(stripeEmuObjects.customer, query.customer));
   const cursorId = query.startingAfter ?? query.endingBefore;

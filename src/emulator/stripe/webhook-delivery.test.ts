@@ -64,19 +64,23 @@ describe("webhook delivery", () => {
       off_session: true,
     });
 
-    expect(await t.emulator.deliverDueEvents()).toBe(4);
+    expect(await t.emulator.deliverDueEvents()).toBe(6);
     expect(received.every((d) => d.url === "http://billing.test/webhooks/stripe")).toBe(true);
     const events = received.map(verify);
     expect(events.map((e) => e.type)).toEqual([
       "customer.created",
       "payment_method.attached",
       "customer.updated",
+      "payment_intent.created",
+      "charge.succeeded",
       "payment_intent.succeeded",
     ]);
-    const [created, attached, updated, succeeded] = events as [
+    const [created, attached, updated, intentCreated, charged, succeeded] = events as [
       Stripe.CustomerCreatedEvent,
       Stripe.PaymentMethodAttachedEvent,
       Stripe.CustomerUpdatedEvent,
+      Stripe.PaymentIntentCreatedEvent,
+      Stripe.ChargeSucceededEvent,
       Stripe.PaymentIntentSucceededEvent,
     ];
     expect(created).toMatchObject({
@@ -90,9 +94,17 @@ describe("webhook delivery", () => {
     expect(created.id).toMatch(/^evt_/);
     expect(created.request?.id).toMatch(/^req_/);
     expect(attached.data.object.id).toBe(pm.id);
+    // Only the changed key of the nested hash, as Stripe sends it.
     expect(updated.data.previous_attributes).toEqual({
-      invoice_settings: expect.objectContaining({ default_payment_method: null }),
+      invoice_settings: { default_payment_method: null },
     });
+    // The creation shows the intent before its confirmation; the charge comes before the outcome.
+    expect(intentCreated.data.object).toMatchObject({
+      id: intent.id,
+      status: "requires_confirmation",
+    });
+    expect(charged.data.object).toMatchObject({ payment_intent: intent.id, status: "succeeded" });
+    expect(charged.data.object.id).toBe(intent.latest_charge);
     expect(succeeded.data.object.id).toBe(intent.id);
 
     // Delivered events are not sent again, and the API shows them as delivered.

@@ -1,5 +1,6 @@
 import { and, eq, gt } from "drizzle-orm";
 import type Stripe from "stripe";
+import { emitEvent } from "../events.ts";
 import type { OperationContext } from "../operation-context.ts";
 import { stripeEmuObjects } from "../schema.ts";
 import { findObject, insertObject, type StripeObject } from "../store.ts";
@@ -33,6 +34,7 @@ export const createPortalSession = async (
   };
   const stored = session as PortalSession;
   await insertObject(ctx, stored, input.customer);
+  await emitEvent(ctx, "billing_portal.session.created", stored);
   return stored;
 };
 

@@ -1,6 +1,13 @@
 import type Stripe from "stripe";
 import type { OperationContext } from "../operation-context.ts";
-import { requireObject, type StripeObject } from "../store.ts";
+import {
+  type CreatedBounds,
+  dataFieldEquals,
+  listObjects,
+  requireObject,
+  type StripeList,
+  type StripeObject,
+} from "../store.ts";
 import { stripeId, unixSeconds } from "../stripe-ids.ts";
 import type { TestCard } from "../test-cards.ts";
 import type { PaymentMethod } from "./payment-methods.ts";
@@ -114,3 +121,23 @@ export const buildCharge = (
 
 export const retrieveCharge = (ctx: OperationContext, id: string) =>
   requireObject<Charge>(ctx, id, "charge", { param: "charge" });
+
+export const listCharges = (
+  ctx: OperationContext,
+  query: {
+    customer?: string;
+    paymentIntent?: string;
+    created?: CreatedBounds;
+    limit: number;
+    startingAfter?: string;
+    endingBefore?: string;
+  },
+): Promise<StripeList<Charge>> => {
+  const { paymentIntent, ...rest } = query;
+  return listObjects<Charge>(ctx, {
+    object: "charge",
+    ...rest,
+    where: paymentIntent !== undefined ? [dataFieldEquals("payment_intent", paymentIntent)] : [],
+    url: "/v1/charges",
+  });
+};

@@ -5,6 +5,7 @@ import { emitEvent, saveWithUpdatedEvent } from "../events.ts";
 import type { OperationContext } from "../operation-context.ts";
 import { applyMetadata, type MetadataUpdate } from "../params.ts";
 import {
+  type CreatedBounds,
   dataFieldEquals,
   findObject,
   insertObject,
@@ -168,10 +169,17 @@ export const deleteCustomer = async (
 
 export const listCustomers = (
   ctx: OperationContext,
-  query: { email?: string; limit: number; startingAfter?: string; endingBefore?: string },
+  query: {
+    email?: string;
+    created?: CreatedBounds;
+    limit: number;
+    startingAfter?: string;
+    endingBefore?: string;
+  },
 ): Promise<StripeList<StripeObject>> =>
   listObjects(ctx, {
     object: "customer",
+    created: query.created,
     where: query.email !== undefined ? [dataFieldEquals("email", query.email)] : [],
     limit: query.limit,
     startingAfter: query.startingAfter,

@@ -1,13 +1,16 @@
 import type Stripe from "stripe";
-import { invalidParam, invalidRequest, type StripeErrorBody } from "../errors.ts";
-import { emitEvent } from "../events.ts";
+import { invalidParam, invalidRequest, requestLogUrl, type StripeErrorBody } from "../errors.ts";
+import { type EventToEmit, emitEvent, emitEvents } from "../events.ts";
 import type { OperationContext } from "../operation-context.ts";
 import { applyMetadata, type MetadataUpdate } from "../params.ts";
 import {
+  type CreatedBounds,
   insertObject,
   insertObjects,
+  listObjects,
   prefetchObjects,
   requireObject,
+  type StripeList,
   type StripeObject,
   saveObject,
 } from "../store.ts";
@@ -161,10 +164,27 @@ export const createPaymentIntent = async (
   const stored = intent as PaymentIntent;
   if (!input.confirm) {
     await insertObject(ctx, stored, customer);
+    await emitEvent(ctx, "payment_intent.created", stored);
     return { intent: stored };
   }
   return confirm(ctx, stored, pm, "new");
 };
+
+export const listPaymentIntents = (
+  ctx: OperationContext,
+  query: {
+    customer?: string;
+    created?: CreatedBounds;
+    limit: number;
+    startingAfter?: string;
+    endingBefore?: string;
+  },
+): Promise<StripeList<PaymentIntent>> =>
+  listObjects<PaymentIntent>(ctx, {
+    object: "payment_intent",
+    ...query,
+    url: "/v1/payment_intents",
+  });
 
 export const retrievePaymentIntent = (ctx: OperationContext, id: string) =>
   requireObject<PaymentIntent>(ctx, id, "payment_intent", { param: "intent" });
@@ -222,6 +242,10 @@ const confirm = async (
     paymentMethod: pm,
     decline,
   });
+  // Created and confirmed in one request: Stripe still reports the creation first, showing the
+  // intent as it was before the confirmation. All of a confirmation's events go in one insert.
+  const created: EventToEmit[] =
+    state === "new" ? [{ type: "payment_intent.created", object: intent }] : [];
   const store = async (outcome: PaymentIntent) => {
     // A method on no customer is used up by this attempt, whatever its outcome.
     if (pm.customer === null) await retirePaymentMethod(ctx, pm);
@@ -244,7 +268,11 @@ const confirm = async (
       status: "succeeded",
     };
     await store(succeeded);
-    await emitEvent(ctx, "payment_intent.succeeded", succeeded);
+    await emitEvents(ctx, [
+      ...created,
+      { type: "charge.succeeded", object: charge },
+      { type: "payment_intent.succeeded", object: succeeded },
+    ]);
     return { intent: succeeded };
   }
   const docUrl = "https://stripe.com/docs/error-codes/card-declined";
@@ -265,7 +293,11 @@ const confirm = async (
     status: "requires_payment_method",
   };
   await store(failed);
-  await emitEvent(ctx, "payment_intent.payment_failed", failed);
+  await emitEvents(ctx, [
+    ...created,
+    { type: "charge.failed", object: charge },
+    { type: "payment_intent.payment_failed", object: failed },
+  ]);
   return {
     intent: failed,
     error: {
@@ -277,7 +309,7 @@ const confirm = async (
       charge: charge.id,
       payment_intent: failed,
       payment_method: pm,
-      request_log_url: null,
+      request_log_url: requestLogUrl(ctx.requestId),
     },
   };
 };

@@ -65,6 +65,7 @@ export const createSetupIntent = async (
   intent.client_secret = clientSecretFor(intent.id);
   const stored = intent as SetupIntent;
   await insertObject(ctx, stored, input.customer ?? null);
+  await emitEvent(ctx, "setup_intent.created", stored);
   if (!input.confirm) return stored;
   return confirmSetupIntent(ctx, intent.id, {});
 };

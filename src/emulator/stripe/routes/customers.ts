@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import { type EmulatorEnv, handle, readListParams } from "../api-handler.ts";
+import { type EmulatorEnv, handle, readCreatedFilter, readListParams } from "../api-handler.ts";
 import { expandObject } from "../expand.ts";
 import type { Params } from "../params.ts";
 import {
@@ -41,9 +41,10 @@ export const registerCustomerRoutes = (app: Hono<EmulatorEnv>) => {
 
   app.get("/v1/customers", (c) =>
     handle(c, async (ctx, p) => {
-      p.only("limit", "starting_after", "ending_before", "email", "expand");
+      p.only("limit", "starting_after", "ending_before", "email", "created", "expand");
       const list = await listCustomers(ctx, {
         ...readListParams(p),
+        created: readCreatedFilter(p),
         email: p.string("email") ?? undefined,
       });
       return expandObject(ctx, list, p.expand());

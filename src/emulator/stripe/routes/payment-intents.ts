@@ -1,5 +1,11 @@
 import type { Hono } from "hono";
-import { type EmulatorEnv, handle, type OperationResult } from "../api-handler.ts";
+import {
+  type EmulatorEnv,
+  handle,
+  type OperationResult,
+  readCreatedFilter,
+  readListParams,
+} from "../api-handler.ts";
 import { expandObject } from "../expand.ts";
 import type { OperationContext } from "../operation-context.ts";
 import type { Params } from "../params.ts";
@@ -8,6 +14,7 @@ import {
   cancelPaymentIntent,
   confirmPaymentIntent,
   createPaymentIntent,
+  listPaymentIntents,
   retrievePaymentIntent,
 } from "../resources/payment-intents.ts";
 import { checkCardOnly } from "./card-only.ts";
@@ -56,6 +63,18 @@ export const registerPaymentIntentRoutes = (app: Hono<EmulatorEnv>) => {
         metadata: p.metadata(),
       });
       return respond(ctx, outcome, p);
+    }),
+  );
+
+  app.get("/v1/payment_intents", (c) =>
+    handle(c, async (ctx, p) => {
+      p.only("customer", "created", "limit", "starting_after", "ending_before", "expand");
+      const list = await listPaymentIntents(ctx, {
+        ...readListParams(p),
+        customer: p.string("customer") ?? undefined,
+        created: readCreatedFilter(p),
+      });
+      return expandObject(ctx, list, p.expand());
     }),
   );
 
