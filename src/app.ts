@@ -19,6 +19,7 @@ import { createBillingRouter } from "./routes/index.ts";
 import { createDocsRoutes } from "./routes/ops/docs.ts";
 import { createHealthRoutes } from "./routes/ops/health.ts";
 import { createRateLimiter } from "./services/rate-limits/limiter.ts";
+import { createUsageStore } from "./services/usage/index.ts";
 
 export const API_PREFIX = "/api/billing";
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -50,6 +51,7 @@ export const createDeps = (opts: CreateAppOptions): AppDeps => {
     logger: opts.logger,
     operatorKey: opts.operatorKey,
     processor: opts.processor,
+    usage: createUsageStore(opts.database),
     testClock: opts.testClock,
     metrics,
     rateLimiter: createRateLimiter({

@@ -12,6 +12,7 @@ import { loadConfig } from "../src/config.ts";
 import { type Database, wrapPool } from "../src/db/client.ts";
 import { createPaymentProcessor } from "../src/processor/create-processor.ts";
 import type { ServiceContext } from "../src/services/context.ts";
+import { createUsageStore } from "../src/services/usage/index.ts";
 import { runDueWork } from "../src/worker/due-work.ts";
 import { createTestDatabase, postgresUrl } from "./test-database.ts";
 
@@ -43,6 +44,7 @@ const serviceContext = (database: Database, clock: Clock): ServiceContext => ({
   config,
   logger,
   processor: createPaymentProcessor({ config, db: database.db, clock, logger }).processor,
+  usage: createUsageStore(database),
 });
 
 interface WorkerRun {

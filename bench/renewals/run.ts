@@ -35,6 +35,7 @@ import { createPaymentProcessor } from "../../src/processor/create-processor.ts"
 import type { StripeProcessor } from "../../src/processor/stripe-processor.ts";
 import { attemptPayment, claimDueInvoices } from "../../src/services/collection.ts";
 import type { ServiceContext } from "../../src/services/context.ts";
+import { createUsageStore } from "../../src/services/usage/index.ts";
 import { runDueWork } from "../../src/worker/due-work.ts";
 import { renewDueSubscriptions } from "../../src/worker/renewals.ts";
 import { type SeededSubscription, seedDueSubscriptions } from "./seed.ts";
@@ -279,6 +280,7 @@ const setUp = async (backend: Backend) => {
     config,
     logger,
     processor: payments.processor,
+    usage: createUsageStore(opened.database),
   };
   return { ...opened, ctx, clock };
 };

@@ -5,6 +5,7 @@ import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { Database, Db } from "../db/client.ts";
 import type { StripeProcessor } from "../processor/stripe-processor.ts";
+import type { UsageStore } from "./usage/usage-store.ts";
 
 /**
  * Everything a service needs, built once at start (`createServices` in `app.ts`) and passed
@@ -25,6 +26,8 @@ export interface ServiceContext {
   config: Config;
   logger: Logger;
   processor: StripeProcessor;
+  /** Usage metering's tables and what the process remembers about them; one per database. */
+  usage: UsageStore;
   /** Where services count what operators watch (batch failures); absent in bare contexts. */
   metrics?: Registry;
 }
