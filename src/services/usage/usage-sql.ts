@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { liveSubscriptionStatuses } from "../../db/schema/index.ts";
 import type { SqlStatement } from "./sql-runner.ts";
+import type { UsageEventRow } from "./usage-store.ts";
 
 /**
  * Every SQL statement of usage metering, and nothing else: ingestion's writes and the reads of
@@ -82,14 +83,13 @@ const statement = <P extends Record<string, unknown>>(
 // Ingestion
 
 /**
- * One event of an ingest batch as the statement reads it (`json_to_recordset`): p platform, i
- * event id, t tenant ('' for none), m meter, v value (exact decimal), ts time and b rollup bucket
- * (epoch milliseconds), pr properties, u distinct value (unique_count meters, left out when its
- * occurrence is known to be stored), r the request of the write it came with. Short keys and
- * numeric times keep the batch small and cheap to read (bench/README.md, Ingestion); absent
- * fields are left out of the JSON.
+ * One event of an ingest write as the batch parameter carries it (`json_to_recordset`, where the
+ * statement names its columns): p platform, i event id, t tenant ('' for none), m meter, v value
+ * (exact decimal), ts time and b rollup bucket (epoch milliseconds), pr properties, u distinct
+ * value, r the request of the write it came with. Short keys and numeric times keep the parameter
+ * small and cheap to read (bench/README.md, Ingestion); absent fields are left out of the JSON.
  */
-export interface IngestBatchEvent {
+interface BatchEvent {
   p: string;
   i: string;
   t: string;
@@ -102,14 +102,49 @@ export interface IngestBatchEvent {
   r: number;
 }
 
+/** One event of an ingest write, with the request it came with. */
+export interface IngestWriteEvent {
+  event: UsageEventRow;
+  request: number;
+  /** The distinct value to record; undefined also when its occurrence is known to be stored. */
+  uniqueValue: string | undefined;
+}
+
+/** The parameters of an ingest statement for a write's events and its requests' receipt times. */
+export const ingestParams = (
+  events: readonly IngestWriteEvent[],
+  receivedAt: readonly Date[],
+): IngestParams => ({
+  events: JSON.stringify(
+    events.map(
+      ({ event, request, uniqueValue }): BatchEvent => ({
+        p: event.platformId,
+        i: event.eventId,
+        t: event.tenantId ?? "",
+        m: event.meter,
+        v: event.value,
+        ts: event.occurredAtMs,
+        b: event.bucketMs,
+        pr: event.properties,
+        u: uniqueValue,
+        r: request,
+      }),
+    ),
+  ),
+  receivedAt: JSON.stringify(receivedAt.map((at) => at.toISOString())),
+});
+
 export interface IngestParams extends Record<string, unknown> {
-  /** `IngestBatchEvent[]` as JSON. */
+  /** `BatchEvent[]` as JSON. */
   events: string;
-  /** Each request's time of receipt (ISO), by `r`, as a JSON array. */
+  /** Each request's time of receipt (ISO), by request, as a JSON array. */
   receivedAt: string;
 }
 
-/** New events per request (by `r`), and the distinct-value occurrences the write inserted. */
+/**
+ * New events per request (by its index in the write), and the distinct-value occurrences the write
+ * inserted.
+ */
 export interface IngestResultRow extends Record<string, unknown> {
   accepted: Record<string, number> | null;
   occurrences: unknown[] | null;
@@ -140,59 +175,68 @@ const ingestStatement = (name: string, fresh: Fragment) =>
     ["events", "receivedAt"],
     sqlText`
 with input as (
-  select p, i, t, m, v, to_timestamp(ts / 1000) as ts, to_timestamp(b / 1000) as b, pr, u, r
+  select p as platform_id, i as event_id, t as tenant_id, m as meter, v as value,
+    to_timestamp(ts / 1000) as occurred_at, to_timestamp(b / 1000) as bucket,
+    pr as properties, u as unique_value, r as request
   from json_to_recordset(${param("events")}::json)
     as e(p text, i text, t text, m text, v numeric, ts float8, b float8, pr jsonb, u text, r int)
 ),
 fresh as materialized (${fresh}),
 keys as (
   insert into usage_event_keys (platform_id, event_id)
-  select p, i from fresh order by p, i
+  select platform_id, event_id from fresh order by platform_id, event_id
 ),
 raw as (
   insert into usage_events (platform_id, event_id, tenant_id, meter, value, occurred_at, properties, received_at)
-  select p, i, nullif(t, ''), m, v, ts, pr, (${param("receivedAt")}::jsonb->>r)::timestamptz from fresh
+  select platform_id, event_id, nullif(tenant_id, ''), meter, value, occurred_at, properties,
+    (${param("receivedAt")}::jsonb->>request)::timestamptz
+  from fresh
 ),
 occurrences as (
   insert into usage_unique_occurrences (platform_id, tenant_id, meter, value, bucket)
-  select distinct p, t, m, u, b from fresh where u is not null order by 1, 2, 3, 4, 5
+  select distinct platform_id, tenant_id, meter, unique_value, bucket
+  from fresh where unique_value is not null order by 1, 2, 3, 4, 5
   on conflict do nothing
   returning platform_id, tenant_id, meter, value, bucket
 ),
 grouped as materialized (
-  select p, t, m, b, sum(v) as total, count(*) as n, max(v) as peak,
-    (array_agg(v order by ts desc, i desc))[1] as last_value, max(ts) as last_at,
-    (array_agg(i order by ts desc, i desc))[1] as last_event_id, min(ts) as first_at,
-    min((${param("receivedAt")}::jsonb->>r)::timestamptz) as received_at
-  from fresh group by p, t, m, b
+  select platform_id, tenant_id, meter, bucket, sum(value) as total, count(*) as event_count,
+    max(value) as peak,
+    (array_agg(value order by occurred_at desc, event_id desc))[1] as last_value,
+    max(occurred_at) as last_at,
+    (array_agg(event_id order by occurred_at desc, event_id desc))[1] as last_event_id,
+    min(occurred_at) as first_at,
+    min((${param("receivedAt")}::jsonb->>request)::timestamptz) as received_at
+  from fresh group by platform_id, tenant_id, meter, bucket
 ),
 tenant_rollups as (
   insert into usage_rollups
     (platform_id, tenant_id, meter, bucket, total, event_count, peak, last_value, last_at, last_event_id)
-  select p, t, m, b, total, n, peak, last_value, last_at, last_event_id
-  from grouped where t <> '' order by p, t, m, b
+  select platform_id, tenant_id, meter, bucket, total, event_count, peak, last_value, last_at, last_event_id
+  from grouped where tenant_id <> '' order by platform_id, tenant_id, meter, bucket
   on conflict (platform_id, tenant_id, meter, bucket) do update set ${mergeAggregates("usage_rollups")}
 ),
 platform_rollups as (
   insert into usage_platform_rollups
     (platform_id, meter, bucket, total, event_count, peak, last_value, last_at, last_event_id)
-  select p, m, b, sum(total), sum(n), max(peak),
+  select platform_id, meter, bucket, sum(total), sum(event_count), max(peak),
     (array_agg(last_value order by last_at desc, last_event_id desc))[1], max(last_at),
     (array_agg(last_event_id order by last_at desc, last_event_id desc))[1]
-  from grouped group by p, m, b order by p, m, b
+  from grouped group by platform_id, meter, bucket order by platform_id, meter, bucket
   on conflict (platform_id, meter, bucket) do update set ${mergeAggregates("usage_platform_rollups")}
 ),
 tenants as (
   insert into usage_tenants (platform_id, tenant_id, first_seen, last_seen, event_count, created_at)
-  select p, t, min(first_at), max(last_at), sum(n), min(received_at)
-  from grouped where t <> '' group by p, t order by p, t
+  select platform_id, tenant_id, min(first_at), max(last_at), sum(event_count), min(received_at)
+  from grouped where tenant_id <> '' group by platform_id, tenant_id order by platform_id, tenant_id
   on conflict (platform_id, tenant_id) do update set
     first_seen = least(usage_tenants.first_seen, excluded.first_seen),
     last_seen = greatest(usage_tenants.last_seen, excluded.last_seen),
     event_count = usage_tenants.event_count + excluded.event_count
 )
 select
-  (select jsonb_object_agg(r, n) from (select r, count(*) as n from fresh group by r) x) as accepted,
+  (select jsonb_object_agg(request, n) from (select request, count(*) as n from fresh group by request) x)
+    as accepted,
   (select jsonb_agg(jsonb_build_array(platform_id, tenant_id, meter, value, bucket)) from occurrences)
     as occurrences
 `,
@@ -208,7 +252,8 @@ export const ingestProbingKeys = ingestStatement(
   sqlText`
   select * from input e
   where not exists (
-    select from usage_event_keys k where k.platform_id = e.p and k.event_id = e.i offset 0
+    select from usage_event_keys k
+    where k.platform_id = e.platform_id and k.event_id = e.event_id offset 0
   )
 `,
 );

@@ -5,9 +5,10 @@ import type { UsagePeriod, UsageSubscription } from "./usage-period.ts";
 import {
   type AggregateRow,
   type CurrentUsageRow,
-  type IngestBatchEvent,
   type IngestResultRow,
+  type IngestWriteEvent,
   ingestAllNew,
+  ingestParams,
   ingestProbingKeys,
   lockUniqueValues,
   periodsAggregates,
@@ -361,7 +362,7 @@ class IngestQueue {
     requests: ReadonlyArray<Pick<Pending, "events" | "receivedAt">>,
     probe: boolean,
   ): Promise<{ accepted: number[]; duplicates: boolean }> {
-    const batch: IngestBatchEvent[] = [];
+    const batch: IngestWriteEvent[] = [];
     const seen = new Set<string>();
     const newOccurrences: string[] = [];
     requests.forEach((request, r) => {
@@ -376,24 +377,13 @@ class IngestQueue {
           if (this.#knownOccurrences.has(occurrence)) unique = undefined;
           else newOccurrences.push(occurrence);
         }
-        batch.push({
-          p: event.platformId,
-          i: event.eventId,
-          t: event.tenantId ?? "",
-          m: event.meter,
-          v: event.value,
-          ts: event.occurredAtMs,
-          b: event.bucketMs,
-          pr: event.properties,
-          u: unique,
-          r,
-        });
+        batch.push({ event, request: r, uniqueValue: unique });
       }
     });
-    const params = {
-      events: JSON.stringify(batch),
-      receivedAt: JSON.stringify(requests.map((request) => request.receivedAt.toISOString())),
-    };
+    const params = ingestParams(
+      batch,
+      requests.map((request) => request.receivedAt),
+    );
     const ingest = probe ? ingestProbingKeys : ingestAllNew;
     const transaction = newOccurrences.length > 0;
     const accepted = await runSql(this.#database, { transaction }, async (sql) => {
