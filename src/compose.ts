@@ -14,6 +14,7 @@ import type { ServiceContext } from "./services/context.ts";
 import { invoicesForPortal } from "./services/invoicing.ts";
 import { createRateLimiter } from "./services/rate-limits/limiter.ts";
 import { createTestClock, loadTestClock } from "./services/test-clock.ts";
+import { createUsageStore } from "./services/usage/index.ts";
 import { nextDueAt, runDueWork } from "./worker/due-work.ts";
 
 /**
@@ -75,6 +76,7 @@ export const composeContext = (opts: ContextOptions): ComposedContext => {
     processor: payments.processor,
     metrics: createMetricsRegistry(config.env !== "test"),
     apiKeyCache: new ApiKeyCache(),
+    usage: createUsageStore(database),
   };
   return { ctx, emulator: payments.emulator, deliverWebhooksTo: payments.deliverWebhooksTo };
 };

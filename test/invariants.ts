@@ -60,7 +60,7 @@ export interface InvariantOptions {
   planChanges?: ReadonlyArray<{ subscriptionId: string; at: Date }>;
 }
 
-type Ctx = Pick<ServiceContext, "db" | "database" | "catalog">;
+type Ctx = Pick<ServiceContext, "db" | "database" | "catalog" | "usage">;
 
 interface Intent {
   id: string;

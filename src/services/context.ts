@@ -6,6 +6,7 @@ import type { Config } from "../config.ts";
 import type { Database, Db } from "../db/client.ts";
 import type { StripeProcessor } from "../processor/stripe-processor.ts";
 import type { ApiKeyCache } from "./api-key-cache.ts";
+import type { UsageStore } from "./usage/usage-store.ts";
 
 /**
  * Everything a service needs, built once at start by the composition root (`composeContext` in
@@ -31,4 +32,6 @@ export interface ServiceContext {
   metrics: Registry;
   /** Live API keys recently resolved; this service's own (see `ApiKeyCache`). */
   apiKeyCache: ApiKeyCache;
+  /** Usage metering's tables and what the process remembers about them; one per database. */
+  usage: UsageStore;
 }

@@ -15,4 +15,5 @@ export {
   usagePeriodFor,
   usagePeriodOf,
 } from "./usage-period.ts";
+export { createUsageStore, type UsageEventRow, type UsageStore } from "./usage-store.ts";
 export { usageForPeriod, usageForPeriods } from "./usage-values.ts";

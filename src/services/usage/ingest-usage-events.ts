@@ -2,10 +2,10 @@ import type { Meter } from "../../billing/plan-catalog.ts";
 import { invalid } from "../../errors.ts";
 import type { Principal } from "../api-keys.ts";
 import type { ServiceContext } from "../context.ts";
-import { type BatchRow, ingestQueueOf } from "./ingest-queue.ts";
 import { platformSubscriptions } from "./platform-context.ts";
 import { raiseUsageAlerts } from "./usage-alerts.ts";
 import { msPerDay, type UsageSubscription, usageBucketFinder } from "./usage-period.ts";
+import type { UsageEventRow } from "./usage-store.ts";
 
 /** One event as the API receives it (already shape-checked by the route's schema). */
 export interface UsageEventInput {
@@ -73,7 +73,7 @@ const uniqueValueOf = (meter: Meter, properties: Record<string, unknown> | undef
  * Ingests a batch (DESIGN §6): the whole batch is validated first (any bad event: 400 naming
  * every bad index, nothing stored); then the events are deduplicated by (platform, id), stored
  * raw and rolled up in one transaction (possibly shared with concurrent requests, see
- * ingest-queue.ts). Alerts are raised right after the commit.
+ * usage-store.ts). Alerts are raised right after the commit.
  */
 export const ingestUsageEvents = async ({
   ctx,
@@ -103,7 +103,7 @@ export const ingestUsageEvents = async ({
   const platformIds = [...new Set(events.map((e) => e.platformId))];
   const contexts = await platformSubscriptions({ ctx, platformIds });
 
-  const rows: BatchRow[] = [];
+  const rows: UsageEventRow[] = [];
   const seen = new Set<string>();
   const bucketFinders = new Map<string, (atMs: number) => number>();
   events.forEach((event, index) => {
@@ -154,15 +154,15 @@ export const ingestUsageEvents = async ({
       bucketFinders.set(event.platformId, bucketOf);
     }
     rows.push({
-      p: event.platformId,
-      i: event.id,
-      t: event.tenantId ?? "",
-      m: meter.key,
-      v: event.value ?? 1,
-      ts: at,
-      b: bucketOf(at),
-      pr: event.properties,
-      u: unique,
+      platformId: event.platformId,
+      eventId: event.id,
+      tenantId: event.tenantId ?? null,
+      meter: meter.key,
+      value: event.value ?? 1,
+      occurredAtMs: at,
+      bucketMs: bucketOf(at),
+      properties: event.properties,
+      uniqueValue: unique,
     });
   });
   if (issues.length > 0) {
@@ -174,7 +174,7 @@ export const ingestUsageEvents = async ({
   }
 
   if (input.admit) await input.admit(eventsPerPlatform(events));
-  const accepted = await ingestQueueOf(ctx.database).submit(rows, now);
+  const accepted = await ctx.usage.insertEvents(rows, now);
 
   if (accepted > 0) {
     await raiseAlertsAfterIngest({ ctx, rows, contexts });
@@ -195,18 +195,18 @@ const raiseAlertsAfterIngest = async ({
   contexts,
 }: {
   ctx: ServiceContext;
-  rows: BatchRow[];
+  rows: UsageEventRow[];
   contexts: Map<string, UsageSubscription | null>;
 }) => {
   const metersByPlatform = new Map<string, Set<string>>();
   for (const row of rows) {
-    if (!contexts.get(row.p)) continue;
-    let meters = metersByPlatform.get(row.p);
+    if (!contexts.get(row.platformId)) continue;
+    let meters = metersByPlatform.get(row.platformId);
     if (!meters) {
       meters = new Set();
-      metersByPlatform.set(row.p, meters);
+      metersByPlatform.set(row.platformId, meters);
     }
-    meters.add(row.m);
+    meters.add(row.meter);
   }
   for (const [platformId, meters] of metersByPlatform) {
     const subscription = contexts.get(platformId);

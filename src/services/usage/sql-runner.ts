@@ -1,5 +1,4 @@
-import { type SQL, sql } from "drizzle-orm";
-import type { Database, Tx } from "../../db/client.ts";
+import type { Database } from "../../db/client.ts";
 
 /**
  * The ingestion hot path talks to the driver directly, below drizzle: its statements are named
@@ -86,32 +85,4 @@ const runOnce = async <T>(
     );
   }
   throw new Error("database has neither a pool nor a PGlite instance");
-};
-
-/** `text` with `$n` placeholders as a drizzle query, to run a statement inside a drizzle tx. */
-const toDrizzle = (text: string, values: unknown[]): SQL => {
-  const parts = text.split(/\$(\d+)/);
-  return sql.join(
-    parts.map((part, k) => (k % 2 === 0 ? sql.raw(part) : sql`${values[Number(part) - 1]}`)),
-    sql.raw(""),
-  );
-};
-
-/**
- * One read statement: a named prepared statement on its own connection, or inside the caller's
- * drizzle transaction when `tx` is given.
- */
-export const queryRows = async <T extends Row>(
-  database: Database,
-  tx: Tx | undefined,
-  statement: SqlStatement,
-  values: unknown[],
-): Promise<T[]> => {
-  if (tx) {
-    const result = (await tx.execute(toDrizzle(statement.text, values))) as unknown as {
-      rows: T[];
-    };
-    return result.rows;
-  }
-  return runSql(database, { transaction: false }, (runner) => runner.query<T>(statement, values));
 };

@@ -18,14 +18,6 @@ export interface UsageAlert {
 }
 
 /**
- * Meters whose every threshold is already raised in a period, per process: a shortcut only (the
- * table's key makes raising idempotent), so batches stop re-reading usage once nothing is left
- * to raise. Keyed by platform, period start and meter.
- */
-const fullyRaised = new Set<string>();
-const maxRemembered = 50_000;
-
-/**
  * Raises the alerts that ingestion made due (DESIGN §7): for each touched meter with an included
  * quantity, every threshold the current period's usage has reached, once per period. Runs right
  * after the ingest transaction commits; a crash in between is caught up by the next batch.
@@ -45,6 +37,9 @@ export const raiseUsageAlerts = async ({
   if (!plan) return;
   const now = ctx.clock.now();
   const period = usagePeriodFor(subscription, now);
+  // Meters whose thresholds are all raised in this period (remembered by the usage store): a
+  // shortcut only (the table's key makes raising idempotent), so batches stop re-reading usage.
+  const fullyRaised = ctx.usage.fullyRaisedAlerts;
   const rememberKey = (meter: string) => `${platformId}|${period.start.toISOString()}|${meter}`;
   const candidates = [...meters].filter((key) => {
     const included = plan.meters[key]?.included ?? 0;
@@ -76,7 +71,6 @@ export const raiseUsageAlerts = async ({
     if (value * 100 >= included * Math.max(...alertThresholds)) complete.push(rememberKey(key));
   }
   if (due.length > 0) await ctx.db.insert(usageAlerts).values(due).onConflictDoNothing();
-  if (fullyRaised.size + complete.length > maxRemembered) fullyRaised.clear();
   for (const key of complete) fullyRaised.add(key);
 };
 
