@@ -1,4 +1,4 @@
-import type { Principal } from "./api-keys.ts";
+import type { Principal } from "./principal.ts";
 
 /** How long a resolved key is trusted without asking the database again. */
 export const API_KEY_CACHE_TTL_MS = 2_000;

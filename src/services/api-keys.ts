@@ -8,10 +8,6 @@ import { decodeCursor, olderThan, type PageInput, toPage } from "./pagination.ts
 import { getPlatform } from "./platforms.ts";
 import type { ApiKeyScope, Principal } from "./principal.ts";
 
-// `Principal` lives in principal.ts with the ownership rule; re-exported only for the usage
-// services, which still import it from here.
-export type { Principal } from "./principal.ts";
-
 export const PLATFORM_KEY_PREFIX = "nno_sk_";
 export const INGESTION_KEY_PREFIX = "nno_ik_";
 

@@ -1,7 +1,7 @@
 import type { Meter } from "../../billing/plan-catalog.ts";
 import { invalid } from "../../errors.ts";
-import type { Principal } from "../api-keys.ts";
 import type { ServiceContext } from "../context.ts";
+import type { Principal } from "../principal.ts";
 import { platformSubscriptions } from "./platform-context.ts";
 import { raiseUsageAlerts } from "./usage-alerts.ts";
 import { msPerDay, type UsageSubscription, usageBucketFinder } from "./usage-period.ts";
