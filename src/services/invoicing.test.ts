@@ -1,8 +1,8 @@
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { balanceEntries, invoiceLines, invoices } from "../src/db/schema/index.ts";
-import { issueInvoices, type NewInvoice } from "../src/services/invoicing.ts";
-import { useTestApp } from "./harness.ts";
+import { useTestApp } from "../../test/harness.ts";
+import { balanceEntries, invoiceLines, invoices } from "../db/schema/index.ts";
+import { issueInvoices, type NewInvoice } from "./invoicing.ts";
 
 const t = await useTestApp();
 

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.ts";
-import { randomToken } from "../src/ids.ts";
-import { createTestApp } from "./harness.ts";
+import { createTestApp } from "../../test/harness.ts";
+import { loadConfig } from "../config.ts";
+import { randomToken } from "../ids.ts";
 
 /**
  * `/metrics` behind an optional bearer token (METRICS_TOKEN): open when it is unset, as before;

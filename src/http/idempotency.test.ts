@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { idempotencyKeys } from "../src/db/schema/index.ts";
-import { useTestApp } from "./harness.ts";
+import { useTestApp } from "../../test/harness.ts";
+import { idempotencyKeys } from "../db/schema/index.ts";
 
 const t = await useTestApp();
 let n = 0;

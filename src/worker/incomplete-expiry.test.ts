@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { balanceEntries, invoices, subscriptions } from "../src/db/schema/index.ts";
-import { useScenarios } from "./scenario.ts";
+import { useScenarios } from "../../test/scenario.ts";
+import { balanceEntries, invoices, subscriptions } from "../db/schema/index.ts";
 
 /**
  * Stripe: a subscription whose first invoice is not paid within 23 hours of its creation goes

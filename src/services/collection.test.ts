@@ -1,16 +1,16 @@
 import { and, eq, sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { invoices, stripeEmuObjects } from "../src/db/schema/index.ts";
+import { createTestApp, type TestApp } from "../../test/harness.ts";
+import { invoices, stripeEmuObjects } from "../db/schema/index.ts";
+import { runDueWork } from "../worker/due-work.ts";
+import { renewDueSubscriptions } from "../worker/renewals.ts";
 import {
   ATTEMPT_LEASE_MS,
   chargeAttempt,
   claimDueInvoices,
   settlePaidAlone,
   settlesAlone,
-} from "../src/services/collection.ts";
-import { runDueWork } from "../src/worker/due-work.ts";
-import { renewDueSubscriptions } from "../src/worker/renewals.ts";
-import { createTestApp, type TestApp } from "./harness.ts";
+} from "./collection.ts";
 
 /**
  * The worker records paid renewals in batches (`settlePaidAlone`), after their charges. What a

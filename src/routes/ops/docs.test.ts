@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useTestApp } from "./harness.ts";
+import { useTestApp } from "../../../test/harness.ts";
 
 /**
  * The HTML pages in a real browser (Debian's chromium, driven by playwright-core), under the

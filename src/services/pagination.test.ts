@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { jobFailures } from "../src/db/schema/index.ts";
-import { type TestResponse, useTestApp } from "./harness.ts";
+import { type TestResponse, useTestApp } from "../../test/harness.ts";
+import { jobFailures } from "../db/schema/index.ts";
 
 /**
  * The lists that can grow page with the same cursor as every other list (`limit`, then the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { useTestApp } from "./harness.ts";
+import { useTestApp } from "../../test/harness.ts";
 
 /**
  * Security headers (issue 11): the HTML pages — the docs page and the emulator's billing portal —

@@ -4,9 +4,9 @@ import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Database, wrapPool } from "../src/db/client.ts";
-import { createTestApp, type TestApp, type TestResponse } from "./harness.ts";
-import { createTestDatabase } from "./test-database.ts";
+import { createTestApp, type TestApp, type TestResponse } from "../../../test/harness.ts";
+import { createTestDatabase } from "../../../test/test-database.ts";
+import { type Database, wrapPool } from "../../db/client.ts";
 
 /**
  * The rate limiter's Redis store (REDIS_URL): the same buckets in Redis, spent by a Lua script,

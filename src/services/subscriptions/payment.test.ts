@@ -1,9 +1,9 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { subscriptions } from "../src/db/schema/index.ts";
-import { createStripeClient } from "../src/processor/stripe-client.ts";
-import type { TestApp } from "./harness.ts";
-import { rerunMigration, useScenarios } from "./scenario.ts";
+import type { TestApp } from "../../../test/harness.ts";
+import { rerunMigration, useScenarios } from "../../../test/scenario.ts";
+import { subscriptions } from "../../db/schema/index.ts";
+import { createStripeClient } from "../../processor/stripe-client.ts";
 
 /**
  * Which card a subscription's invoices are charged to, as Stripe decides it: the subscription's

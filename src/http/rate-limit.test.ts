@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { minEventBurst } from "../src/config.ts";
-import { type Database, wrapPool } from "../src/db/client.ts";
-import { maxEventsPerBatch } from "../src/routes/usage/ingest-events.ts";
-import { createTestApp, type TestApp, type TestResponse, useTestApp } from "./harness.ts";
-import { createTestDatabase } from "./test-database.ts";
+import { createTestApp, type TestApp, type TestResponse, useTestApp } from "../../test/harness.ts";
+import { createTestDatabase } from "../../test/test-database.ts";
+import { minEventBurst } from "../config.ts";
+import { type Database, wrapPool } from "../db/client.ts";
+import { maxEventsPerBatch } from "../routes/usage/ingest-events.ts";
 
 /**
  * Tenant limits (issue 11): token buckets per API key (requests) and per platform (usage

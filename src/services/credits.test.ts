@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { useScenarios } from "./scenario.ts";
+import { useScenarios } from "../../test/scenario.ts";
 
 /**
  * A customer's credit balance has one currency, as Stripe's: that of its subscription, or else

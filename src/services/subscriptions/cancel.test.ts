@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Scenario } from "./scenario.ts";
-import { useScenarios } from "./scenario.ts";
+import type { Scenario } from "../../../test/scenario.ts";
+import { useScenarios } from "../../../test/scenario.ts";
 
 /**
  * A final invoice exists only when there is something on it. Stripe issues no invoice without
