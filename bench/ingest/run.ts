@@ -21,11 +21,10 @@
  *
  * Prints the figures and the ratio to the targets (DESIGN §11); bench/README.md keeps results.
  */
-import { type ChildProcess, execSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, execSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -33,6 +32,7 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import pg from "pg";
 import { stopServer as stopProcessGroup } from "../../test/server-process.ts";
+import { freePort } from "../free-port.ts";
 import type { OpenLoopOptions, OpenLoopResult } from "./open-loop.ts";
 
 const { values: args } = parseArgs({
@@ -96,19 +96,9 @@ const batchBody = (platformId: string, spreadMs = 0) => {
 // ---------------------------------------------------------------------------------------------
 // Server
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-
-/** `npm start`'s node command with `--cpu-prof` added. */
+/** `npm start`'s node command with `--cpu-prof` added (after `npm start`'s own build step). */
 const profiledStartCommand = (dir: string) => {
+  execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { stdio: "inherit" });
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   const [node = "node", ...rest] = String(pkg.scripts.start).split(/\s+/);
   return [node, "--cpu-prof", `--cpu-prof-dir=${dir}`, ...rest];

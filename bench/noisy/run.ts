@@ -23,13 +23,13 @@
  */
 import { type ChildProcess, execSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import pg from "pg";
 import { stopServer as stopProcessGroup } from "../../test/server-process.ts";
+import { freePort } from "../free-port.ts";
 import type { OpenLoopOptions, OpenLoopResult } from "../ingest/open-loop.ts";
 
 const { values: args } = parseArgs({
@@ -67,17 +67,6 @@ const children = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const child of children) if (child.pid) process.kill(-child.pid, "SIGKILL");
 });
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 
 const startServer = async (env: Record<string, string>): Promise<Server> => {
   const port = await freePort();
