@@ -61,8 +61,11 @@ describe("usage store", () => {
 
       // Each database gets both alerts: the first app's memory of raising them is its own.
       const alerts = await t.request("GET", `/usage/alerts?platformId=${platformId}`);
+      // Both are raised at the same instant: the list's newest-first order does not tell them apart.
       expect(
-        alerts.body.data.map((a: { meter: string; threshold: number }) => [a.meter, a.threshold]),
+        alerts.body.data
+          .map((a: { meter: string; threshold: number }) => [a.meter, a.threshold])
+          .sort((a: [string, number], b: [string, number]) => a[1] - b[1]),
       ).toEqual([
         ["api_requests", 80],
         ["api_requests", 100],
