@@ -62,7 +62,7 @@ export const composeContext = (opts: ContextOptions): ComposedContext => {
     clock,
     ...(opts.webhookClock ? { webhookClock: opts.webhookClock } : {}),
     logger,
-    listInvoices: (customerId) => invoicesForPortal(database.db, customerId),
+    listInvoices: (customerId) => invoicesForPortal({ tx: database.db, input: { customerId } }),
     ...(opts.emulatorApiKey ? { emulatorApiKey: opts.emulatorApiKey } : {}),
   });
   const ctx: ServiceContext = {
@@ -109,7 +109,7 @@ export const composeService = (opts: ServiceOptions) => {
     deps.testClock = createTestClock({
       db: ctx.db,
       clock: opts.testClock,
-      dueWork: { run: () => runDueWork(deps), nextDueAt: () => nextDueAt(deps) },
+      dueWork: { run: () => runDueWork({ ctx: deps }), nextDueAt: () => nextDueAt({ ctx: deps }) },
     });
   }
   const { app } = createApp({ deps, emulator });

@@ -256,7 +256,7 @@ const cancelNow = (t: TestApp, s: Subscribed) =>
 /** The worker's pass as a race side (a thrown error is its 5xx). */
 const workerPass = async (t: TestApp, ctx: ServiceContext = t.deps): Promise<TestResponse> => {
   try {
-    const done = await runDueWork(ctx);
+    const done = await runDueWork({ ctx });
     return { status: 200, body: done, text: JSON.stringify(done), headers: new Headers() };
   } catch (error) {
     return { status: 500, body: null, text: String(error), headers: new Headers() };
@@ -326,7 +326,7 @@ const pastDue = async (t: TestApp) => {
   const s = await subscribe(t, { priceId: "price_growth_monthly" });
   await attachCard(t, s, "pm_card_chargeDeclined", true);
   t.clock.set(s.periodEnd);
-  await runDueWork(t.deps);
+  await runDueWork({ ctx: t.deps });
   const [row] = await t.deps.db
     .select()
     .from(subscriptions)

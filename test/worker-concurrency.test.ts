@@ -158,13 +158,13 @@ describe("two due-work passes at once in one process", () => {
       prefix: "pass",
     });
 
-    const [a, b] = await Promise.all([runDueWork(first), runDueWork(second)]);
+    const [a, b] = await Promise.all([runDueWork({ ctx: first }), runDueWork({ ctx: second })]);
     expect(a.renewed + b.renewed).toBe(COUNT);
     expect(a.attempted + b.attempted).toBe(COUNT);
     expect(await renewalFacts(database.db, seeded)).toEqual(expectedFacts(COUNT));
 
     // A further pass at the same instant finds nothing left to do.
-    expect(await runDueWork(first)).toEqual({
+    expect(await runDueWork({ ctx: first })).toEqual({
       renewed: 0,
       usageBilled: 0,
       attempted: 0,

@@ -330,7 +330,7 @@ const prepare = async (env: Awaited<ReturnType<typeof setUp>>, prefix: string) =
     now,
     prefix: `${prefix}_warmrenew`,
   });
-  const warmed = await runDueWork(env.ctx);
+  const warmed = await runDueWork({ ctx: env.ctx });
   if (warmed.renewed !== warmRenewals.length || warmed.attempted !== warmRenewals.length) {
     throw new Error(`warm-up runDueWork did ${JSON.stringify(warmed)}`);
   }
@@ -423,7 +423,7 @@ const phasedRun = async (ctx: ServiceContext, database: Database): Promise<Profi
     const { renewed } = await measure(p.renew, () =>
       renewDueSubscriptions({ ctx: profiled, limit: BATCH }),
     );
-    const due = await measure(p.scan, () => claimDueInvoices(profiled, BATCH * 2));
+    const due = await measure(p.scan, () => claimDueInvoices({ ctx: profiled, input: { limit: BATCH * 2 } }));
     await measure(p.collect, async () => {
       // As the worker's lanes do: charge, then record paid invoices 32 to a statement.
       let unsettled: { claimed: ClaimedInvoice; paymentIntentId: string }[] = [];
@@ -431,12 +431,12 @@ const phasedRun = async (ctx: ServiceContext, database: Database): Promise<Profi
         const batch = unsettled;
         unsettled = [];
         const t = performance.now();
-        const recorded = await settlePaidAlone(profiled, batch);
+        const recorded = await settlePaidAlone({ ctx: profiled, input: { paid: batch } });
         p.settleMs += performance.now() - t; // one lane waits for the batch
         if (recorded.length !== batch.length) throw new Error("a settle lost its claim");
       };
       await inParallel(due, CHARGE_CONCURRENCY, async (claimed) => {
-        const outcome = await chargeAttempt(profiled, claimed);
+        const outcome = await chargeAttempt({ ctx: profiled, input: { claimed } });
         if (outcome.status !== "paid") throw new Error(`collection ${outcome.status}`);
         const charge = timed.charges.get(claimed.invoice.id);
         if (!charge) throw new Error(`no charge seen for ${claimed.invoice.id}`);
@@ -469,7 +469,7 @@ const runBackend = async (backend: Backend): Promise<Result> => {
     const memory = sampleMemory();
     cpu = cpuNow();
     t = performance.now();
-    const done = await runDueWork(env.ctx);
+    const done = await runDueWork({ ctx: env.ctx });
     const renewMs = performance.now() - t;
     const renewCpu = cpuSince(cpu, renewMs);
     const memoryUsed = memory.stop();

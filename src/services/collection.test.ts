@@ -72,12 +72,12 @@ const succeededIntentsFor = async (t: TestApp, invoiceId: string) => {
 describe("batched recording of paid renewals", () => {
   it("records every invoice that still holds its claim, and none whose claim was taken over", async () => {
     const t = await renewedNotCharged(3);
-    const claimed = await claimDueInvoices(t.deps, 10);
+    const claimed = await claimDueInvoices({ ctx: t.deps, input: { limit: 10 } });
     expect(claimed).toHaveLength(3);
     expect(claimed.every(settlesAlone)).toBe(true);
     const paid = [];
     for (const c of claimed) {
-      const outcome = await chargeAttempt(t.deps, c);
+      const outcome = await chargeAttempt({ ctx: t.deps, input: { claimed: c } });
       expect(outcome.status).toBe("paid");
       if (outcome.status === "paid")
         paid.push({ claimed: c, paymentIntentId: outcome.paymentIntentId });
@@ -89,7 +89,7 @@ describe("batched recording of paid renewals", () => {
       .set({ claim: "claim_taken_over" })
       .where(eq(invoices.id, lost.invoice.id));
 
-    const recorded = await settlePaidAlone(t.deps, paid);
+    const recorded = await settlePaidAlone({ ctx: t.deps, input: { paid } });
     expect(recorded.sort()).toEqual(
       [defined(claimed[0]).invoice.id, defined(claimed[1]).invoice.id].sort(),
     );
@@ -111,16 +111,16 @@ describe("batched recording of paid renewals", () => {
 
   it("loses nothing when the worker dies between the charge and the record: the same charge is recorded after the lease", async () => {
     const t = await renewedNotCharged(2);
-    const claimed = await claimDueInvoices(t.deps, 10);
+    const claimed = await claimDueInvoices({ ctx: t.deps, input: { limit: 10 } });
     expect(claimed).toHaveLength(2);
     // The worker charges both cards, then dies before its batch is written.
-    for (const c of claimed) expect((await chargeAttempt(t.deps, c)).status).toBe("paid");
+    for (const c of claimed) expect((await chargeAttempt({ ctx: t.deps, input: { claimed: c } })).status).toBe("paid");
     for (const row of await renewalInvoices(t)) expect(row.status).toBe("open");
 
     // Nothing is due while the lease holds.
-    expect((await runDueWork(t.deps)).attempted).toBe(0);
+    expect((await runDueWork({ ctx: t.deps })).attempted).toBe(0);
     t.clock.advance(ATTEMPT_LEASE_MS + 1);
-    const done = await runDueWork(t.deps);
+    const done = await runDueWork({ ctx: t.deps });
     expect(done.attempted).toBe(2);
     for (const row of await renewalInvoices(t)) {
       expect(row.status).toBe("paid");

@@ -155,17 +155,25 @@ const claimDue = async (
 };
 
 /** Claims up to `limit` due invoices for the worker. */
-export const claimDueInvoices = (ctx: ServiceContext, limit: number) =>
-  claimDue(ctx, undefined, limit);
+export const claimDueInvoices = ({
+  ctx,
+  input: { limit },
+}: {
+  ctx: ServiceContext;
+  input: { limit: number };
+}) => claimDue(ctx, undefined, limit);
 
 /**
  * Takes up an invoice that its issuing transaction claimed for the caller (`collect: "caller"`):
  * fixes the card of its first attempt under that claim. Undefined when the claim is gone.
  */
-export const takeCallerClaim = async (
-  ctx: ServiceContext,
-  invoice: InvoiceRow,
-): Promise<ClaimedInvoice | undefined> => {
+export const takeCallerClaim = async ({
+  ctx,
+  input: { invoice },
+}: {
+  ctx: ServiceContext;
+  input: { invoice: InvoiceRow };
+}): Promise<ClaimedInvoice | undefined> => {
   if (!invoice.claim) return undefined;
   const [row] = await ctx.db
     .update(invoices)
@@ -185,14 +193,17 @@ export const takeCallerClaim = async (
  * Charges an invoice its issuer claimed for the caller (a new subscription, an upgrade, a final
  * or manual invoice) and records the outcome; `skipped` when there is nothing to charge.
  */
-export const collectCallerInvoice = async (
-  ctx: ServiceContext,
-  invoice: InvoiceRow,
-): Promise<CollectionOutcome> => {
+export const collectCallerInvoice = async ({
+  ctx,
+  input: { invoice },
+}: {
+  ctx: ServiceContext;
+  input: { invoice: InvoiceRow };
+}): Promise<CollectionOutcome> => {
   if (invoice.status !== "open") return { status: "skipped" };
-  const claimed = await takeCallerClaim(ctx, invoice);
+  const claimed = await takeCallerClaim({ ctx, input: { invoice } });
   if (!claimed) return { status: "skipped" };
-  return attemptPayment(ctx, claimed);
+  return attemptPayment({ ctx, input: { claimed } });
 };
 
 /** What a claimed attempt leaves on the invoice when it lets go of it. */
@@ -212,12 +223,15 @@ const heldBy = (claimed: ClaimedInvoice) =>
  * schedule. A processor outage releases the claim for a later retry of the same attempt and
  * rethrows; a rate limit does the same, retried once the processor allows.
  */
-export const attemptPayment = async (
-  ctx: ServiceContext,
-  claimed: ClaimedInvoice,
-): Promise<CollectionOutcome> => {
-  const outcome = await chargeAttempt(ctx, claimed);
-  await settleAttempt(ctx, claimed, outcome);
+export const attemptPayment = async ({
+  ctx,
+  input: { claimed },
+}: {
+  ctx: ServiceContext;
+  input: { claimed: ClaimedInvoice };
+}): Promise<CollectionOutcome> => {
+  const outcome = await chargeAttempt({ ctx, input: { claimed } });
+  await settleAttempt({ ctx, input: { claimed, outcome } });
   return outcome;
 };
 
@@ -225,10 +239,13 @@ export const attemptPayment = async (
  * The charge of `attemptPayment`, without recording its outcome: paid with the processor's
  * payment intent, or failed when the processor refused the card for good (or there is none).
  */
-export const chargeAttempt = async (
-  ctx: ServiceContext,
-  claimed: ClaimedInvoice,
-): Promise<PaidOrFailed> => {
+export const chargeAttempt = async ({
+  ctx,
+  input: { claimed },
+}: {
+  ctx: ServiceContext;
+  input: { claimed: ClaimedInvoice };
+}): Promise<PaidOrFailed> => {
   const { invoice } = claimed;
   const attempt = invoice.attemptCount + 1;
   const paymentMethodId = invoice.attemptPaymentMethodId;
@@ -272,11 +289,13 @@ export const chargeAttempt = async (
 type PaidOrFailed = Exclude<CollectionOutcome, { status: "skipped" }>;
 
 /** Records the outcome of `chargeAttempt` under the attempt's claim. */
-export const settleAttempt = async (
-  ctx: ServiceContext,
-  claimed: ClaimedInvoice,
-  outcome: PaidOrFailed,
-) => {
+export const settleAttempt = async ({
+  ctx,
+  input: { claimed, outcome },
+}: {
+  ctx: ServiceContext;
+  input: { claimed: ClaimedInvoice; outcome: PaidOrFailed };
+}) => {
   if (outcome.status === "paid") await settlePaid(ctx, claimed, outcome.paymentIntentId);
   else await settleFailed(ctx, claimed, claimed.invoice.attemptPaymentMethodId);
 };
@@ -295,10 +314,13 @@ export const settlesAlone = ({ invoice, subscription }: ClaimedInvoice) =>
  * worker's path: one statement and one commit for a batch instead of one per invoice). Returns
  * the ids recorded; an attempt whose claim was lost meanwhile is left alone, as in `settlePaid`.
  */
-export const settlePaidAlone = async (
-  ctx: ServiceContext,
-  paid: { claimed: ClaimedInvoice; paymentIntentId: string }[],
-): Promise<string[]> => {
+export const settlePaidAlone = async ({
+  ctx,
+  input: { paid },
+}: {
+  ctx: ServiceContext;
+  input: { paid: { claimed: ClaimedInvoice; paymentIntentId: string }[] };
+}): Promise<string[]> => {
   if (paid.length === 0) return [];
   const settledAt = ctx.clock.now();
   const rows = paid.map(({ claimed: { invoice, claim }, paymentIntentId }) => ({
@@ -572,7 +594,7 @@ export const retryOpenInvoices = async ({
   const outcomes: CollectionOutcome[] = [];
   for (const { id } of reopened) {
     const [claimed] = await claimDue(ctx, eq(invoices.id, id), 1);
-    outcomes.push(claimed ? await attemptPayment(ctx, claimed) : { status: "skipped" });
+    outcomes.push(claimed ? await attemptPayment({ ctx, input: { claimed } }) : { status: "skipped" });
   }
   return outcomes;
 };

@@ -90,7 +90,7 @@ export const generateInvoice = async ({
     if (!issued) throw nothing(); // a concurrent request invoiced the same instant
     return issued;
   });
-  await collectCallerInvoice(ctx, invoice);
+  await collectCallerInvoice({ ctx, input: { invoice } });
   const loaded = await loadInvoice(ctx.db, invoice.id);
   if (!loaded) throw new Error("generated invoice vanished");
   return loaded;

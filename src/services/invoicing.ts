@@ -401,8 +401,14 @@ export const listInvoices = async ({
  * its `total` (the sum of its lines, as Stripe's portal shows an invoice's amount), also when the
  * customer balance paid some or all of it.
  */
-export const invoicesForPortal = async (db: Tx, customerId: string) => {
-  const rows = await db
+export const invoicesForPortal = async ({
+  tx,
+  input: { customerId },
+}: {
+  tx: Tx;
+  input: { customerId: string };
+}) => {
+  const rows = await tx
     .select()
     .from(invoices)
     .where(and(eq(invoices.customerId, customerId), isNotNull(invoices.number)))

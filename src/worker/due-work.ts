@@ -38,7 +38,7 @@ export interface WorkDone {
  */
 const charge = async (ctx: ServiceContext, claimed: ClaimedInvoice) => {
   try {
-    return await chargeAttempt(ctx, claimed);
+    return await chargeAttempt({ ctx, input: { claimed } });
   } catch (error) {
     if (!(error instanceof AppError && error.code === "PAYMENT_PROVIDER_ERROR")) throw error;
     const limited = rateLimitOf(error) !== undefined;
@@ -125,7 +125,7 @@ const collectDue = async (
   const refill = () => {
     refilling ??= (async () => {
       const afterIssuing = issuingSettled;
-      const rows = await claimDueInvoices(ctx, BATCH * 2);
+      const rows = await claimDueInvoices({ ctx, input: { limit: BATCH * 2 } });
       queue.push(...rows);
       claimed += rows.length;
       return { found: rows.length, afterIssuing };
@@ -141,7 +141,7 @@ const collectDue = async (
   const settleBatch = async () => {
     const batch = unsettled;
     unsettled = [];
-    const settled = await settlePaidAlone(ctx, batch);
+    const settled = await settlePaidAlone({ ctx, input: { paid: batch } });
     attempted += batch.length;
     await clearJobFailures({ ctx, input: { job: "collection", itemIds: settled } });
   };
@@ -158,7 +158,7 @@ const collectDue = async (
             unsettled.push({ claimed: next, paymentIntentId: outcome.paymentIntentId });
             batched = true;
           } else {
-            await settleAttempt(ctx, next, outcome);
+            await settleAttempt({ ctx, input: { claimed: next, outcome } });
             attempted += 1;
             await clearJobFailures({
               ctx,
@@ -196,7 +196,7 @@ const collectDue = async (
  * incomplete subscriptions (after the attempts, so a payment due at the same instant is made
  * first).
  */
-export const runDueWork = async (ctx: ServiceContext): Promise<WorkDone> => {
+export const runDueWork = async ({ ctx }: { ctx: ServiceContext }): Promise<WorkDone> => {
   const done: WorkDone = { renewed: 0, usageBilled: 0, attempted: 0, expired: 0 };
   for (;;) {
     const before = done.renewed + done.usageBilled;
@@ -223,7 +223,11 @@ export const runDueWork = async (ctx: ServiceContext): Promise<WorkDone> => {
  * expiry of an incomplete subscription (none while an attempt holds its invoice: the attempt's
  * lease is then the instant to stop at).
  */
-export const nextDueAt = async (ctx: ServiceContext): Promise<Date | undefined> => {
+export const nextDueAt = async ({
+  ctx,
+}: {
+  ctx: ServiceContext;
+}): Promise<Date | undefined> => {
   const [renewal] = await ctx.db
     .select({
       at: min(
@@ -283,7 +287,7 @@ export const startWorker = (ctx: ServiceContext, intervalMs = 5_000) => {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   const tick = () => {
-    running = runDueWork(ctx)
+    running = runDueWork({ ctx })
       .catch((error) => logPassFailure(ctx, error, intervalMs))
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, intervalMs);

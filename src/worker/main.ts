@@ -18,7 +18,7 @@ const main = async () => {
   const { ctx } = composeContext({ database, config, logger, clock: systemClock });
 
   if (process.argv.includes("--once")) {
-    const done = await runDueWork(ctx);
+    const done = await runDueWork({ ctx });
     logger.info(done, "worker pass done");
     await database.close();
     return;

@@ -126,7 +126,7 @@ export const cancelNow = async ({
     });
     return { canceled: saved, invoice: issued };
   });
-  if (invoice) await collectCallerInvoice(ctx, invoice);
+  if (invoice) await collectCallerInvoice({ ctx, input: { invoice } });
   return {
     subscription: await presentSubscription(ctx.db, canceled),
     invoiceId: invoice?.id ?? null,

@@ -88,7 +88,7 @@ export const chargeForCaller = async ({
   ctx: ServiceContext;
   input: { invoice: InvoiceRow; details: { subscriptionId?: string; invoiceId: string } };
 }): Promise<void> => {
-  const outcome = await collectCallerInvoice(ctx, input.invoice);
+  const outcome = await collectCallerInvoice({ ctx, input: { invoice: input.invoice } });
   if (outcome.status === "failed") {
     throw new AppError("PAYMENT_FAILED", outcome.error.message, {
       ...(outcome.error.details as object),
