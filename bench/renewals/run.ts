@@ -423,7 +423,9 @@ const phasedRun = async (ctx: ServiceContext, database: Database): Promise<Profi
     const { renewed } = await measure(p.renew, () =>
       renewDueSubscriptions({ ctx: profiled, limit: BATCH }),
     );
-    const due = await measure(p.scan, () => claimDueInvoices({ ctx: profiled, input: { limit: BATCH * 2 } }));
+    const due = await measure(p.scan, () =>
+      claimDueInvoices({ ctx: profiled, input: { limit: BATCH * 2 } }),
+    );
     await measure(p.collect, async () => {
       // As the worker's lanes do: charge, then record paid invoices 32 to a statement.
       let unsettled: { claimed: ClaimedInvoice; paymentIntentId: string }[] = [];

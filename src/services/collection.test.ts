@@ -114,7 +114,8 @@ describe("batched recording of paid renewals", () => {
     const claimed = await claimDueInvoices({ ctx: t.deps, input: { limit: 10 } });
     expect(claimed).toHaveLength(2);
     // The worker charges both cards, then dies before its batch is written.
-    for (const c of claimed) expect((await chargeAttempt({ ctx: t.deps, input: { claimed: c } })).status).toBe("paid");
+    for (const c of claimed)
+      expect((await chargeAttempt({ ctx: t.deps, input: { claimed: c } })).status).toBe("paid");
     for (const row of await renewalInvoices(t)) expect(row.status).toBe("open");
 
     // Nothing is due while the lease holds.

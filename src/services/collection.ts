@@ -594,7 +594,9 @@ export const retryOpenInvoices = async ({
   const outcomes: CollectionOutcome[] = [];
   for (const { id } of reopened) {
     const [claimed] = await claimDue(ctx, eq(invoices.id, id), 1);
-    outcomes.push(claimed ? await attemptPayment({ ctx, input: { claimed } }) : { status: "skipped" });
+    outcomes.push(
+      claimed ? await attemptPayment({ ctx, input: { claimed } }) : { status: "skipped" },
+    );
   }
   return outcomes;
 };

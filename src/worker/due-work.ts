@@ -223,11 +223,7 @@ export const runDueWork = async ({ ctx }: { ctx: ServiceContext }): Promise<Work
  * expiry of an incomplete subscription (none while an attempt holds its invoice: the attempt's
  * lease is then the instant to stop at).
  */
-export const nextDueAt = async ({
-  ctx,
-}: {
-  ctx: ServiceContext;
-}): Promise<Date | undefined> => {
+export const nextDueAt = async ({ ctx }: { ctx: ServiceContext }): Promise<Date | undefined> => {
   const [renewal] = await ctx.db
     .select({
       at: min(
