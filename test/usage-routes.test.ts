@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { useTestApp } from "../../../test/harness.ts";
-import { subscriptions } from "../../db/schema/index.ts";
-import { usageForPeriod, usageForPeriods } from "../../services/usage/index.ts";
+import { subscriptions } from "../src/db/schema/index.ts";
+import { usageForPeriod, usageForPeriods } from "../src/services/usage/index.ts";
+import { useTestApp } from "./harness.ts";
 
 /**
  * Usage metering through HTTP: ingestion (validation, dedup, who may write), the five reads and
