@@ -374,8 +374,11 @@ describe("plan changes", () => {
     expect(preview.body).toEqual({
       currentTier: "growth",
       newTier: "scale",
+      currentInterval: "month",
+      newInterval: "month",
       prorationDate: "2026-04-16T00:00:00.000Z",
       periodEnd: "2026-05-01T00:00:00.000Z",
+      nextRenewalAt: "2026-05-01T00:00:00.000Z",
       currency: "usd",
       net: 20000,
       lines: [

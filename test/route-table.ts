@@ -273,6 +273,8 @@ export const routeCases: Record<string, RouteCase> = {
       { name: "tier not a string", body: { tier: 2 } },
       { name: "body an array", body: ["growth"] },
       { name: "unknown field", body: { tier: "growth", force: true } },
+      { name: "interval not in the enum", body: { tier: "scale", interval: "weekly" } },
+      { name: "at not in the enum", body: { tier: "scale", at: "tomorrow" } },
     ],
   },
   "GET /subscription/proration-preview": {
@@ -282,7 +284,20 @@ export const routeCases: Record<string, RouteCase> = {
     invalid: [
       { name: "tier missing", query: {} },
       { name: "tier not in the enum", query: { tier: "enterprise" } },
+      { name: "interval not in the enum", query: { tier: "scale", interval: "week" } },
     ],
+  },
+  "POST /subscription/resume": {
+    access: "acting-platform",
+    valid: withPlatform,
+    expect: [200, 409],
+    invalid: [{ name: "platformId empty", query: { platformId: "" } }],
+  },
+  "DELETE /subscription/pending-change": {
+    access: "acting-platform",
+    valid: withPlatform,
+    expect: [200, 409],
+    invalid: [{ name: "platformId empty", query: { platformId: "" } }],
   },
   "GET /usage/current": {
     access: "platform-query",
@@ -522,6 +537,9 @@ export const routeCases: Record<string, RouteCase> = {
       { name: "priceId empty", body: { priceId: "" } },
       { name: "paymentMethodId empty", body: { paymentMethodId: "" } },
       { name: "cancelAtPeriodEnd not a boolean", body: { cancelAtPeriodEnd: "yes" } },
+      { name: "at not in the enum", body: { quantity: 2, at: "later" } },
+      { name: "at without a change", body: { at: "period_end" } },
+      { name: "pendingChange not null", body: { pendingChange: { tier: "scale" } } },
     ],
   },
   "DELETE /subscriptions/{id}": {

@@ -39,11 +39,13 @@ import * as setDefaultPaymentMethod from "./payment-methods/set-default-payment-
 import * as listPlans from "./plans/list-plans.ts";
 import * as createPortalSession from "./portal/create-portal-session.ts";
 import * as createSetupIntent from "./setup-intents/create-setup-intent.ts";
+import * as cancelPendingChange from "./subscription/cancel-pending-change.ts";
 import * as cancelSubscription from "./subscription/cancel-subscription.ts";
 import * as changeTier from "./subscription/change-tier.ts";
 import * as getSubscription from "./subscription/get-subscription.ts";
 import * as prorationPreview from "./subscription/proration-preview.ts";
 import * as reservedSubscription from "./subscription/reserved.ts";
+import * as resumeSubscription from "./subscription/resume-subscription.ts";
 import * as cancelSubscriptionById from "./subscriptions/cancel-subscription-by-id.ts";
 import * as createSubscription from "./subscriptions/create-subscription.ts";
 import * as getSubscriptionById from "./subscriptions/get-subscription-by-id.ts";
@@ -81,7 +83,7 @@ const tags = [
   {
     name: "Platform subscription",
     description:
-      "The calling platform's current subscription (`/subscription`): read it, change its tier, preview the proration, cancel it at period end.",
+      "The calling platform's current subscription (`/subscription`): read it, change its tier (now or at period end), preview the proration, cancel it at period end and resume it.",
   },
   {
     name: "Subscriptions",
@@ -156,6 +158,8 @@ export const createBillingRouter = () => {
     .openapi(secured(cancelSubscription.route), cancelSubscription.handler)
     .openapi(secured(changeTier.route), changeTier.handler)
     .openapi(secured(prorationPreview.route), prorationPreview.handler)
+    .openapi(secured(resumeSubscription.route), resumeSubscription.handler)
+    .openapi(secured(cancelPendingChange.route), cancelPendingChange.handler)
     .openapi(secured(usageCurrent.route), usageCurrent.handler)
     .openapi(secured(usageHistory.route), usageHistory.handler)
     .openapi(secured(usageEntities.route), usageEntities.handler)

@@ -89,6 +89,14 @@ export const PlatformSchema = z
   })
   .openapi("Platform");
 
+export const IntervalSchema = z.enum(["month", "year"]).openapi("Interval");
+
+/** When a plan change takes effect: now, prorated (default), or at the end of the period. */
+export const ChangeTimingSchema = z.enum(["now", "period_end"]).openapi({
+  description:
+    "`now` (default): prorated at once; `period_end`: nothing charged now, the renewal switches the price",
+});
+
 export const SubscriptionSchema = z
   .object({
     id: z.string().openapi({ example: "sub_01jx..." }),
@@ -127,6 +135,19 @@ export const SubscriptionSchema = z
       description:
         "the card the next charge will use: the subscription's, else the customer's default (attached cards only)",
     }),
+    pendingChange: z
+      .object({
+        tier: TierSchema,
+        priceId: z.string(),
+        interval: IntervalSchema,
+        quantity: z.number().int(),
+        effectiveAt: Timestamp,
+      })
+      .nullable()
+      .openapi({
+        description:
+          "a change scheduled for the end of the current period (`at: \"period_end\"`): the renewal at `effectiveAt` starts the next period on this price",
+      }),
     metadata: z.record(z.string(), z.string()),
     createdAt: Timestamp,
   })

@@ -15,6 +15,7 @@ import { AppError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { rateLimitOf } from "../processor/processor-errors.ts";
 import type { ServiceContext } from "./context.ts";
+import { planChangeFields } from "./subscriptions/plan-change-record.ts";
 
 /** Dunning: after a failed charge, retry this many days after the invoice was finalized. */
 export const RETRY_AFTER_DAYS = [1, 3, 5] as const;
@@ -396,10 +397,16 @@ const settlePaid = async (
     const [paid] = await markPaid(tx);
     if (!paid) return warnClaimLost(ctx, claimed);
     if (invoice.planChange) {
+      const { cycle } = invoice.planChange;
       await tx
         .update(subscriptions)
         .set({
-          ...invoice.planChange,
+          ...planChangeFields(invoice.planChange),
+          ...(cycle
+            ? {
+                usagePeriods: sql`${subscriptions.usagePeriods} || ${JSON.stringify([cycle.closed])}::jsonb`,
+              }
+            : {}),
           pendingInvoiceId: null,
           version: sql`${subscriptions.version} + 1`,
           updatedAt: settledAt,

@@ -26,6 +26,12 @@ interface Advance {
     | "cancelAtPeriodEnd"
     | "canceledAt"
     | "usageDueAt"
+    | "tier"
+    | "priceId"
+    | "interval"
+    | "unitAmount"
+    | "quantity"
+    | "billingAnchor"
   > & {
     /** The closed period, now waiting for its usage invoice (none after a trial). */
     closed: UsagePeriodRecord | undefined;
@@ -36,7 +42,9 @@ interface Advance {
  * Moves one subscription past the end of its current period:
  * - scheduled to cancel → `canceled`; its final invoice (the closed period's usage) is issued by
  *   the usage job once the grace has passed;
- * - otherwise the next period starts (a trial ends into period 0) and is invoiced in advance.
+ * - otherwise the next period starts (a trial ends into period 0) and is invoiced in advance, on
+ *   the price of a change scheduled for this instant when there is one (to another interval, the
+ *   billing cycle restarts at the old period's end).
  * Either way the closed period's usage is left to the usage job (`usage-invoices.ts`), due at its
  * end plus `BILLING_USAGE_GRACE_SECONDS`, so that events arriving late for it are billed with it.
  */
@@ -68,12 +76,23 @@ const advance = (ctx: ServiceContext, row: SubscriptionRow): Advance => {
         canceledAt: row.currentPeriodEnd,
         usageDueAt,
         closed,
+        tier: row.tier,
+        priceId: row.priceId,
+        interval: row.interval,
+        unitAmount: row.unitAmount,
+        quantity: row.quantity,
+        billingAnchor: row.billingAnchor,
       },
     };
   }
 
-  const index = row.periodIndex + 1;
-  const next = periodAt(row.billingAnchor, row.interval, index);
+  // A change scheduled for this instant starts the next period on its price; to another interval
+  // the cycle restarts here (the new anchor), as a change made now would restart it now.
+  const plan = row.pendingChange ?? row;
+  const restarts = plan.interval !== row.interval;
+  const anchor = restarts ? row.currentPeriodEnd : row.billingAnchor;
+  const index = restarts ? 0 : row.periodIndex + 1;
+  const next = periodAt(anchor, plan.interval, index);
   return {
     invoice: {
       platformId: row.platformId,
@@ -88,10 +107,10 @@ const advance = (ctx: ServiceContext, row: SubscriptionRow): Advance => {
       lines: [
         {
           type: "subscription",
-          description: subscriptionLineDescription(ctx, row, row.interval),
-          quantity: row.quantity,
-          unitAmount: row.unitAmount,
-          amount: row.unitAmount * row.quantity,
+          description: subscriptionLineDescription(ctx, plan, plan.interval),
+          quantity: plan.quantity,
+          unitAmount: plan.unitAmount,
+          amount: plan.unitAmount * plan.quantity,
           periodStart: next.start,
           periodEnd: next.end,
         },
@@ -108,6 +127,12 @@ const advance = (ctx: ServiceContext, row: SubscriptionRow): Advance => {
       canceledAt: row.canceledAt,
       usageDueAt,
       closed,
+      tier: plan.tier,
+      priceId: plan.priceId,
+      interval: plan.interval,
+      unitAmount: plan.unitAmount,
+      quantity: plan.quantity,
+      billingAnchor: anchor,
     },
   };
 };
@@ -207,6 +232,14 @@ const renewBatch = async (
         // The closed period waits for its usage invoice (the earliest one due comes first).
         usagePeriods: sql`${subscriptions.usagePeriods} || v.closed`,
         usageDueAt: sql`least(${subscriptions.usageDueAt}, v.usage_due_at)`,
+        // The plan of the new period: a scheduled change applied, and no longer pending.
+        tier: sql`v.tier`,
+        priceId: sql`v.price_id`,
+        interval: sql`v.interval`,
+        unitAmount: sql`v.unit_amount`,
+        quantity: sql`v.quantity`,
+        billingAnchor: sql`v.billing_anchor`,
+        pendingChange: null,
         version: sql`${subscriptions.version} + 1`,
         updatedAt: now,
       })
@@ -222,8 +255,14 @@ const renewBatch = async (
             canceled_at: s.canceledAt?.toISOString() ?? null,
             closed: s.closed ? [s.closed] : [],
             usage_due_at: s.usageDueAt?.toISOString() ?? null,
+            tier: s.tier,
+            price_id: s.priceId,
+            interval: s.interval,
+            unit_amount: s.unitAmount,
+            quantity: s.quantity,
+            billing_anchor: s.billingAnchor.toISOString(),
           })),
-        )}::jsonb) as v(id text, status text, period_index int, period_start timestamptz, period_end timestamptz, cancel_at_period_end boolean, canceled_at timestamptz, closed jsonb, usage_due_at timestamptz)`,
+        )}::jsonb) as v(id text, status text, period_index int, period_start timestamptz, period_end timestamptz, cancel_at_period_end boolean, canceled_at timestamptz, closed jsonb, usage_due_at timestamptz, tier text, price_id text, interval text, unit_amount int, quantity int, billing_anchor timestamptz)`,
       )
       .where(eq(subscriptions.id, sql`v.id`));
     // Those that failed before and renewed now are failing no more.

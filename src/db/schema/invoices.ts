@@ -11,6 +11,7 @@ import {
 } from "drizzle-orm/pg-core";
 import type { Tier } from "../../billing/plan-catalog.ts";
 import { timestamptz } from "./columns.ts";
+import type { UsagePeriodRecord } from "./subscriptions.ts";
 
 export const invoiceStatuses = ["draft", "open", "paid", "void", "uncollectible"] as const;
 export type InvoiceStatus = (typeof invoiceStatuses)[number];
@@ -91,6 +92,14 @@ export interface PlanChangeRecord {
   priceId: string;
   unitAmount: number;
   quantity: number;
+  /** The new billing interval; absent on records written before interval changes existed. */
+  interval?: "month" | "year";
+  /**
+   * A change of interval restarts the billing cycle at the change, as Stripe resets the anchor:
+   * the new period is `[anchor, periodEnd)`, and the period that ended early (its usage billed on
+   * the change's invoice) joins the closed periods that late usage is still billed for.
+   */
+  cycle?: { anchor: string; periodEnd: string; closed: UsagePeriodRecord };
 }
 
 export const invoiceLines = pgTable(

@@ -42,6 +42,22 @@ export interface UsagePeriodRecord {
   final?: boolean;
 }
 
+/**
+ * A plan change the customer scheduled for the end of the current period
+ * (`subscriptions.pending_change`): the renewal at `current_period_end` starts the next period on
+ * this price, in the statement that renews it, so it is applied exactly once. The price is kept as
+ * it was chosen, like `unit_amount`.
+ */
+export interface ScheduledChange {
+  tier: Tier;
+  priceId: string;
+  interval: "month" | "year";
+  unitAmount: number;
+  quantity: number;
+  /** ISO instant the change was scheduled. */
+  scheduledAt: string;
+}
+
 /** Statuses a subscription never leaves: nothing changes, renews or charges it any more. */
 export const endedSubscriptionStatuses = [
   "canceled",
@@ -90,6 +106,8 @@ export const subscriptions = pgTable(
      * renewal touches it until the charge is settled (and the change applied) or declined.
      */
     pendingInvoiceId: text(),
+    /** A change scheduled for the period's end; null when none. Cleared by any cancellation. */
+    pendingChange: jsonb().$type<ScheduledChange>(),
     /**
      * Closed periods whose usage is billed (or was, and may still receive late events), oldest
      * first. The renewal appends the period it closes, in the statement that advances the period.

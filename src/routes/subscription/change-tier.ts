@@ -3,9 +3,25 @@ import { platformScope } from "../../http/auth.ts";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
 import { changeTier } from "../../services/subscriptions/change.ts";
-import { ActingPlatformQuery, InvoiceSchema, SubscriptionSchema, TierSchema } from "../schemas.ts";
+import {
+  ActingPlatformQuery,
+  ChangeTimingSchema,
+  IntervalSchema,
+  InvoiceSchema,
+  SubscriptionSchema,
+  TierSchema,
+} from "../schemas.ts";
 
-export const ChangeTierBody = z.object({ tier: TierSchema }).strict().openapi("ChangeTierRequest");
+export const ChangeTierBody = z
+  .object({
+    tier: TierSchema,
+    interval: IntervalSchema.optional().openapi({
+      description: "the billing interval of the new price; the subscription's own by default",
+    }),
+    at: ChangeTimingSchema.optional(),
+  })
+  .strict()
+  .openapi("ChangeTierRequest");
 
 export const route = createRoute({
   method: "post",
@@ -14,7 +30,7 @@ export const route = createRoute({
   tags: ["Platform subscription"],
   summary: "Upgrade or downgrade subscription tier",
   description:
-    "Prorated to the second. An upgrade is invoiced and charged at once; a downgrade is credited to the customer balance.",
+    "Prorated to the second. An upgrade is invoiced and charged at once; a downgrade is credited to the customer balance. To another `interval` the billing cycle restarts now: the unused time is credited and a whole new period charged. With `at: \"period_end\"` nothing is charged now and the subscription shows `pendingChange` until its renewal applies it.",
   security: bearerAuth,
   request: { query: ActingPlatformQuery, body: jsonBody(ChangeTierBody) },
   responses: {
@@ -34,7 +50,7 @@ export const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const platformId = platformScope(c, c.req.valid("query").platformId);
   const result = await changeTier({
     ctx: c.get("deps"),
-    input: { platformId, tier: c.req.valid("json").tier },
+    input: { platformId, ...c.req.valid("json") },
   });
   return c.json(result, 200);
 };

@@ -2,14 +2,20 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
 import { updateSubscription } from "../../services/subscriptions/update.ts";
-import { Id, IdParam, SubscriptionSchema } from "../schemas.ts";
+import { ChangeTimingSchema, Id, IdParam, SubscriptionSchema } from "../schemas.ts";
 
 export const UpdateSubscriptionBody = z
   .object({
     priceId: Id.optional(),
     quantity: z.number().int().gt(0).max(1_000_000).optional(),
     paymentMethodId: Id.optional(),
-    cancelAtPeriodEnd: z.boolean().optional(),
+    cancelAtPeriodEnd: z.boolean().optional().openapi({
+      description: "`false` undoes a cancellation scheduled for the period's end",
+    }),
+    at: ChangeTimingSchema.optional(),
+    pendingChange: z.null().optional().openapi({
+      description: "`null` cancels the change scheduled for the period's end",
+    }),
   })
   .strict()
   .openapi("UpdateSubscriptionRequest");

@@ -1,4 +1,4 @@
-import { conflict } from "../../errors.ts";
+import { AppError, conflict } from "../../errors.ts";
 import { collectCallerInvoice } from "../collection.ts";
 import type { ServiceContext } from "../context.ts";
 import { issueInvoice } from "../invoicing.ts";
@@ -11,32 +11,76 @@ import {
   saveSubscription,
 } from "./claim.ts";
 import { presentSubscription, type Subscription } from "./presentation.ts";
-import { findOwnedSubscription, requireLiveSubscription } from "./queries.ts";
+import {
+  findLiveSubscription,
+  findOwnedSubscription,
+  latestSubscription,
+  requireLiveSubscription,
+} from "./queries.ts";
 
 /**
  * Sets or clears the cancellation at period end. Scheduling it again is a 409 unless
- * `idempotent` (PATCH sets a flag; `POST /subscription/cancel` asks for a cancellation).
+ * `idempotent` (PATCH sets a flag; `POST /subscription/cancel` asks for a cancellation);
+ * clearing it when none is scheduled is a 409 only when `strict` (`POST /subscription/resume`).
+ * Scheduling the cancellation drops a plan change scheduled for the same instant.
  */
 export const setCancelAtPeriodEnd = async ({
   ctx,
   input,
 }: {
   ctx: ServiceContext;
-  input: { subscriptionId: string; cancelAtPeriodEnd: boolean; idempotent?: boolean | undefined };
+  input: {
+    subscriptionId: string;
+    cancelAtPeriodEnd: boolean;
+    idempotent?: boolean | undefined;
+    strict?: boolean | undefined;
+  };
 }): Promise<Subscription> =>
   ctx.db.transaction(async (tx) => {
     const { cancelAtPeriodEnd } = input;
     const row = await lockSubscription(tx, input.subscriptionId);
-    assertNotEnded(row);
+    assertNotEnded(row, cancelAtPeriodEnd ? "" : "; subscribe again instead");
     if (row.cancelAtPeriodEnd === cancelAtPeriodEnd) {
-      if (input.idempotent || !cancelAtPeriodEnd) return presentSubscription(tx, row);
-      throw conflict(`subscription '${row.id}' is already scheduled to cancel at period end`);
+      if (cancelAtPeriodEnd && !input.idempotent) {
+        throw conflict(`subscription '${row.id}' is already scheduled to cancel at period end`);
+      }
+      if (!cancelAtPeriodEnd && input.strict) {
+        throw conflict(`subscription '${row.id}' is not scheduled to cancel; nothing to resume`);
+      }
+      return presentSubscription(tx, row);
     }
     return presentSubscription(
       tx,
-      await saveSubscription(tx, row, { cancelAtPeriodEnd, updatedAt: ctx.clock.now() }),
+      await saveSubscription(tx, row, {
+        cancelAtPeriodEnd,
+        ...(cancelAtPeriodEnd ? { pendingChange: null } : {}),
+        updatedAt: ctx.clock.now(),
+      }),
     );
   });
+
+/**
+ * `POST /subscription/resume`: undoes the platform's cancellation at period end. 409 when none is
+ * scheduled, and when the subscription has ended already (a new one is created instead).
+ */
+export const resumePlatformSubscription = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { platformId: string };
+}): Promise<Subscription> => {
+  const live = await findLiveSubscription({ ctx, input });
+  if (!live) {
+    const latest = await latestSubscription({ ctx, input });
+    if (latest) assertNotEnded(latest, "; subscribe again instead");
+    throw new AppError("NOT_FOUND", `platform '${input.platformId}' has no subscription`);
+  }
+  return setCancelAtPeriodEnd({
+    ctx,
+    input: { subscriptionId: live.id, cancelAtPeriodEnd: false, strict: true },
+  });
+};
 
 /** `POST /subscription/cancel`: the platform's live subscription cancels at period end. */
 export const cancelPlatformSubscription = async ({
@@ -109,6 +153,7 @@ export const cancelNow = async ({
       status: "canceled",
       canceledAt: now,
       cancelAtPeriodEnd: false,
+      pendingChange: null,
       updatedAt: now,
       // Usage of the period so far that arrives late is swept once no more can arrive; a closed
       // period still waiting for its usage invoice keeps its due time.

@@ -1,6 +1,9 @@
 import { eq } from "drizzle-orm";
-import type { Price, Tier } from "../../billing/plan-catalog.ts";
+import type { InvoiceLineType } from "../../billing/invoice-assembly.ts";
+import { addInterval } from "../../billing/periods.ts";
+import type { Interval, Price, Tier } from "../../billing/plan-catalog.ts";
 import { prorate } from "../../billing/proration.ts";
+import type { Tx } from "../../db/client.ts";
 import {
   balanceEntries,
   type PlanChangeRecord,
@@ -10,7 +13,8 @@ import {
 import { conflict, invalid } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { ServiceContext } from "../context.ts";
-import { type Invoice, issueInvoice, loadInvoice } from "../invoicing.ts";
+import { type Invoice, issueInvoice, loadInvoice, type NewInvoice } from "../invoicing.ts";
+import { usageOverageLines } from "../usage-billing.ts";
 import {
   assertNoChangeInFlight,
   assertNotEnded,
@@ -18,8 +22,8 @@ import {
   saveSubscription,
 } from "./claim.ts";
 import { chargeForCaller } from "./payment.ts";
+import { planChangeFields, usagePeriodsAfter } from "./plan-change-record.ts";
 import {
-  planName,
   presentSubscription,
   type Subscription,
   subscriptionLineDescription,
@@ -30,17 +34,25 @@ import { changeableStatuses, requireLiveSubscription } from "./queries.ts";
 export interface ProrationPreview {
   currentTier: Tier;
   newTier: Tier;
+  currentInterval: Interval;
+  newInterval: Interval;
   prorationDate: string;
+  /** The end of the current period: what the proration lines cover. */
   periodEnd: string;
+  /** When the subscription renews after the change (a new period when the interval changes). */
+  nextRenewalAt: string;
   currency: string;
   net: number;
-  lines: Array<{ type: "proration"; description: string; amount: number }>;
+  lines: Array<{ type: InvoiceLineType; description: string; amount: number }>;
 }
 
 export interface PlanChange {
   price: Price;
   quantity: number;
 }
+
+/** When a change takes effect: now, prorated, or at the end of the current period. */
+export type ChangeTiming = "now" | "period_end";
 
 const assertChangeable = (row: SubscriptionRow, change: PlanChange) => {
   if (!(changeableStatuses as readonly string[]).includes(row.status)) {
@@ -49,11 +61,6 @@ const assertChangeable = (row: SubscriptionRow, change: PlanChange) => {
   if (change.price.priceId === row.priceId && change.quantity === row.quantity) {
     throw conflict(`the subscription is already on ${change.price.priceId} × ${row.quantity}`);
   }
-  if (change.price.interval !== row.interval) {
-    throw invalid("changing the billing interval is not supported; cancel and subscribe again", [
-      { path: ["priceId"], message: `must be a ${row.interval}ly price` },
-    ]);
-  }
   if (change.price.currency !== row.currency) {
     throw invalid("the new price is in another currency", [
       { path: ["priceId"], message: "currency" },
@@ -61,57 +68,14 @@ const assertChangeable = (row: SubscriptionRow, change: PlanChange) => {
   }
 };
 
-/** The proration lines for changing to `change` at `at`; none during a trial (nothing was paid). */
-const prorationFor = (ctx: ServiceContext, row: SubscriptionRow, change: PlanChange, at: Date) => {
-  if (row.status === "trialing") return { lines: [], net: 0 };
-  const result = prorate({
-    periodStart: row.currentPeriodStart,
-    periodEnd: row.currentPeriodEnd,
-    changeAt: at,
-    oldAmount: row.unitAmount,
-    newAmount: change.price.amount,
-    quantityOld: row.quantity,
-    quantityNew: change.quantity,
-    oldLabel: subscriptionLineDescription(ctx, row),
-    newLabel: subscriptionLineDescription(ctx, {
-      tier: change.price.tier,
-      quantity: change.quantity,
-    }),
-  });
-  return { lines: [...result.lines], net: result.net };
-};
-
-/** What changing the platform's live subscription to `tier` now would credit or charge. */
-export const previewTierChange = async ({
-  ctx,
-  input,
-}: {
-  ctx: ServiceContext;
-  input: { platformId: string; tier: Tier };
-}): Promise<ProrationPreview> => {
-  const { tier } = input;
-  const row = await requireLiveSubscription({ ctx, input });
-  const change = { price: priceForTier(ctx, row, tier), quantity: row.quantity };
-  if (row.tier === tier) throw conflict(`the subscription is already on the ${tier} tier`);
-  assertNoChangeInFlight(row);
-  assertChangeable(row, change);
-  const at = ctx.clock.now();
-  assertPeriodRunning(row, at);
-  const { lines, net } = prorationFor(ctx, row, change, at);
-  return {
-    currentTier: row.tier,
-    newTier: tier,
-    prorationDate: at.toISOString(),
-    periodEnd: row.currentPeriodEnd.toISOString(),
-    currency: row.currency,
-    net,
-    lines: lines.map((l) => ({
-      type: "proration" as const,
-      description: l.description,
-      amount: l.amount,
-    })),
-  };
-};
+/** What changing `row` to `change` at `at` invoices now, and what it sets once paid. */
+interface Quote {
+  lines: NewInvoice["lines"];
+  net: number;
+  record: PlanChangeRecord;
+  /** When the subscription renews after the change. */
+  renewsAt: Date;
+}
 
 /** The fields a plan change sets on the subscription. */
 const changedFields = (change: PlanChange): PlanChangeRecord => ({
@@ -119,7 +83,128 @@ const changedFields = (change: PlanChange): PlanChangeRecord => ({
   priceId: change.price.priceId,
   unitAmount: change.price.amount,
   quantity: change.quantity,
+  interval: change.price.interval,
 });
+
+/**
+ * The lines of a change at `at` (DESIGN §7), computed alike for the preview and the change:
+ * - during a trial nothing was paid: no lines, the new price applies from the trial's end;
+ * - at the same interval, Stripe's per-second proration of the rest of the period;
+ * - to another interval, as Stripe: the unused time of the old price is credited per second, the
+ *   new price is charged for a whole new period starting now (the billing anchor resets), and the
+ *   usage overage of the period that ends early is billed, as its renewal would have.
+ */
+const quoteChange = async (
+  ctx: ServiceContext,
+  tx: Tx,
+  row: SubscriptionRow,
+  change: PlanChange,
+  at: Date,
+): Promise<Quote> => {
+  const record = changedFields(change);
+  const unused = (newAmount: number, quantityNew: number, withInterval: boolean) =>
+    prorate({
+      periodStart: row.currentPeriodStart,
+      periodEnd: row.currentPeriodEnd,
+      changeAt: at,
+      oldAmount: row.unitAmount,
+      newAmount,
+      quantityOld: row.quantity,
+      quantityNew,
+      oldLabel: subscriptionLineDescription(ctx, row, withInterval ? row.interval : undefined),
+      newLabel: subscriptionLineDescription(ctx, {
+        tier: change.price.tier,
+        quantity: change.quantity,
+      }),
+    });
+  if (row.status === "trialing") {
+    return { lines: [], net: 0, record, renewsAt: row.currentPeriodEnd };
+  }
+  if (change.price.interval === row.interval) {
+    const { lines, net } = unused(change.price.amount, change.quantity, false);
+    return { lines: [...lines], net, record, renewsAt: row.currentPeriodEnd };
+  }
+  const [credit] = unused(0, 0, true).lines;
+  const periodEnd = addInterval(at, change.price.interval, 1);
+  const fee = {
+    type: "subscription" as const,
+    description: subscriptionLineDescription(
+      ctx,
+      { tier: change.price.tier, quantity: change.quantity },
+      change.price.interval,
+    ),
+    quantity: change.quantity,
+    unitAmount: change.price.amount,
+    amount: change.price.amount * change.quantity,
+    periodStart: at,
+    periodEnd,
+  };
+  const usage = await usageOverageLines({
+    ctx,
+    tx,
+    input: { subscription: row, periodStart: row.currentPeriodStart, periodEnd: at },
+  });
+  const lines = [credit, fee, ...usage];
+  return {
+    lines,
+    net: lines.reduce((sum, line) => sum + line.amount, 0),
+    record: {
+      ...record,
+      cycle: {
+        anchor: at.toISOString(),
+        periodEnd: periodEnd.toISOString(),
+        closed: {
+          start: row.currentPeriodStart.toISOString(),
+          end: at.toISOString(),
+          tier: row.tier,
+          billed: true,
+        },
+      },
+    },
+    renewsAt: periodEnd,
+  };
+};
+
+/** What changing the platform's live subscription to `tier` (at `interval`) now would do. */
+export const previewTierChange = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { platformId: string; tier: Tier; interval?: Interval | undefined };
+}): Promise<ProrationPreview> => {
+  const { tier } = input;
+  const row = await requireLiveSubscription({ ctx, input });
+  const change = {
+    price: priceForTier(ctx, row, tier, input.interval),
+    quantity: row.quantity,
+  };
+  assertNotCurrentPrice(row, change.price);
+  assertNoChangeInFlight(row);
+  assertChangeable(row, change);
+  const at = ctx.clock.now();
+  assertPeriodRunning(row, at);
+  const { lines, net, renewsAt } = await quoteChange(ctx, ctx.db, row, change, at);
+  return {
+    currentTier: row.tier,
+    newTier: tier,
+    currentInterval: row.interval,
+    newInterval: change.price.interval,
+    prorationDate: at.toISOString(),
+    periodEnd: row.currentPeriodEnd.toISOString(),
+    nextRenewalAt: renewsAt.toISOString(),
+    currency: row.currency,
+    net,
+    lines: lines.map((l) => ({ type: l.type, description: l.description, amount: l.amount })),
+  };
+};
+
+/** 409 when `price` is the subscription's price already. */
+const assertNotCurrentPrice = (row: SubscriptionRow, price: Price) => {
+  if (price.priceId === row.priceId) {
+    throw conflict(`the subscription is already on the ${row.tier} tier, ${row.interval}ly`);
+  }
+};
 
 /**
  * A change at `at` prorates the current period, so the period must still be running; once it has
@@ -134,14 +219,16 @@ const assertPeriodRunning = (row: SubscriptionRow, at: Date) => {
 };
 
 /**
- * Changes price and/or quantity mid-period with Stripe's per-second proration (DESIGN §7). The
- * subscription is locked first and the change decided on the row as locked (`target` gives the
- * change, or null for none), so of concurrent changes exactly one goes ahead and the others get
- * 409 and change nothing. A downgrade is applied at once and credits the customer balance. An
- * upgrade is claimed in the same transaction — its proration invoice is issued, claimed for this
- * request and recorded as the subscription's pending change — and only then charged; the change is
- * applied when the charge succeeds (by this request, or by the worker that takes the attempt over
- * should this process die), and a decline voids the invoice and changes nothing (402).
+ * Changes price and/or quantity now (DESIGN §7): per-second proration within the period, or, to
+ * another interval, a new period from now (`quoteChange`). The subscription is locked first and
+ * the change decided on the row as locked (`target` gives the change, or null for none), so of
+ * concurrent changes exactly one goes ahead and the others get 409 and change nothing. What nets
+ * to a credit is applied at once: a same-interval downgrade credits the balance, an interval
+ * change's invoice with a negative total credits it as Stripe does. What must be charged is
+ * claimed in the same transaction — its invoice is issued, claimed for this request and recorded
+ * as the subscription's pending change — and only then charged; the change is applied when the
+ * charge succeeds (by this request, or by the worker that takes the attempt over should this
+ * process die), and a decline voids the invoice and changes nothing (402).
  */
 export const changePlan = async ({
   ctx,
@@ -160,11 +247,11 @@ export const changePlan = async ({
     assertChangeable(row, change);
     const at = ctx.clock.now();
     assertPeriodRunning(row, at);
-    const { lines, net } = prorationFor(ctx, row, change, at);
+    const { lines, net, record } = await quoteChange(ctx, tx, row, change, at);
 
-    if (net <= 0) {
+    if (!record.cycle && net <= 0) {
       const subscription = await saveSubscription(tx, row, {
-        ...changedFields(change),
+        ...planChangeFields(record),
         updatedAt: at,
       });
       if (net < 0) {
@@ -192,24 +279,29 @@ export const changePlan = async ({
           subscriptionId: row.id,
           currency: row.currency,
           periodStart: at,
-          periodEnd: row.currentPeriodEnd,
-          description: `Change to ${planName(ctx, change.price.tier)}`,
+          periodEnd: record.cycle ? new Date(record.cycle.periodEnd) : row.currentPeriodEnd,
+          description: `Change to ${subscriptionLineDescription(ctx, { tier: change.price.tier, quantity: 1 }, change.price.interval)}`,
           lines,
           collect: "caller",
-          planChange: changedFields(change),
+          planChange: record,
         },
       },
     });
     if (!invoice) throw new Error("proration invoice was not created");
-    // Paid from the customer's balance: nothing to charge, the change applies now.
+    // Paid from the customer's balance (or a negative total, credited to it): the change applies
+    // now; otherwise once the charge succeeds.
     const subscription = await saveSubscription(
       tx,
       row,
       invoice.status === "paid"
-        ? { ...changedFields(change), updatedAt: at }
+        ? {
+            ...planChangeFields(record),
+            usagePeriods: usagePeriodsAfter(row, record),
+            updatedAt: at,
+          }
         : { pendingInvoiceId: invoice.id, updatedAt: at },
     );
-    return { subscription, invoice, credited: 0 };
+    return { subscription, invoice, credited: Math.max(0, -invoice.total) };
   });
 
   const { invoice } = claimed;
@@ -229,28 +321,113 @@ export const changePlan = async ({
   return {
     subscription: await presentSubscription(ctx.db, subscription),
     invoice: (await loadInvoice(ctx.db, invoice.id)) ?? null,
-    credited: 0,
+    credited: claimed.credited,
   };
 };
 
-/** `POST /subscription/change-tier`: the platform's live subscription moves to `tier`. */
+/**
+ * Schedules a change for the end of the current period (`at: "period_end"`): nothing is charged
+ * or credited now; the renewal at the period's end starts the next period on the new price
+ * (`renewals.ts`). A second schedule replaces the first. Refused while a cancellation at period
+ * end is scheduled (resume first) and while a change is being charged.
+ */
+export const scheduleChange = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { subscriptionId: string; target: (row: SubscriptionRow) => PlanChange | null };
+}): Promise<Subscription> =>
+  ctx.db.transaction(async (tx) => {
+    const row = await lockSubscription(tx, input.subscriptionId);
+    assertNotEnded(row);
+    assertNoChangeInFlight(row);
+    const change = input.target(row);
+    if (!change) return presentSubscription(tx, row);
+    assertChangeable(row, change);
+    if (row.cancelAtPeriodEnd) {
+      throw conflict(
+        `subscription '${row.id}' is scheduled to cancel at period end; resume it before scheduling a change`,
+      );
+    }
+    const now = ctx.clock.now();
+    const { cycle: _, ...scheduled } = changedFields(change);
+    return presentSubscription(
+      tx,
+      await saveSubscription(tx, row, {
+        pendingChange: {
+          ...scheduled,
+          interval: change.price.interval,
+          scheduledAt: now.toISOString(),
+        },
+        updatedAt: now,
+      }),
+    );
+  });
+
+/**
+ * Cancels the change scheduled for the period's end. `strict` (`DELETE
+ * /subscription/pending-change`): 409 when none is scheduled; otherwise (PATCH sets the field to
+ * null) nothing to do is fine.
+ */
+export const clearScheduledChange = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { subscriptionId: string; strict: boolean };
+}): Promise<Subscription> =>
+  ctx.db.transaction(async (tx) => {
+    const row = await lockSubscription(tx, input.subscriptionId);
+    assertNotEnded(row);
+    if (!row.pendingChange) {
+      if (input.strict) throw conflict(`subscription '${row.id}' has no scheduled change`);
+      return presentSubscription(tx, row);
+    }
+    return presentSubscription(
+      tx,
+      await saveSubscription(tx, row, { pendingChange: null, updatedAt: ctx.clock.now() }),
+    );
+  });
+
+/**
+ * `POST /subscription/change-tier`: the platform's live subscription moves to `tier` (at
+ * `interval`, by default its own), now or at the end of the period.
+ */
 export const changeTier = async ({
   ctx,
   input,
 }: {
   ctx: ServiceContext;
-  input: { platformId: string; tier: Tier };
+  input: {
+    platformId: string;
+    tier: Tier;
+    interval?: Interval | undefined;
+    at?: ChangeTiming | undefined;
+  };
 }) => {
-  const { tier } = input;
+  const { tier, interval } = input;
   const live = await requireLiveSubscription({ ctx, input });
-  return changePlan({
-    ctx,
-    input: {
-      subscriptionId: live.id,
-      target: (row) => {
-        if (row.tier === tier) throw conflict(`the subscription is already on the ${tier} tier`);
-        return { price: priceForTier(ctx, row, tier), quantity: row.quantity };
-      },
-    },
-  });
+  const target = (row: SubscriptionRow) => {
+    const price = priceForTier(ctx, row, tier, interval);
+    assertNotCurrentPrice(row, price);
+    return { price, quantity: row.quantity };
+  };
+  if (input.at === "period_end") {
+    const subscription = await scheduleChange({ ctx, input: { subscriptionId: live.id, target } });
+    return { subscription, invoice: null, credited: 0 };
+  }
+  return changePlan({ ctx, input: { subscriptionId: live.id, target } });
+};
+
+/** `DELETE /subscription/pending-change`: the platform's scheduled change is dropped. */
+export const cancelPlatformScheduledChange = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { platformId: string };
+}): Promise<Subscription> => {
+  const live = await requireLiveSubscription({ ctx, input });
+  return clearScheduledChange({ ctx, input: { subscriptionId: live.id, strict: true } });
 };

@@ -129,7 +129,14 @@ export const overrideSubscription = async ({
     let set: Partial<typeof subscriptions.$inferInsert> = { updatedAt: now };
     if (input.planTier !== undefined) {
       const price = priceForTier(ctx, row, input.planTier);
-      set = { ...set, tier: price.tier, priceId: price.priceId, unitAmount: price.amount };
+      // The operator's tier stands: a change the customer scheduled no longer applies.
+      set = {
+        ...set,
+        tier: price.tier,
+        priceId: price.priceId,
+        unitAmount: price.amount,
+        pendingChange: null,
+      };
     }
     if (input.trialEnd !== undefined) {
       const trialEnd = new Date(input.trialEnd * 1000);

@@ -27,6 +27,14 @@ export interface Subscription {
    * Stripe chooses (`chargeableCard`); only cards attached to the customer; null when none.
    */
   nextChargePaymentMethodId: string | null;
+  /** A change scheduled for the end of the current period, applied by its renewal. */
+  pendingChange: {
+    tier: Tier;
+    priceId: string;
+    interval: Interval;
+    quantity: number;
+    effectiveAt: string;
+  } | null;
   metadata: Record<string, string>;
   createdAt: string;
 }
@@ -76,6 +84,13 @@ const presentRow = (row: SubscriptionRow, nextCharge: string | null): Subscripti
   trialEnd: row.trialEnd?.toISOString() ?? null,
   defaultPaymentMethodId: row.defaultPaymentMethodId,
   nextChargePaymentMethodId: nextCharge,
+  pendingChange: row.pendingChange && {
+    tier: row.pendingChange.tier,
+    priceId: row.pendingChange.priceId,
+    interval: row.pendingChange.interval,
+    quantity: row.pendingChange.quantity,
+    effectiveAt: row.currentPeriodEnd.toISOString(),
+  },
   metadata: row.metadata,
   createdAt: row.createdAt.toISOString(),
 });

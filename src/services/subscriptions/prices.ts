@@ -1,4 +1,4 @@
-import type { Price, Tier } from "../../billing/plan-catalog.ts";
+import type { Interval, Price, Tier } from "../../billing/plan-catalog.ts";
 import type { SubscriptionRow } from "../../db/schema/index.ts";
 import { invalid } from "../../errors.ts";
 import type { ServiceContext } from "../context.ts";
@@ -17,12 +17,17 @@ export const priceOrInvalid = (ctx: ServiceContext, priceId: string): Price => {
   return price;
 };
 
-/** The price of `tier` at the subscription's interval; 400 when the tier has none. */
-export const priceForTier = (ctx: ServiceContext, row: SubscriptionRow, tier: Tier): Price => {
+/** The price of `tier` at `interval` (the subscription's own by default); 400 when there is none. */
+export const priceForTier = (
+  ctx: ServiceContext,
+  row: SubscriptionRow,
+  tier: Tier,
+  interval: Interval = row.interval,
+): Price => {
   const plan = ctx.catalog.plan(tier);
-  const price = plan?.prices.find((p) => p.interval === row.interval);
+  const price = plan?.prices.find((p) => p.interval === interval);
   if (!plan || !price) {
-    throw invalid(`tier '${tier}' has no ${row.interval}ly price`, [
+    throw invalid(`tier '${tier}' has no ${interval}ly price`, [
       { path: ["tier"], message: "not available at this billing interval" },
     ]);
   }

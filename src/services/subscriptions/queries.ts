@@ -64,6 +64,23 @@ export const requireLiveSubscription = async ({
   return live;
 };
 
+/** The platform's most recent subscription, live or ended, if any. */
+export const latestSubscription = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { platformId: string };
+}): Promise<SubscriptionRow | undefined> => {
+  const [row] = await ctx.db
+    .select()
+    .from(subscriptions)
+    .where(eq(subscriptions.platformId, input.platformId))
+    .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id))
+    .limit(1);
+  return row;
+};
+
 /** A subscription the caller may see; another platform's is reported missing. */
 export const findOwnedSubscription = async ({
   ctx,

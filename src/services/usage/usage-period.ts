@@ -18,7 +18,16 @@ import type { ServiceContext } from "../context.ts";
 export type UsageSubscription = Pick<
   SubscriptionRow,
   "interval" | "billingAnchor" | "currentPeriodStart" | "currentPeriodEnd" | "createdAt"
-> & { tier: string };
+> & {
+  tier: string;
+  /**
+   * Closed periods kept for late usage (`subscriptions.usage_periods`, kept as long as events
+   * for them are accepted). They say where a period before the current one began when the
+   * anchor cannot: a change of interval restarts the cycle, and the period it cut short is only
+   * here.
+   */
+  usagePeriods?: ReadonlyArray<{ start: string; end: string }> | undefined;
+};
 
 export interface UsagePeriod {
   start: Date;
@@ -36,6 +45,10 @@ export const usagePeriodFor = (subscription: UsageSubscription | null, at: Date)
   if (subscription) {
     const { currentPeriodStart: start, currentPeriodEnd: end } = subscription;
     if (start.getTime() <= t && t < end.getTime()) return { start, end };
+    const closed = subscription.usagePeriods?.find(
+      (p) => Date.parse(p.start) <= t && t < Date.parse(p.end),
+    );
+    if (closed) return { start: new Date(closed.start), end: new Date(closed.end) };
     const anchor = subscription.billingAnchor;
     if (t >= anchor.getTime()) {
       const period = periodContaining(anchor, subscription.interval, at);

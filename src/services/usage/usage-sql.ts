@@ -367,6 +367,7 @@ export interface SubscriptionColumns extends Record<string, unknown> {
   start_ms: number | null;
   end_ms: number | null;
   created_ms: number | null;
+  usage_periods: Array<{ start: string; end: string }> | null;
 }
 
 /** `SubscriptionColumns` (and the period bounds `cps`, `cpe`) of the platforms `where` selects. */
@@ -376,6 +377,7 @@ select p.platform_id, s.tier, s.interval,
   (extract(epoch from s.current_period_start) * 1000)::float8 as start_ms,
   (extract(epoch from s.current_period_end) * 1000)::float8 as end_ms,
   (extract(epoch from s.created_at) * 1000)::float8 as created_ms,
+  s.usage_periods,
   s.current_period_start as cps, s.current_period_end as cpe
 from platforms p
 left join subscriptions s on s.platform_id = p.platform_id
@@ -514,7 +516,7 @@ bounds as (
 ),
 r as (select 0 as i, s, e from bounds where s is not null),
 ${aggregateCtes({ platform: sqlText`${param("platformId")}`, ...(tenant ? { tenant } : {}) })}
-select sub.platform_id, sub.tier, sub.interval, sub.anchor_ms, sub.start_ms, sub.end_ms, sub.created_ms,
+select sub.platform_id, sub.tier, sub.interval, sub.anchor_ms, sub.start_ms, sub.end_ms, sub.created_ms, sub.usage_periods,
   (extract(epoch from bounds.s) * 1000)::float8 as period_start_ms,
   (extract(epoch from bounds.e) * 1000)::float8 as period_end_ms,
   (select jsonb_agg(a) from aggregates a) as aggregates

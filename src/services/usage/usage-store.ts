@@ -184,6 +184,7 @@ const subscriptionOf = (row: SubscriptionColumns): UsageSubscription | null =>
         currentPeriodStart: new Date(Number(row.start_ms)),
         currentPeriodEnd: new Date(Number(row.end_ms)),
         createdAt: new Date(Number(row.created_ms)),
+        usagePeriods: row.usage_periods ?? [],
       };
 
 /** Rows of `aggregates` into a map per meter, for each of `count` ranges. */
