@@ -1,61 +1,12 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Invoice } from "../src/services/invoicing.ts";
-import { createTestApp, type TestApp, type TestResponse } from "./harness.ts";
+import { scenario } from "./fixtures/clock-scenario.ts";
 
 /**
  * The billing cycle end to end through HTTP, driven by the operator test clock: every renewal,
  * trial end, cancellation and retry happens at its own instant as the clock moves. Each scenario
  * has its own database, so invoice numbers are exactly consecutive.
  */
-const open: TestApp[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((app) => app.close()));
-});
-
-const scenario = async (start: string) => {
-  const t = await createTestApp({ start });
-  open.push(t);
-  const clockTo = async (iso: string) => {
-    const res = await t.request("POST", "/operator/test-clock", { body: { advanceTo: iso } });
-    expect(res.status, res.text).toBe(200);
-    expect(res.body.now).toBe(new Date(iso).toISOString());
-  };
-  const clockBy = async (seconds: number) => {
-    const res = await t.request("POST", "/operator/test-clock", { body: { advanceBy: seconds } });
-    expect(res.status, res.text).toBe(200);
-  };
-  const subscribe = async (opts: { priceId?: string; card?: string; quantity?: number } = {}) => {
-    const p = await t.createPlatform();
-    const res = await t.request("POST", "/subscriptions", {
-      key: p.key,
-      body: {
-        userId: p.platformId,
-        priceId: opts.priceId ?? "price_growth_monthly",
-        paymentMethodId: opts.card ?? "pm_card_visa",
-        ...(opts.quantity ? { quantity: opts.quantity } : {}),
-      },
-    });
-    return { ...p, res };
-  };
-  const invoices = async (platformId: string) => {
-    const all: Invoice[] = [];
-    let cursor: string | null = null;
-    do {
-      const res: TestResponse = await t.request(
-        "GET",
-        `/invoices?platformId=${platformId}&limit=100${cursor ? `&cursor=${cursor}` : ""}`,
-      );
-      expect(res.status).toBe(200);
-      all.push(...res.body.data);
-      cursor = res.body.nextCursor;
-    } while (cursor);
-    return all.reverse(); // oldest first
-  };
-  const subscription = async (id: string) => (await t.request("GET", `/subscriptions/${id}`)).body;
-  return { t, clockTo, clockBy, subscribe, invoices, subscription };
-};
-
 describe("subscribing", () => {
   it("invoices and charges the first period at once", async () => {
     const s = await scenario("2026-03-10T09:00:00.000Z");

@@ -146,7 +146,7 @@ export const SubscriptionSchema = z
       .nullable()
       .openapi({
         description:
-          "a change scheduled for the end of the current period (`at: \"period_end\"`): the renewal at `effectiveAt` starts the next period on this price",
+          'a change scheduled for the end of the current period (`at: "period_end"`): the renewal at `effectiveAt` starts the next period on this price',
       }),
     metadata: z.record(z.string(), z.string()),
     createdAt: Timestamp,

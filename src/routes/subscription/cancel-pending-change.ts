@@ -11,8 +11,7 @@ export const route = createRoute({
   operationId: "cancelPendingChange",
   tags: ["Platform subscription"],
   summary: "Cancel the plan change scheduled for period end",
-  description:
-    "The subscription renews on its current price. 409 when no change is scheduled.",
+  description: "The subscription renews on its current price. 409 when no change is scheduled.",
   security: bearerAuth,
   request: { query: ActingPlatformQuery },
   responses: {

@@ -30,7 +30,7 @@ export const route = createRoute({
   tags: ["Platform subscription"],
   summary: "Upgrade or downgrade subscription tier",
   description:
-    "Prorated to the second. An upgrade is invoiced and charged at once; a downgrade is credited to the customer balance. To another `interval` the billing cycle restarts now: the unused time is credited and a whole new period charged. With `at: \"period_end\"` nothing is charged now and the subscription shows `pendingChange` until its renewal applies it.",
+    'Prorated to the second. An upgrade is invoiced and charged at once; a downgrade is credited to the customer balance. To another `interval` the billing cycle restarts now: the unused time is credited and a whole new period charged. With `at: "period_end"` nothing is charged now and the subscription shows `pendingChange` until its renewal applies it.',
   security: bearerAuth,
   request: { query: ActingPlatformQuery, body: jsonBody(ChangeTierBody) },
   responses: {

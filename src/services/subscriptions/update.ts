@@ -1,8 +1,8 @@
+import type { SubscriptionRow } from "../../db/schema/index.ts";
+import { invalid } from "../../errors.ts";
 import type { ServiceContext } from "../context.ts";
 import type { Principal } from "../principal.ts";
 import { setCancelAtPeriodEnd } from "./cancel.ts";
-import type { SubscriptionRow } from "../../db/schema/index.ts";
-import { invalid } from "../../errors.ts";
 import {
   type ChangeTiming,
   changePlan,
