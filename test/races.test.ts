@@ -1,22 +1,48 @@
 import { and, eq, sql } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../src/clock.ts";
+import { describe, it } from "vitest";
 import {
   balanceEntries,
   customers,
-  type InvoiceRow,
   invoiceLines,
   invoices,
-  liveSubscriptionStatuses,
   paymentMethods,
   stripeEmuObjects,
   subscriptions,
 } from "../src/db/schema/index.ts";
-import type { ServiceContext } from "../src/services/context.ts";
-import { runDueWork } from "../src/worker/due-work.ts";
-import { createTestApp, type TestApp, type TestResponse } from "./harness.ts";
-import { checkMoneyInvariants, type InvariantOptions } from "./invariants.ts";
-import { createTestDatabase, postgresUrl } from "./test-database.ts";
+import {
+  AFTER_START,
+  AROUND_CHARGE,
+  advanceTo,
+  attachCard,
+  cancelNow,
+  changeTier,
+  GRACE_MS,
+  ingest,
+  invoicesOf,
+  LOSER_STATUSES,
+  PAYMENT_ROUNDS,
+  type Problems,
+  pastDue,
+  playRounds,
+  prorationCredits,
+  ROUNDS,
+  race,
+  raceApp,
+  range,
+  retire,
+  type Subscribed,
+  setDefault,
+  sleep,
+  subscribe,
+  subscriptionRow,
+  succeededCharges,
+  sweep,
+  TOGETHER,
+  usagePackagesBilled,
+  workerAt,
+  workerPass,
+} from "./fixtures/race-kit.ts";
+import type { TestApp, TestResponse } from "./harness.ts";
 
 /**
  * Money races: requests (and the worker) fired at once against one subscription, then the whole
@@ -33,366 +59,6 @@ import { createTestDatabase, postgresUrl } from "./test-database.ts";
  * wrapped to signal charges; see `race`). Losers of a race may answer 200 with no effect, 402 or
  * 409 depending on how the service decides; never 5xx.
  */
-/**
- * Rounds per scenario: 8 on PostgreSQL, where transactions truly race; 3 on PGlite, which runs
- * one transaction at a time (the sides still interleave between statements, so the invariants
- * are still checked there, but more rounds find nothing new and cost CI minutes).
- */
-const ROUNDS = Number(process.env.RACE_ROUNDS ?? (postgresUrl() ? 8 : 3));
-/** The payment races' windows are a few milliseconds wide: on PostgreSQL a third of rounds hit. */
-const PAYMENT_ROUNDS = Math.ceil(ROUNDS * 1.5);
-
-const open: TestApp[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((t) => t.close()));
-});
-
-/**
- * An app on its own database, with a pool wide enough for every side of a race at once, and
- * its processor's charges observable (see `race`).
- */
-const raceApp = async (start = "2026-01-15T12:00:00.000Z") => {
-  const t = await createTestApp({ start, database: await createTestDatabase({ poolSize: 20 }) });
-  open.push(t);
-  observeCharges(t);
-  return t;
-};
-
-/** Who waits for the next charge to start or to finish, per app. */
-const chargeWaiters = new WeakMap<TestApp, { start: Array<() => void>; end: Array<() => void> }>();
-
-const observeCharges = (t: TestApp) => {
-  const waiters = { start: [] as Array<() => void>, end: [] as Array<() => void> };
-  chargeWaiters.set(t, waiters);
-  const processor = t.deps.processor;
-  const charge = processor.charge.bind(processor);
-  processor.charge = async (...args) => {
-    for (const wake of waiters.start.splice(0)) wake();
-    try {
-      return await charge(...args);
-    } finally {
-      for (const wake of waiters.end.splice(0)) wake();
-    }
-  };
-};
-
-const nextCharge = (t: TestApp, phase: "start" | "end") =>
-  new Promise<void>((resolve) => chargeWaiters.get(t)?.[phase].push(resolve));
-
-/**
- * When the second side of a race starts: `delayMs` after the first side starts (`start`), after
- * the first side's charge reaches the processor (`charging`), or after that charge has been
- * answered (`charged`). The money races live in short windows (between a payment and the state
- * change it pays for, between a claim and a void) that requests fired together often miss, so
- * the rounds of a scenario sweep one of these lists. A first side that never charges releases
- * the second when it is done.
- */
-interface Timing {
-  on: "start" | "charging" | "charged";
-  delayMs: number;
-}
-const TOGETHER: Timing = { on: "start", delayMs: 0 };
-/** The second side a few milliseconds after the first: into the first side's own steps. */
-const AFTER_START: Timing[] = [0, 1, 2, 3, 4, 6, 8, 10].map((delayMs) => ({
-  on: "start",
-  delayMs,
-}));
-/** The second side while the first side's charge is in flight, or just after it answered. */
-const AROUND_CHARGE: Timing[] = [
-  TOGETHER,
-  ...[0, 1, 2, 3].map((delayMs) => ({ on: "charging" as const, delayMs })),
-  ...[0, 1, 3].map((delayMs) => ({ on: "charged" as const, delayMs })),
-];
-const sweep = (timings: Timing[], round: number) => timings[round % timings.length] as Timing;
-const describeTiming = ({ on, delayMs }: Timing) =>
-  on === "start" && delayMs === 0 ? "together" : `${on} +${delayMs} ms`;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const race = async <A, B>(
-  t: TestApp,
-  problems: Problems,
-  timing: Timing,
-  first: () => Promise<A>,
-  second: () => Promise<B>,
-): Promise<[A, B]> => {
-  problems.timing = describeTiming(timing);
-  if (timing.on === "start") {
-    const a = first();
-    const b = timing.delayMs === 0 ? second() : sleep(timing.delayMs).then(second);
-    return Promise.all([a, b]);
-  }
-  const signal = nextCharge(t, timing.on === "charging" ? "start" : "end");
-  const a = first();
-  const settled = a.then(
-    () => undefined,
-    () => undefined,
-  );
-  const b = Promise.race([signal, settled])
-    .then(() => sleep(timing.delayMs))
-    .then(second);
-  return Promise.all([a, b]);
-};
-
-type Platform = Awaited<ReturnType<TestApp["createPlatform"]>>;
-interface Subscribed extends Platform {
-  subscriptionId: string;
-  /** The card the subscription was created with (a good one unless told otherwise). */
-  cardId: string;
-  periodStart: Date;
-  periodEnd: Date;
-}
-
-const LOSER_STATUSES = [200, 201, 402, 409];
-/** The default grace before a closed period's usage is billed (BILLING_USAGE_GRACE_SECONDS). */
-const GRACE_MS = 3_600_000;
-
-/** What went wrong in one round, as sentences. */
-class Problems {
-  readonly list: string[] = [];
-  /** How the round's race was timed, for the report. */
-  timing = "together";
-  check(ok: boolean, message: string) {
-    if (!ok) this.list.push(message);
-  }
-  statuses(responses: readonly TestResponse[], allowed: number[], what: string) {
-    for (const [n, res] of responses.entries()) this.status(res, allowed, `${what} ${n}`);
-  }
-  status(res: TestResponse, allowed: number[], what: string) {
-    this.check(
-      allowed.includes(res.status),
-      `${what} answered ${res.status} (allowed ${allowed}): ${res.text.slice(0, 300)}`,
-    );
-  }
-}
-
-const range = (n: number) => Array.from({ length: n }, (_, k) => k);
-
-/**
- * Runs `rounds` rounds of a scenario and fails with every round's problems, including the money
- * invariants that broke during that round (each violation is reported once, in the round that
- * caused it).
- */
-const playRounds = async (
-  t: TestApp,
-  rounds: number,
-  round: (k: number, problems: Problems) => Promise<InvariantOptions | undefined>,
-) => {
-  const seen = new Set<string>();
-  const failed: Array<{ round: number; timing: string; problems: string[] }> = [];
-  const options: Required<InvariantOptions> = { canceled: [], planChanges: [] };
-  for (const k of range(rounds)) {
-    const problems = new Problems();
-    const more = await round(k, problems);
-    options.canceled = [...options.canceled, ...(more?.canceled ?? [])];
-    options.planChanges = [...options.planChanges, ...(more?.planChanges ?? [])];
-    for (const violation of await checkMoneyInvariants(t.deps, options)) {
-      if (!seen.has(violation)) problems.list.push(violation);
-      seen.add(violation);
-    }
-    if (problems.list.length > 0) {
-      failed.push({ round: k, timing: problems.timing, problems: problems.list });
-    }
-  }
-  const report = failed
-    .map((f) => `round ${f.round} (${f.timing}):\n  - ${f.problems.join("\n  - ")}`)
-    .join("\n");
-  expect(failed.length, `${failed.length} of ${rounds} rounds went wrong:\n${report}\n`).toBe(0);
-};
-
-/** A platform subscribed to `priceId` with `card`; a declined card leaves it incomplete. */
-const subscribe = async (
-  t: TestApp,
-  opts: { priceId?: string; card?: string } = {},
-): Promise<Subscribed> => {
-  const platform = await t.createPlatform();
-  const res = await t.request("POST", "/subscriptions", {
-    key: platform.key,
-    body: {
-      userId: platform.platformId,
-      priceId: opts.priceId ?? "price_starter_monthly",
-      paymentMethodId: opts.card ?? "pm_card_visa",
-    },
-  });
-  const declined = opts.card?.includes("Declined");
-  if (res.status !== (declined ? 402 : 201)) throw new Error(`not subscribed: ${res.text}`);
-  const subscriptionId = declined ? res.body.error.details.subscriptionId : res.body.id;
-  const [row] = await t.deps.db
-    .select()
-    .from(subscriptions)
-    .where(eq(subscriptions.id, subscriptionId));
-  if (!row) throw new Error("subscription not stored");
-  return {
-    ...platform,
-    subscriptionId,
-    cardId: row.defaultPaymentMethodId ?? "",
-    periodStart: row.currentPeriodStart,
-    periodEnd: row.currentPeriodEnd,
-  };
-};
-
-/** Attaches a test card (`pm_card_visa`, `pm_card_chargeDeclined`, ...); answers its `pm_` id. */
-const attachCard = async (t: TestApp, s: Platform, card: string, setAsDefault = false) => {
-  const res = await t.request("POST", `/payment-methods/${card}/attach`, {
-    key: s.key,
-    body: { customerId: s.customerId, setAsDefault },
-  });
-  if (res.status !== 200) throw new Error(`card not attached: ${res.text}`);
-  return res.body.id as string;
-};
-
-const setDefault = (t: TestApp, s: Platform, paymentMethodId: string) =>
-  t.request("POST", `/payment-methods/${paymentMethodId}/set-default`, {
-    key: s.key,
-    body: { customerId: s.customerId },
-  });
-
-const changeTier = (t: TestApp, s: Platform, tier: string) =>
-  t.request("POST", "/subscription/change-tier", { key: s.key, body: { tier } });
-
-const cancelNow = (t: TestApp, s: Subscribed) =>
-  t.request("DELETE", `/subscriptions/${s.subscriptionId}?immediately=true`, { key: s.key });
-
-/** The worker's pass as a race side (a thrown error is its 5xx). */
-const workerPass = async (t: TestApp, ctx: ServiceContext = t.deps): Promise<TestResponse> => {
-  try {
-    const done = await runDueWork({ ctx });
-    return { status: 200, body: done, text: JSON.stringify(done), headers: new Headers() };
-  } catch (error) {
-    return { status: 500, body: null, text: String(error), headers: new Headers() };
-  }
-};
-
-/**
- * The worker as it runs once real time reaches `to`, while the API's clock still reads a moment
- * before: a request that read the time and then waits for a row the worker is renewing. The
- * API's clock catches up as each of the worker's transactions is about to commit, so whatever
- * waited for them and reads the time afterwards sees `to`, as it would on a real clock.
- */
-const workerAt = (t: TestApp, to: Date): ServiceContext => {
-  const db = t.deps.db;
-  const catchingUp: typeof db = Object.create(db);
-  catchingUp.transaction = (run, config) =>
-    db.transaction(async (tx) => {
-      const result = await run(tx);
-      if (t.clock.now().getTime() < to.getTime()) t.clock.set(to);
-      return result;
-    }, config);
-  return { ...t.deps, db: catchingUp, clock: new ManualClock(to) };
-};
-
-/** Moves the clock through the test clock route, which runs the worker at every due instant. */
-const advanceTo = async (t: TestApp, to: Date) => {
-  const res = await t.request("POST", "/operator/test-clock", {
-    body: { advanceTo: to.toISOString() },
-  });
-  if (res.status !== 200) throw new Error(`clock not moved: ${res.text}`);
-};
-
-let eventSeq = 0;
-const ingest = async (t: TestApp, s: Platform, meter: string, value: number) => {
-  eventSeq += 1;
-  const res = await t.request("POST", "/usage/events", {
-    key: s.key,
-    body: { events: [{ id: `race-${eventSeq}`, platformId: s.platformId, meter, value }] },
-  });
-  if (res.status !== 200 || res.body.accepted !== 1) throw new Error(`not ingested: ${res.text}`);
-};
-
-/**
- * Ends a round's subscription (if still live) so later rounds' clock moves do not renew it; the
- * scenario's checks have been made by then.
- */
-const retire = async (t: TestApp, s: Subscribed) => {
-  const [live] = await t.deps.db
-    .select({ id: subscriptions.id })
-    .from(subscriptions)
-    .where(
-      and(
-        eq(subscriptions.platformId, s.platformId),
-        sql`${subscriptions.status} in ${[...liveSubscriptionStatuses]}`,
-      ),
-    );
-  if (live) {
-    await t.request("DELETE", `/subscriptions/${live.id}?immediately=true`, { key: s.key });
-  }
-};
-
-/**
- * A subscription whose renewal was declined: past due, its renewal invoice open with the first
- * retry due a day later. The customer's default card is a declining one; `cardId` stays good.
- */
-const pastDue = async (t: TestApp) => {
-  const s = await subscribe(t, { priceId: "price_growth_monthly" });
-  await attachCard(t, s, "pm_card_chargeDeclined", true);
-  t.clock.set(s.periodEnd);
-  await runDueWork({ ctx: t.deps });
-  const [row] = await t.deps.db
-    .select()
-    .from(subscriptions)
-    .where(eq(subscriptions.id, s.subscriptionId));
-  const [renewal] = await invoicesOf(t, s, "renewal");
-  if (row?.status !== "past_due" || renewal?.status !== "open") {
-    throw new Error(`not past due: ${row?.status}, renewal ${renewal?.status}`);
-  }
-  return { ...s, renewal, periodStart: row.currentPeriodStart, periodEnd: row.currentPeriodEnd };
-};
-
-const invoicesOf = (t: TestApp, s: Platform, kind?: InvoiceRow["kind"]) =>
-  t.deps.db
-    .select()
-    .from(invoices)
-    .where(and(eq(invoices.platformId, s.platformId), kind ? eq(invoices.kind, kind) : undefined))
-    .orderBy(invoices.number, invoices.createdAt);
-
-const subscriptionRow = async (t: TestApp, id: string) => {
-  const [row] = await t.deps.db.select().from(subscriptions).where(eq(subscriptions.id, id));
-  if (!row) throw new Error(`no subscription ${id}`);
-  return row;
-};
-
-/** Succeeded charges at the processor for the given invoices. */
-const succeededCharges = async (t: TestApp, invoiceIds: string[]) => {
-  if (invoiceIds.length === 0) return 0;
-  const [row] = await t.deps.db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(stripeEmuObjects)
-    .where(
-      and(
-        eq(stripeEmuObjects.object, "payment_intent"),
-        sql`${stripeEmuObjects.data}->>'status' = 'succeeded'`,
-        sql`${stripeEmuObjects.data}->'metadata'->>'invoiceId' in ${invoiceIds}`,
-      ),
-    );
-  return Number(row?.n ?? 0);
-};
-
-const prorationCredits = (t: TestApp, s: Platform) =>
-  t.deps.db
-    .select()
-    .from(balanceEntries)
-    .where(
-      and(eq(balanceEntries.customerId, s.customerId), eq(balanceEntries.kind, "proration_credit")),
-    );
-
-/** Packages of `meter` billed on non-void invoices for the period starting at `periodStart`. */
-const usagePackagesBilled = async (t: TestApp, s: Subscribed, meter: string, periodStart: Date) => {
-  const [row] = await t.deps.db
-    .select({ n: sql<number>`coalesce(sum(${invoiceLines.quantity}), 0)::int` })
-    .from(invoiceLines)
-    .innerJoin(invoices, eq(invoices.id, invoiceLines.invoiceId))
-    .where(
-      and(
-        eq(invoices.subscriptionId, s.subscriptionId),
-        sql`${invoices.status} <> 'void'`,
-        eq(invoiceLines.type, "usage"),
-        eq(invoiceLines.meter, meter),
-        eq(invoiceLines.periodStart, periodStart),
-      ),
-    );
-  return Number(row?.n ?? 0);
-};
-
 /**
  * N identical upgrades of one subscription: exactly one is applied and paid, once; the others
  * leave no invoice, no charge and no credit behind (they may answer 409, 402 or a 200 that
