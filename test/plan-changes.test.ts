@@ -183,6 +183,50 @@ describe("changing the billing interval now", () => {
     expect(all.map((i) => i.total)).toEqual([2900, 27367]);
   });
 
+  it("bills usage of the cut period that arrives after the change as received late, on that period", async () => {
+    const s = await scenario("2026-08-01T10:00:00.000Z");
+    const { platformId, key } = await s.subscribe({ priceId: "price_starter_monthly" });
+    await s.clockTo("2026-09-01T10:00:00.000Z"); // renewed: Sep 1 10:00 → Oct 1 10:00
+    await s.clockTo("2026-09-11T00:00:00.000Z");
+    const change = await s.t.request("POST", "/subscription/change-tier", {
+      key,
+      body: { tier: "starter", interval: "year" },
+    });
+    expect(change.status, change.text).toBe(200);
+    expect(change.body.invoice.lines.map((l: { type: string }) => l.type)).toEqual([
+      "proration",
+      "subscription",
+    ]);
+    // Stamped on the first day of the cut period, before its 10:00 start of the day's bucket.
+    const late = await s.t.request("POST", "/usage/events", {
+      key,
+      body: {
+        events: [
+          {
+            id: "late-1",
+            platformId,
+            meter: "api_requests",
+            value: 125_001,
+            timestamp: "2026-09-01T12:00:00.000Z",
+          },
+        ],
+      },
+    });
+    expect(late.status, late.text).toBe(200);
+    // Swept once no more usage for the cut period can arrive (35 days after it ended).
+    await s.clockTo("2026-10-17T00:00:00.000Z");
+    const sweep = (await s.invoices(platformId)).at(-1);
+    expect(sweep).toMatchObject({
+      description: "Usage received late",
+      total: 300,
+      periodStart: "2026-09-01T10:00:00.000Z",
+      periodEnd: "2026-09-11T00:00:00.000Z",
+    });
+    expect(sweep?.lines.map((l) => [l.type, l.quantity, l.periodStart])).toEqual([
+      ["usage", 3, "2026-09-01T10:00:00.000Z"],
+    ]);
+  });
+
   it("changes nothing when the charge for the new interval is declined", async () => {
     const s = await scenario("2026-04-01T00:00:00.000Z");
     const { platformId, key, res } = await s.subscribe();
@@ -202,6 +246,58 @@ describe("changing the billing interval now", () => {
       currentPeriodEnd: "2026-05-01T00:00:00.000Z",
     });
     expect((await s.invoices(platformId)).map((i) => i.status)).toEqual(["paid", "void"]);
+  });
+});
+
+describe("changing the interval during a trial", () => {
+  it("charges nothing now and bills the first period at the new interval when the trial ends", async () => {
+    const s = await scenario("2026-04-01T00:00:00.000Z");
+    const { platformId, res, key } = await s.subscribe();
+    const trial = await s.t.request("POST", `/operator/subscriptions/${res.body.id}/trial`, {
+      body: { trialDays: 14 },
+    });
+    expect(trial.status, trial.text).toBe(200);
+    const before = (await s.invoices(platformId)).length;
+    const change = await s.t.request("POST", "/subscription/change-tier", {
+      key,
+      body: { tier: "growth", interval: "year" },
+    });
+    expect(change.status, change.text).toBe(200);
+    expect(change.body).toMatchObject({ invoice: null, credited: 0 });
+    expect(change.body.subscription).toMatchObject({
+      status: "trialing",
+      interval: "year",
+      currentPeriodEnd: "2026-04-15T00:00:00.000Z",
+    });
+    await s.clockTo("2026-04-15T00:00:00.000Z");
+    const all = await s.invoices(platformId);
+    expect(all.length).toBe(before + 1);
+    expect(all.at(-1)).toMatchObject({
+      subtotal: 99000,
+      periodStart: "2026-04-15T00:00:00.000Z",
+      periodEnd: "2027-04-15T00:00:00.000Z",
+    });
+  });
+});
+
+describe("a trial after a change of interval", () => {
+  it("credits the unused part of the year the change charged", async () => {
+    const s = await scenario("2026-04-01T00:00:00.000Z");
+    const { customerId, res, key } = await s.subscribe({ priceId: "price_starter_monthly" });
+    await s.clockTo("2026-04-16T00:00:00.000Z");
+    const change = await s.t.request("POST", "/subscription/change-tier", {
+      key,
+      body: { tier: "starter", interval: "year" },
+    });
+    expect(change.status, change.text).toBe(200);
+    // 2026-04-16 → 2027-04-16 is 365 days; a trial starting 73 days in leaves 292 unused.
+    await s.clockTo("2026-06-28T00:00:00.000Z");
+    const trial = await s.t.request("POST", `/operator/subscriptions/${res.body.id}/trial`, {
+      body: { trialDays: 7 },
+    });
+    expect(trial.status, trial.text).toBe(200);
+    // round(29000 × 292 / 365) = 23200
+    expect(await balanceOf(s, customerId)).toBe(23200);
   });
 });
 

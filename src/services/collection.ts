@@ -405,6 +405,7 @@ const settlePaid = async (
           ...(cycle
             ? {
                 usagePeriods: sql`${subscriptions.usagePeriods} || ${JSON.stringify([cycle.closed])}::jsonb`,
+                usageDueAt: sql`least(${subscriptions.usageDueAt}, ${cycle.lateUsageDueAt}::timestamptz)`,
               }
             : {}),
           pendingInvoiceId: null,

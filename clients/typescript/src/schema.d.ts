@@ -73,7 +73,7 @@ export interface paths {
         put?: never;
         /**
          * Upgrade or downgrade subscription tier
-         * @description Prorated to the second. An upgrade is invoiced and charged at once; a downgrade is credited to the customer balance.
+         * @description Prorated to the second. An upgrade is invoiced and charged at once; a downgrade is credited to the customer balance. To another `interval` the billing cycle restarts now: the unused time is credited and a whole new period charged. With `at: "period_end"` nothing is charged now and the subscription shows `pendingChange` until its renewal applies it.
          */
         post: operations["changeSubscriptionTier"];
         delete?: never;
@@ -89,11 +89,54 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Preview proration before changing tier */
+        /**
+         * Preview proration before changing tier
+         * @description The lines `POST /subscription/change-tier` would invoice at this instant: per-second proration at the same interval; to another `interval`, the unused time credited, a whole new period charged and the usage overage of the period that ends early.
+         */
         get: operations["previewTierChange"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscription/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo a cancellation at period end
+         * @description The subscription renews again at its period's end. 409 when no cancellation is scheduled, and when the subscription has already ended (subscribe again instead).
+         */
+        post: operations["resumePlatformSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscription/pending-change": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Cancel the plan change scheduled for period end
+         * @description The subscription renews on its current price. 409 when no change is scheduled.
+         */
+        delete: operations["cancelPendingChange"];
         options?: never;
         head?: never;
         patch?: never;
@@ -877,6 +920,22 @@ export interface components {
             defaultPaymentMethodId: string | null;
             /** @description the card the next charge will use: the subscription's, else the customer's default (attached cards only) */
             nextChargePaymentMethodId: string | null;
+            /** @description a change scheduled for the end of the current period (`at: "period_end"`): the renewal at `effectiveAt` starts the next period on this price */
+            pendingChange: {
+                /**
+                 * @example growth
+                 * @enum {string}
+                 */
+                tier: "starter" | "growth" | "scale";
+                priceId: string;
+                interval: components["schemas"]["Interval"];
+                quantity: number;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-25T18:00:00.000Z
+                 */
+                effectiveAt: string;
+            } | null;
             metadata: {
                 [key: string]: string;
             };
@@ -886,6 +945,8 @@ export interface components {
              */
             createdAt: string;
         };
+        /** @enum {string} */
+        Interval: "month" | "year";
         Invoice: {
             id: string;
             /** @example NNO-000001 */
@@ -989,6 +1050,12 @@ export interface components {
              * @enum {string}
              */
             tier: "starter" | "growth" | "scale";
+            interval?: components["schemas"]["Interval"] & unknown;
+            /**
+             * @description `now` (default): prorated at once; `period_end`: nothing charged now, the renewal switches the price
+             * @enum {string}
+             */
+            at?: "now" | "period_end";
         };
         ProrationPreview: {
             /**
@@ -1001,14 +1068,19 @@ export interface components {
              * @enum {string}
              */
             newTier: "starter" | "growth" | "scale";
+            currentInterval: components["schemas"]["Interval"];
+            newInterval: components["schemas"]["Interval"];
             prorationDate: string;
+            /** @description the end of the current period */
             periodEnd: string;
+            /** @description when the subscription renews after the change: a whole new period from now when the interval changes */
+            nextRenewalAt: string;
             currency: string;
             /** @description > 0 charged now, < 0 credited */
             net: number;
             lines: {
                 /** @enum {string} */
-                type: "proration";
+                type: "subscription" | "proration" | "usage" | "credit";
                 description: string;
                 amount: number;
             }[];
@@ -1231,7 +1303,15 @@ export interface components {
             priceId?: string;
             quantity?: number;
             paymentMethodId?: string;
+            /** @description `false` undoes a cancellation scheduled for the period's end */
             cancelAtPeriodEnd?: boolean;
+            /**
+             * @description `now` (default): prorated at once; `period_end`: nothing charged now, the renewal switches the price
+             * @enum {string}
+             */
+            at?: "now" | "period_end";
+            /** @description `null` cancels the change scheduled for the period's end */
+            pendingChange?: null;
         };
         CustomerBalance: {
             customerId: string;
@@ -2030,6 +2110,7 @@ export interface operations {
                 /** @description operators only: the platform to act on (or the X-Platform-Id header) */
                 platformId?: string;
                 tier: "starter" | "growth" | "scale";
+                interval?: components["schemas"]["Interval"];
             };
             header?: never;
             path?: never;
@@ -2044,6 +2125,270 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProrationPreview"];
+                };
+            };
+            /** @description Invalid request (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key may not act on this resource (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (CONFLICT) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over 1 MiB (PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Idempotency-Key reused with another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the rate limit (RATE_LIMITED): the key's requests, or for usage batches the platform's events. Nothing was done. */
+            429: {
+                headers: {
+                    /** @description Seconds until the bucket holds enough tokens again */
+                    "Retry-After"?: number;
+                    /** @description The bucket's size (burst) */
+                    "RateLimit-Limit"?: number;
+                    /** @description Whole tokens left */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the bucket is full again */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<burst>;w=<seconds an empty bucket takes to fill>` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not implemented yet (NOT_IMPLEMENTED) */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unreachable for now; retry after the Retry-After header's seconds (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resumePlatformSubscription: {
+        parameters: {
+            query?: {
+                /** @description operators only: the platform to act on (or the X-Platform-Id header) */
+                platformId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription, renewing again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description Invalid request (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key may not act on this resource (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found (NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (CONFLICT) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over 1 MiB (PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Idempotency-Key reused with another request (IDEMPOTENCY_KEY_REUSED) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the rate limit (RATE_LIMITED): the key's requests, or for usage batches the platform's events. Nothing was done. */
+            429: {
+                headers: {
+                    /** @description Seconds until the bucket holds enough tokens again */
+                    "Retry-After"?: number;
+                    /** @description The bucket's size (burst) */
+                    "RateLimit-Limit"?: number;
+                    /** @description Whole tokens left */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the bucket is full again */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<burst>;w=<seconds an empty bucket takes to fill>` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL_ERROR) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not implemented yet (NOT_IMPLEMENTED) */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unreachable for now; retry after the Retry-After header's seconds (SERVICE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelPendingChange: {
+        parameters: {
+            query?: {
+                /** @description operators only: the platform to act on (or the X-Platform-Id header) */
+                platformId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription, with `pendingChange: null` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
                 };
             };
             /** @description Invalid request (VALIDATION_ERROR) */

@@ -99,7 +99,13 @@ export interface PlanChangeRecord {
    * the new period is `[anchor, periodEnd)`, and the period that ended early (its usage billed on
    * the change's invoice) joins the closed periods that late usage is still billed for.
    */
-  cycle?: { anchor: string; periodEnd: string; closed: UsagePeriodRecord };
+  cycle?: {
+    anchor: string;
+    periodEnd: string;
+    closed: UsagePeriodRecord;
+    /** When usage of `closed` received late is swept, unless the usage job is due sooner. */
+    lateUsageDueAt: string;
+  };
 }
 
 export const invoiceLines = pgTable(

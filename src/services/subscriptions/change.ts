@@ -14,7 +14,7 @@ import { conflict, invalid } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { ServiceContext } from "../context.ts";
 import { type Invoice, issueInvoice, loadInvoice, type NewInvoice } from "../invoicing.ts";
-import { usageOverageLines } from "../usage-billing.ts";
+import { ingestionWindowEnd, usageOverageLines } from "../usage-billing.ts";
 import {
   assertNoChangeInFlight,
   assertNotEnded,
@@ -22,7 +22,7 @@ import {
   saveSubscription,
 } from "./claim.ts";
 import { chargeForCaller } from "./payment.ts";
-import { planChangeFields, usagePeriodsAfter } from "./plan-change-record.ts";
+import { planChangeFields, usageAfter } from "./plan-change-record.ts";
 import {
   presentSubscription,
   type Subscription,
@@ -159,6 +159,7 @@ const quoteChange = async (
           tier: row.tier,
           billed: true,
         },
+        lateUsageDueAt: ingestionWindowEnd(at).toISOString(),
       },
     },
     renewsAt: periodEnd,
@@ -296,7 +297,7 @@ export const changePlan = async ({
       invoice.status === "paid"
         ? {
             ...planChangeFields(record),
-            usagePeriods: usagePeriodsAfter(row, record),
+            ...usageAfter(row, record),
             updatedAt: at,
           }
         : { pendingInvoiceId: invoice.id, updatedAt: at },

@@ -77,7 +77,8 @@ const creditUnusedPaidTime = async (
       and(
         eq(invoices.subscriptionId, row.id),
         eq(invoices.periodStart, row.currentPeriodStart),
-        inArray(invoices.kind, ["subscription_create", "renewal"]),
+        // The period's fee: its first invoice, its renewal, or the change of interval that began it.
+        inArray(invoices.kind, ["subscription_create", "renewal", "proration"]),
         eq(invoices.status, "paid"),
       ),
     );

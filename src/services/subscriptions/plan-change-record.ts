@@ -24,6 +24,17 @@ export const planChangeFields = (change: PlanChangeRecord) => ({
   pendingChange: null,
 });
 
-/** The closed periods once `change` is applied to `row`. */
-export const usagePeriodsAfter = (row: SubscriptionRow, change: PlanChangeRecord) =>
-  change.cycle ? [...row.usagePeriods, change.cycle.closed] : row.usagePeriods;
+/**
+ * What applying `change` to `row` does to its usage: the period an interval change cut short
+ * joins the closed periods, and its late usage is swept once no more can arrive (or sooner, with
+ * the next period's usage).
+ */
+export const usageAfter = (row: SubscriptionRow, change: PlanChangeRecord) => {
+  if (!change.cycle) return {};
+  const sweep = new Date(change.cycle.lateUsageDueAt);
+  return {
+    usagePeriods: [...row.usagePeriods, change.cycle.closed],
+    usageDueAt:
+      row.usageDueAt && row.usageDueAt.getTime() < sweep.getTime() ? row.usageDueAt : sweep,
+  };
+};
