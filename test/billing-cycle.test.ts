@@ -1,12 +1,13 @@
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
-import { scenario } from "./fixtures/clock-scenario.ts";
+import { describe, expect, it } from "vitest";
+import { useScenarios } from "./scenario.ts";
 
 /**
  * The billing cycle end to end through HTTP, driven by the operator test clock: every renewal,
  * trial end, cancellation and retry happens at its own instant as the clock moves. Each scenario
  * has its own database, so invoice numbers are exactly consecutive.
  */
+const scenario = useScenarios();
 describe("subscribing", () => {
   it("invoices and charges the first period at once", async () => {
     const s = await scenario("2026-03-10T09:00:00.000Z");
@@ -22,7 +23,7 @@ describe("subscribing", () => {
       currentPeriodStart: "2026-03-10T09:00:00.000Z",
       currentPeriodEnd: "2026-04-10T09:00:00.000Z",
     });
-    const [first, ...rest] = await s.invoices(platformId);
+    const [first, ...rest] = await s.invoicesOf(platformId);
     expect(rest).toHaveLength(0);
     expect(first).toMatchObject({
       number: "NNO-000001",
@@ -70,7 +71,7 @@ describe("subscribing", () => {
     expect(retry.status).toBe(201);
     expect(retry.body.status).toBe("active");
     expect((await s.subscription(incomplete.id)).status).toBe("canceled");
-    const invoices = await s.invoices(platformId);
+    const invoices = await s.invoicesOf(platformId);
     expect(invoices.map((i) => [i.status, i.total])).toEqual([
       ["void", 9900],
       ["paid", 2900],
@@ -98,7 +99,7 @@ describe("renewals", () => {
     const s = await scenario("2026-05-15T12:00:00.000Z");
     const { platformId, res } = await s.subscribe();
     await s.clockTo("2027-05-15T12:00:00.000Z");
-    const invoices = await s.invoices(platformId);
+    const invoices = await s.invoicesOf(platformId);
     expect(invoices.map((i) => i.number)).toEqual(
       Array.from({ length: 13 }, (_, n) => `NNO-${String(n + 1).padStart(6, "0")}`),
     );
@@ -132,7 +133,7 @@ describe("renewals", () => {
     const s = await scenario("2027-01-31T08:00:00.000Z");
     const { platformId } = await s.subscribe({ priceId: "price_starter_monthly" });
     await s.clockTo("2028-03-31T08:00:00.000Z");
-    const starts = (await s.invoices(platformId)).map((i) => i.periodStart.slice(0, 10));
+    const starts = (await s.invoicesOf(platformId)).map((i) => i.periodStart.slice(0, 10));
     expect(starts).toEqual([
       "2027-01-31",
       "2027-02-28",
@@ -165,9 +166,9 @@ describe("renewals", () => {
       currentPeriodEnd: "2026-06-15T00:00:00.000Z",
     });
     await s.clockTo("2026-06-14T23:59:59.000Z");
-    expect(await s.invoices(platformId)).toHaveLength(1); // only the first, pre-trial one
+    expect(await s.invoicesOf(platformId)).toHaveLength(1); // only the first, pre-trial one
     await s.clockTo("2026-06-15T00:00:00.000Z");
-    const invoices = await s.invoices(platformId);
+    const invoices = await s.invoicesOf(platformId);
     expect(invoices).toHaveLength(2);
     // The trial started on a paid period: its unused time (all of it) was credited and pays
     // the trial's-end invoice, so no day is paid twice (see test/trials.test.ts).
@@ -199,10 +200,10 @@ describe("renewals", () => {
     // No usage to bill in arrears, even once late events have had their hour: no final invoice
     // (none with nothing on it).
     await s.clockTo("2026-03-10T01:00:00.000Z");
-    const invoices = await s.invoices(platformId);
+    const invoices = await s.invoicesOf(platformId);
     expect(invoices.map((i) => [i.description, i.status, i.total])).toEqual([[null, "paid", 9900]]);
     await s.clockTo("2026-06-10T00:00:00.000Z");
-    expect(await s.invoices(platformId)).toHaveLength(1);
+    expect(await s.invoicesOf(platformId)).toHaveLength(1);
     expect((await s.t.request("GET", `/subscription?platformId=${platformId}`)).status).toBe(404);
   });
 });
@@ -221,7 +222,7 @@ describe("dunning", () => {
 
     await s.clockTo("2026-05-01T00:00:00.000Z");
     expect((await s.subscription(id)).status).toBe("past_due");
-    let renewal = (await s.invoices(platformId))[1];
+    let renewal = (await s.invoicesOf(platformId))[1];
     expect(renewal).toMatchObject({
       status: "open",
       attemptCount: 1,
@@ -229,20 +230,20 @@ describe("dunning", () => {
     });
 
     await s.clockTo("2026-05-02T00:00:00.000Z");
-    renewal = (await s.invoices(platformId))[1];
+    renewal = (await s.invoicesOf(platformId))[1];
     expect(renewal).toMatchObject({
       attemptCount: 2,
       nextPaymentAttempt: "2026-05-04T00:00:00.000Z",
     });
     await s.clockTo("2026-05-04T00:00:00.000Z");
-    renewal = (await s.invoices(platformId))[1];
+    renewal = (await s.invoicesOf(platformId))[1];
     expect(renewal).toMatchObject({
       attemptCount: 3,
       nextPaymentAttempt: "2026-05-06T00:00:00.000Z",
     });
     expect((await s.subscription(id)).status).toBe("past_due");
     await s.clockTo("2026-05-06T00:00:00.000Z");
-    renewal = (await s.invoices(platformId))[1];
+    renewal = (await s.invoicesOf(platformId))[1];
     expect(renewal).toMatchObject({ status: "open", attemptCount: 4, nextPaymentAttempt: null });
     expect((await s.subscription(id)).status).toBe("unpaid");
 
@@ -254,7 +255,7 @@ describe("dunning", () => {
       body: { paymentMethodId: "pm_card_visa" },
     });
     expect(recovered.status).toBe(200);
-    renewal = (await s.invoices(platformId))[1];
+    renewal = (await s.invoicesOf(platformId))[1];
     expect(renewal).toMatchObject({ status: "paid", amountPaid: 9900, attemptCount: 5 });
     expect((await s.subscription(id)).status).toBe("active");
   });
@@ -281,7 +282,7 @@ describe("an unpaid subscription", () => {
       currentPeriodStart: "2028-05-01T00:00:00.000Z",
       currentPeriodEnd: "2028-06-01T00:00:00.000Z",
     });
-    let invoices = await s.invoices(platformId);
+    let invoices = await s.invoicesOf(platformId);
     const drafts = invoices.filter((i) => i.status === "draft");
     expect(drafts).toHaveLength(24);
     expect(drafts.every((i) => i.number === null && i.amountPaid === 0)).toBe(true);
@@ -298,14 +299,14 @@ describe("an unpaid subscription", () => {
       body: { paymentMethodId: "pm_card_visa" },
     });
     expect(recovered.status, recovered.text).toBe(200);
-    invoices = await s.invoices(platformId);
+    invoices = await s.invoicesOf(platformId);
     const charged = invoices.filter((i) => i.amountPaid > 0);
     expect(charged.map((i) => i.amountPaid)).toEqual([9900, 9900]); // the first month, the open one
     expect((await s.subscription(id)).status).toBe("active");
 
     // From now on it renews and charges period by period.
     await s.clockTo("2028-06-01T00:00:00.000Z");
-    invoices = await s.invoices(platformId);
+    invoices = await s.invoicesOf(platformId);
     expect(invoices.at(-1)).toMatchObject({
       periodStart: "2028-06-01T00:00:00.000Z",
       status: "paid",
@@ -358,7 +359,7 @@ describe("plan changes", () => {
 
     // The next renewal is at the new price.
     await s.clockTo("2026-05-01T00:00:00.000Z");
-    expect((await s.invoices(platformId)).at(-1)).toMatchObject({ total: 49900, status: "paid" });
+    expect((await s.invoicesOf(platformId)).at(-1)).toMatchObject({ total: 49900, status: "paid" });
   });
 
   it("credits a downgrade to the balance and applies it to the next invoice", async () => {
@@ -375,7 +376,7 @@ describe("plan changes", () => {
     expect(change.body.subscription.tier).toBe("starter");
 
     await s.clockTo("2026-05-01T00:00:00.000Z");
-    const renewal = (await s.invoices(platformId)).at(-1);
+    const renewal = (await s.invoicesOf(platformId)).at(-1);
     expect(renewal).toMatchObject({
       subtotal: 2900,
       creditApplied: 2900,
@@ -384,7 +385,7 @@ describe("plan changes", () => {
       status: "paid",
     });
     await s.clockTo("2026-06-01T00:00:00.000Z");
-    expect((await s.invoices(platformId)).at(-1)).toMatchObject({
+    expect((await s.invoicesOf(platformId)).at(-1)).toMatchObject({
       subtotal: 2900,
       creditApplied: 2900,
       amountDue: 0,
@@ -416,7 +417,7 @@ describe("plan changes", () => {
     expect(change.body.error.details.declineCode).toBe("generic_decline");
     const sub = await s.subscription(res.body.id);
     expect(sub).toMatchObject({ tier: "growth", status: "active" });
-    const invoices = await s.invoices(platformId);
+    const invoices = await s.invoicesOf(platformId);
     expect(invoices.map((i) => i.status)).toEqual(["paid", "void"]);
   });
 });
@@ -456,7 +457,7 @@ describe("recovery through the portal", () => {
     await s.t.emulator.deliverDueEvents();
 
     expect((await s.subscription(res.body.id)).status).toBe("active");
-    const renewal = (await s.invoices(platformId))[1];
+    const renewal = (await s.invoicesOf(platformId))[1];
     expect(renewal).toMatchObject({ status: "paid", amountPaid: 9900 });
     const portal = await (await s.t.app.request(page.pathname)).text();
     expect(portal).toContain(renewal?.number ?? "missing");

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { balanceEntries } from "../src/db/schema/index.ts";
 import type { Invoice } from "../src/services/invoicing.ts";
-import { type ClockScenario, scenario } from "./fixtures/clock-scenario.ts";
+import { type Scenario, useScenarios } from "./scenario.ts";
 
 /**
  * Plan changes the way customers make them (issue 14), through HTTP with the test clock, exact to
@@ -11,8 +11,9 @@ import { type ClockScenario, scenario } from "./fixtures/clock-scenario.ts";
  * period (`at: "period_end"`, applied by the renewal), cancelled or replaced, and a cancellation
  * at period end undone.
  */
+const scenario = useScenarios();
 
-const balanceOf = async (s: ClockScenario, customerId: string) => {
+const balanceOf = async (s: Scenario, customerId: string) => {
   const [row] = await s.t.deps.db
     .select({ balance: sql<number>`coalesce(sum(${balanceEntries.amount}), 0)::bigint` })
     .from(balanceEntries)
@@ -77,9 +78,9 @@ describe("changing the billing interval now", () => {
 
     // Nothing renews on May 1 any more; the next renewal is a year after the change.
     await s.clockTo("2027-04-15T23:59:59.000Z");
-    expect((await s.invoices(platformId)).length).toBe(2);
+    expect((await s.invoicesOf(platformId)).length).toBe(2);
     await s.clockTo("2027-04-16T00:00:00.000Z");
-    const all = await s.invoices(platformId);
+    const all = await s.invoicesOf(platformId);
     expect(all.map((i) => [i.total, i.status])).toEqual([
       [9900, "paid"],
       [94050, "paid"],
@@ -119,7 +120,7 @@ describe("changing the billing interval now", () => {
     expect(await balanceOf(s, customerId)).toBe(39736);
 
     await s.clockTo("2026-08-02T00:00:00.000Z");
-    const renewal = (await s.invoices(platformId)).at(-1);
+    const renewal = (await s.invoicesOf(platformId)).at(-1);
     expect(renewal).toMatchObject({
       subtotal: 9900,
       creditApplied: 9900,
@@ -179,7 +180,7 @@ describe("changing the billing interval now", () => {
 
     // Past the grace and the next usage run: the cut period's usage is not billed again.
     await s.clockTo("2026-10-20T00:00:00.000Z");
-    const all = await s.invoices(platformId);
+    const all = await s.invoicesOf(platformId);
     expect(all.map((i) => i.total)).toEqual([2900, 27367]);
   });
 
@@ -215,7 +216,7 @@ describe("changing the billing interval now", () => {
     expect(late.status, late.text).toBe(200);
     // Swept once no more usage for the cut period can arrive (35 days after it ended).
     await s.clockTo("2026-10-17T00:00:00.000Z");
-    const sweep = (await s.invoices(platformId)).at(-1);
+    const sweep = (await s.invoicesOf(platformId)).at(-1);
     expect(sweep).toMatchObject({
       description: "Usage received late",
       total: 300,
@@ -245,7 +246,7 @@ describe("changing the billing interval now", () => {
       currentPeriodStart: "2026-04-01T00:00:00.000Z",
       currentPeriodEnd: "2026-05-01T00:00:00.000Z",
     });
-    expect((await s.invoices(platformId)).map((i) => i.status)).toEqual(["paid", "void"]);
+    expect((await s.invoicesOf(platformId)).map((i) => i.status)).toEqual(["paid", "void"]);
   });
 });
 
@@ -257,7 +258,7 @@ describe("changing the interval during a trial", () => {
       body: { trialDays: 14 },
     });
     expect(trial.status, trial.text).toBe(200);
-    const before = (await s.invoices(platformId)).length;
+    const before = (await s.invoicesOf(platformId)).length;
     const change = await s.t.request("POST", "/subscription/change-tier", {
       key,
       body: { tier: "growth", interval: "year" },
@@ -270,7 +271,7 @@ describe("changing the interval during a trial", () => {
       currentPeriodEnd: "2026-04-15T00:00:00.000Z",
     });
     await s.clockTo("2026-04-15T00:00:00.000Z");
-    const all = await s.invoices(platformId);
+    const all = await s.invoicesOf(platformId);
     expect(all.length).toBe(before + 1);
     expect(all.at(-1)).toMatchObject({
       subtotal: 99000,
@@ -324,11 +325,11 @@ describe("changes at period end", () => {
       },
     });
     await s.clockTo("2026-04-30T23:59:59.000Z");
-    expect((await s.invoices(platformId)).length).toBe(1);
+    expect((await s.invoicesOf(platformId)).length).toBe(1);
     expect(await balanceOf(s, customerId)).toBe(0);
 
     await s.clockTo("2026-05-01T00:00:00.000Z");
-    const all = await s.invoices(platformId);
+    const all = await s.invoicesOf(platformId);
     expect(all.map((i) => [i.total, i.status])).toEqual([
       [49900, "paid"],
       [2900, "paid"],
@@ -338,7 +339,7 @@ describe("changes at period end", () => {
     expect(sub).toMatchObject({ tier: "starter", unitAmount: 2900, pendingChange: null });
     expect(await balanceOf(s, customerId)).toBe(0);
     await s.clockTo("2026-06-01T00:00:00.000Z");
-    expect((await s.invoices(platformId)).at(-1)).toMatchObject({ total: 2900 });
+    expect((await s.invoicesOf(platformId)).at(-1)).toMatchObject({ total: 2900 });
   });
 
   it("switches the interval at period end: the next period is a year from the old period's end", async () => {
@@ -354,15 +355,15 @@ describe("changes at period end", () => {
       interval: "year",
     });
     await s.clockTo("2026-05-01T00:00:00.000Z");
-    expect((await s.invoices(platformId)).at(-1)).toMatchObject({
+    expect((await s.invoicesOf(platformId)).at(-1)).toMatchObject({
       total: 99000,
       periodStart: "2026-05-01T00:00:00.000Z",
       periodEnd: "2027-05-01T00:00:00.000Z",
     });
     await s.clockTo("2027-04-30T00:00:00.000Z");
-    expect((await s.invoices(platformId)).length).toBe(2);
+    expect((await s.invoicesOf(platformId)).length).toBe(2);
     await s.clockTo("2027-05-01T00:00:00.000Z");
-    expect((await s.invoices(platformId)).at(-1)).toMatchObject({ total: 99000 });
+    expect((await s.invoicesOf(platformId)).at(-1)).toMatchObject({ total: 99000 });
   });
 
   it("replaces a scheduled change with a second one, and cancels it", async () => {
@@ -405,7 +406,7 @@ describe("changes at period end", () => {
       expect(patched.body.pendingChange).toBeNull();
     }
     await s.clockTo("2026-05-01T00:00:00.000Z");
-    expect((await s.invoices(platformId)).at(-1)).toMatchObject({
+    expect((await s.invoicesOf(platformId)).at(-1)).toMatchObject({
       periodStart: "2026-05-01T00:00:00.000Z",
       total: 9900,
     });
@@ -483,7 +484,7 @@ describe("undoing a cancellation at period end", () => {
 
     await s.clockTo("2026-05-01T00:00:00.000Z");
     expect((await s.subscription(res.body.id)).status).toBe("active");
-    expect((await s.invoices(platformId)).at(-1)).toMatchObject({
+    expect((await s.invoicesOf(platformId)).at(-1)).toMatchObject({
       periodStart: "2026-05-01T00:00:00.000Z",
       total: 9900,
     });
@@ -583,7 +584,7 @@ describe("any sequence of changes", () => {
             sub = (await s.t.request("GET", `/subscription?platformId=${platformId}`, { key }))
               .body;
           }
-          const paid = (await s.invoices(platformId)).reduce((sum, i) => sum + i.amountPaid, 0);
+          const paid = (await s.invoicesOf(platformId)).reduce((sum, i) => sum + i.amountPaid, 0);
           const balance = await balanceOf(s, customerId);
           const start = seconds(sub.currentPeriodStart);
           const end = seconds(sub.currentPeriodEnd);
