@@ -67,6 +67,26 @@ const portalHeaders = secureHeaders({
   },
 });
 
+/**
+ * The operator console: its scripts (uPlot and its own) and stylesheets come from this service
+ * (`/console/assets/`), nothing inline runs (chart data sits in JSON script tags, which never
+ * execute), forms post to the console only, and it is never framed.
+ */
+const consoleHeaders = secureHeaders({
+  ...common,
+  contentSecurityPolicy: {
+    defaultSrc: never,
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", "data:"],
+    connectSrc: ["'self'"],
+    baseUri: never,
+    formAction: ["'self'"],
+    frameAncestors: never,
+  },
+});
+
+const isConsolePage = (path: string) => path === "/console" || path.startsWith("/console/");
 const isDocsPage = (path: string) => routePathOf(path) === "/docs";
 const isPortalPage = (path: string) => path.startsWith("/emulator/stripe/portal/");
 
@@ -76,6 +96,12 @@ const isPortalPage = (path: string) => path.startsWith("/emulator/stripe/portal/
  */
 export const securityHeaders = createMiddleware<AppEnv>((c, next) => {
   const path = c.req.path;
-  const headers = isDocsPage(path) ? docsHeaders : isPortalPage(path) ? portalHeaders : apiHeaders;
+  const headers = isDocsPage(path)
+    ? docsHeaders
+    : isPortalPage(path)
+      ? portalHeaders
+      : isConsolePage(path)
+        ? consoleHeaders
+        : apiHeaders;
   return headers(c, next);
 });

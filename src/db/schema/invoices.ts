@@ -77,6 +77,8 @@ export const invoices = pgTable(
       .where(sql`${t.subscriptionId} is not null and ${t.kind} <> 'proration'`),
     index("invoices_platform_idx").on(t.platformId, t.createdAt, t.id),
     index("invoices_customer_idx").on(t.customerId, t.createdAt, t.id),
+    // The console's invoice list across platforms, newest first, and its CSV export by date.
+    index("invoices_created_idx").on(t.createdAt, t.id),
     index("invoices_retry_idx")
       .on(t.nextPaymentAttempt)
       .where(sql`${t.status} = 'open' and ${t.nextPaymentAttempt} is not null`),
