@@ -39,9 +39,9 @@ export const consoleClient = async (t: TestApp): Promise<ConsoleClient> => {
   const signedIn = await signInToConsole(t);
   if (signedIn.status !== 303) throw new Error(`sign-in refused: ${signedIn.status}`);
   const cookie = consoleCookieOf(signedIn);
-  const get = (path: string) => t.app.request(path, { headers: { cookie } });
+  const get = async (path: string) => t.app.request(path, { headers: { cookie } });
   const csrfToken = hiddenField(await (await get("/console")).text(), "_csrf");
-  const post = (path: string, fields: Record<string, string>) =>
+  const post = async (path: string, fields: Record<string, string>) =>
     t.app.request(path, {
       method: "POST",
       headers: { cookie, "content-type": "application/x-www-form-urlencoded" },

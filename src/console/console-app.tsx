@@ -193,11 +193,11 @@ export const createConsoleRoutes = () => {
     const deps = c.get("deps");
     const fields = await readForm(c);
     try {
-      const { sessionId, session } = await signInToConsole({
+      const { sessionId } = await signInToConsole({
         ctx: deps,
         input: { key: (fields.key ?? "").slice(0, 512), operatorKey: deps.operatorKey },
       });
-      setSessionCookie(c, sessionId, session);
+      setSessionCookie(c, sessionId);
       return c.redirect(CONSOLE_PATH, 303);
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== "UNAUTHORIZED") throw error;

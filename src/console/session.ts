@@ -14,16 +14,18 @@ export const CONSOLE_PATH = "/console";
 /**
  * The session cookie: HttpOnly (no script reads it), SameSite=Strict (no other site's page sends
  * it), scoped to the console's path, and Secure everywhere but in development (plain-HTTP
- * `npm start` on a laptop). It lives as long as the session.
+ * `npm start` on a laptop). It lives as long as the session (the server ends it sooner on
+ * sign-out).
  */
-export const setSessionCookie = (c: Context, sessionId: string, session: ConsoleSession) => {
+export const setSessionCookie = (c: Context, sessionId: string) => {
   const deps = (c as Context<AppEnv>).get("deps");
   setCookie(c, SESSION_COOKIE, sessionId, {
     httpOnly: true,
     sameSite: "Strict",
     secure: deps.config.env !== "development",
     path: CONSOLE_PATH,
-    expires: session.expiresAt,
+    // Relative, not `Expires`: the service's clock may be a test clock far from the browser's.
+    maxAge: deps.config.consoleSessionTtlSeconds,
   });
 };
 
