@@ -1,10 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  consoleClient,
-  consoleCookieOf,
-  hiddenField,
-  signInToConsole,
-} from "../../test/console-client.ts";
+import { consoleClient, hiddenField, signInToConsole } from "../../test/console-client.ts";
 import { useTestApp } from "../../test/harness.ts";
 
 const t = await useTestApp();
