@@ -1,7 +1,12 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { mrrSnapshots, subscriptions } from "../src/db/schema/index.ts";
-import { mrrHistory, recordMrrSnapshot } from "../src/services/console/mrr-snapshots.ts";
+import { mrrSnapshots, revenueDays, subscriptions } from "../src/db/schema/index.ts";
+import { revenueByMonth } from "../src/services/console/console-overview.ts";
+import {
+  mrrHistory,
+  recordMrrSnapshot,
+  recordRevenueDays,
+} from "../src/services/console/mrr-snapshots.ts";
 import { runDueWork } from "../src/worker/due-work.ts";
 import { useScenarios } from "./scenario.ts";
 
@@ -73,5 +78,26 @@ describe("daily MRR snapshots", () => {
     const s = await scenario("2026-04-10T10:00:00.000Z");
     expect(await recordMrrSnapshot({ ctx: s.t.deps })).toEqual({ recorded: 0 });
     expect(await snapshots(s.t.database.db)).toEqual([]);
+  });
+
+  it("keep each day's money collected, filling the days a clock jump skipped, and add up to the paid invoices", async () => {
+    const s = await scenario("2026-02-01T10:00:00.000Z");
+    const a = await s.subscribe({ priceId: "price_growth_monthly" });
+    await s.subscribe({ priceId: "price_starter_monthly", card: "pm_card_chargeDeclined" });
+    await s.clockTo("2026-04-15T10:00:00.000Z");
+    await Promise.all([recordRevenueDays({ ctx: s.t.deps }), recordRevenueDays({ ctx: s.t.deps })]);
+    const days = (await s.t.database.db.select().from(revenueDays).orderBy(revenueDays.day)).map(
+      (r) => [r.day, r.currency, Number(r.collected)],
+    );
+    expect(days).toEqual([
+      ["2026-02-01", "usd", 9900],
+      ["2026-03-01", "usd", 9900],
+      ["2026-04-01", "usd", 9900],
+    ]);
+    const paid = (await s.invoicesOf(a.platformId)).reduce((sum, i) => sum + i.amountPaid, 0);
+    expect(paid).toBe(3 * 9900);
+    const revenue = await revenueByMonth({ ctx: s.t.deps });
+    expect(revenue.months.slice(-3)).toEqual(["2026-02", "2026-03", "2026-04"]);
+    expect(revenue.collected.usd?.slice(-4)).toEqual([0, 9900, 9900, 9900]);
   });
 });

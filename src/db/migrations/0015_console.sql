@@ -14,5 +14,14 @@ CREATE TABLE "mrr_snapshots" (
 	CONSTRAINT "mrr_snapshots_day_currency_pk" PRIMARY KEY("day","currency")
 );
 --> statement-breakpoint
+CREATE TABLE "revenue_days" (
+	"day" date NOT NULL,
+	"currency" text NOT NULL,
+	"collected" bigint NOT NULL,
+	"recorded_at" timestamp with time zone NOT NULL,
+	CONSTRAINT "revenue_days_day_currency_pk" PRIMARY KEY("day","currency")
+);
+--> statement-breakpoint
 CREATE INDEX "console_sessions_expires_idx" ON "console_sessions" USING btree ("expires_at");--> statement-breakpoint
-CREATE INDEX "invoices_created_idx" ON "invoices" USING btree ("created_at","id");
+CREATE INDEX "invoices_created_idx" ON "invoices" USING btree ("created_at","id");--> statement-breakpoint
+CREATE INDEX "invoices_paid_idx" ON "invoices" USING btree ("paid_at","currency","amount_paid") WHERE "invoices"."paid_at" is not null;

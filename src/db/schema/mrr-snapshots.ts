@@ -22,3 +22,20 @@ export const mrrSnapshots = pgTable(
 );
 
 export type MrrSnapshotRow = typeof mrrSnapshots.$inferSelect;
+
+/**
+ * Money collected per UTC day and currency (paid invoices' `amountPaid`, by `paidAt`), kept up
+ * to date by the same worker pass: each pass recomputes the days from the last one recorded to
+ * today, so the console's revenue per month reads twelve months of days instead of a year of
+ * invoices.
+ */
+export const revenueDays = pgTable(
+  "revenue_days",
+  {
+    day: date({ mode: "string" }).notNull(),
+    currency: text().notNull(),
+    collected: bigint({ mode: "number" }).notNull(),
+    recordedAt: timestamptz("recorded_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.currency] })],
+);

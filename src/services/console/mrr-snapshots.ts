@@ -1,6 +1,6 @@
-import { and, count, gte, inArray, lte, sql } from "drizzle-orm";
+import { and, count, gte, inArray, isNotNull, lt, lte, max, sql } from "drizzle-orm";
 import { monthlyRecurringRevenue, revenueStatuses } from "../../billing/mrr.ts";
-import { mrrSnapshots, subscriptions } from "../../db/schema/index.ts";
+import { invoices, mrrSnapshots, revenueDays, subscriptions } from "../../db/schema/index.ts";
 import type { ServiceContext } from "../context.ts";
 
 const utcDay = (at: Date) => at.toISOString().slice(0, 10);
@@ -42,6 +42,50 @@ export const currentMrr = async ({ ctx }: { ctx: ServiceContext }) => {
     counted[currency] = (counted[currency] ?? 0) + Number(r.n);
   }
   return { mrr, counted };
+};
+
+/**
+ * Money collected per UTC day (`revenue_days`), recomputed from the paid invoices for every day
+ * from the last one recorded (it may have grown since) to today: a pass after a jump of the test
+ * clock, or after the worker was down, fills every day between. The first pass backfills all.
+ * Idempotent: each day's total is recomputed, never added to.
+ */
+export const recordRevenueDays = async ({ ctx }: { ctx: ServiceContext }) => {
+  const now = ctx.clock.now();
+  const [last] = await ctx.db.select({ day: max(revenueDays.day) }).from(revenueDays);
+  const from = last?.day ? new Date(`${last.day}T00:00:00.000Z`) : undefined;
+  const day = sql<string>`(${invoices.paidAt} at time zone 'UTC')::date::text`;
+  const rows = await ctx.db
+    .select({
+      day,
+      currency: invoices.currency,
+      collected: sql<string>`sum(${invoices.amountPaid})::text`,
+    })
+    .from(invoices)
+    .where(
+      and(
+        isNotNull(invoices.paidAt),
+        from ? gte(invoices.paidAt, from) : undefined,
+        lt(invoices.paidAt, new Date(Date.parse(`${utcDay(now)}T00:00:00.000Z`) + 86_400_000)),
+      ),
+    )
+    .groupBy(day, invoices.currency);
+  if (rows.length === 0) return { days: 0 };
+  await ctx.db
+    .insert(revenueDays)
+    .values(
+      rows.map((r) => ({
+        day: r.day,
+        currency: r.currency,
+        collected: Number(r.collected),
+        recordedAt: now,
+      })),
+    )
+    .onConflictDoUpdate({
+      target: [revenueDays.day, revenueDays.currency],
+      set: { collected: sql`excluded.collected`, recordedAt: sql`excluded.recorded_at` },
+    });
+  return { days: rows.length };
 };
 
 /**
