@@ -3,8 +3,9 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, watchedPage } from "../../test/browser.ts";
 import { useTestApp } from "../../test/harness.ts";
 
 /**
@@ -12,7 +13,6 @@ import { useTestApp } from "../../test/harness.ts";
  * uses it: every test fails on a console error, a policy violation or a request leaving this
  * machine. With CONSOLE_SCREENSHOTS=dir, each page visited is saved there as a PNG.
  */
-const CHROMIUM = "/usr/bin/chromium";
 const screenshots = process.env.CONSOLE_SCREENSHOTS;
 
 // Seeded history: subscriptions start in the spring, the clock is then moved on by months.
@@ -65,18 +65,7 @@ beforeAll(async () => {
     );
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
   if (screenshots) mkdirSync(screenshots, { recursive: true });
 }, 120_000);
 
@@ -85,48 +74,8 @@ afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-const isLocal = (url: string) => {
-  const { protocol, hostname } = new URL(url);
-  if (protocol === "data:" || protocol === "blob:" || protocol === "about:") return true;
-  return hostname === "127.0.0.1" || hostname === "localhost" || hostname === "[::1]";
-};
-
-/**
- * A fresh browser context that records what must not happen (console errors, uncaught
- * exceptions, CSP violations, requests to any other host: aborted) and fails the test with them.
- */
-const watched = async (viewport = { width: 1280, height: 900 }) => {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
-  const problems: string[] = [];
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    if (isLocal(url)) return route.continue();
-    problems.push(`request left localhost: ${url}`);
-    return route.abort();
-  });
-  await context.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
-    });
-  });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  const check = async (checks: () => Promise<void>) => {
-    try {
-      await checks();
-      await page.waitForLoadState("networkidle");
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\nproblems seen: ${JSON.stringify(problems)}`);
-    } finally {
-      await context.close();
-    }
-    expect(problems).toEqual([]);
-  };
-  return { page, check };
-};
+const watched = (viewport = { width: 1280, height: 900 }) =>
+  watchedPage(browser, { viewport, acceptDownloads: true });
 
 const shoot = async (page: Page, name: string) => {
   if (screenshots)
