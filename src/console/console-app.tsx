@@ -132,6 +132,8 @@ const platformAction =
     const ctx = c.get("deps");
     const platformId = c.req.param("platformId") as string;
     const fields = await readForm(c);
+    // An unknown platform is the page's 404, not a form's problem.
+    await getPlatform({ ctx, input: { platformId } });
     try {
       return await submitOnce(c, fields, async () => {
         const done = await perform({ c, ctx, fields, platformId });
@@ -141,7 +143,6 @@ const platformAction =
     } catch (error) {
       if (!(error instanceof AppError) || error.status >= 500 || error.code === "FORBIDDEN")
         throw error;
-      if (error.code === "NOT_FOUND" && error.message.includes("platform")) throw error;
       const problem: FormProblem = { form, message: error.message, fields: fieldErrors(error) };
       const view = await loadPlatformView(ctx, platformId);
       return html(c, <PlatformPage page={pageOf(c)} view={view} problem={problem} />, error.status);
@@ -161,6 +162,7 @@ const invoiceFilterOf = (c: C): InvoiceFilter & { cursor?: string } => {
     v?.trim() ? v.trim().slice(0, max) : undefined;
   return {
     status,
+    platformId: text(q.platformId, 255),
     number: text(q.number, 40),
     from: text(q.from, 10),
     to: text(q.to, 10),

@@ -203,6 +203,36 @@ describe("pages", () => {
     expect(none).toContain("No platform matches");
   });
 
+  it("lists every platform's invoices, searchable by number, filtered by status and platform", async () => {
+    const a = await subscribedPlatform();
+    const b = await subscribedPlatform();
+    const c = await consoleClient(t);
+    const number = (await t.request("GET", `/invoices?platformId=${a.platformId}`)).body.data[0]
+      .number as string;
+    const byNumber = await (await c.get(`/console/invoices?number=${number}`)).text();
+    expect(byNumber).toContain(a.platformId);
+    expect(byNumber).not.toContain(b.platformId);
+    const byPlatform = await (await c.get(`/console/invoices?platformId=${b.platformId}`)).text();
+    expect(byPlatform).toContain(b.platformId);
+    expect(byPlatform).not.toContain(`>${a.platformId}<`);
+    const open = await (
+      await c.get(`/console/invoices?status=open&platformId=${a.platformId}`)
+    ).text();
+    expect(open).toContain("No invoice matches");
+    const bad = await c.get("/console/invoices?from=2026-13-45");
+    expect(bad.status).toBe(400);
+  });
+
+  it("answers a form for an unknown platform with a 404 page, changing nothing", async () => {
+    const c = await consoleClient(t);
+    const res = await c.post("/console/platforms/nope/credits", {
+      amount: "5",
+      description: "x",
+      _idempotency: "nope1",
+    });
+    expect(res.status).toBe(404);
+  });
+
   it("answers an unknown platform with a 404 page", async () => {
     const c = await consoleClient(t);
     const res = await c.get("/console/platforms/nope");

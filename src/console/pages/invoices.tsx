@@ -25,8 +25,11 @@ export const InvoicesPage = ({
   );
   return (
     <Layout title="Invoices" active="invoices" page={page}>
-      <h1>Invoices</h1>
+      <h1>Invoices{filter.platformId ? ` of ${filter.platformId}` : ""}</h1>
       <form method="get" action="/console/invoices" class="inline">
+        {filter.platformId ? (
+          <input type="hidden" name="platformId" value={filter.platformId} />
+        ) : null}
         <label for="number">
           Number
           <input

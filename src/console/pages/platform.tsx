@@ -343,9 +343,7 @@ export const PlatformPage = ({
       </div>
       {view.invoices.hasMore ? (
         <p>
-          <a
-            href={`/console/invoices?number=&platformId=${encodeURIComponent(platform.platformId)}`}
-          >
+          <a href={`/console/invoices?platformId=${encodeURIComponent(platform.platformId)}`}>
             All invoices
           </a>
         </p>

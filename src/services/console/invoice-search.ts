@@ -20,6 +20,8 @@ export interface InvoiceFilter {
   to?: string | undefined;
   /** A number or its part (`NNO-0000`), case-insensitive. */
   number?: string | undefined;
+  /** One platform's invoices only. */
+  platformId?: string | undefined;
 }
 
 export interface InvoiceListing {
@@ -57,6 +59,7 @@ const filterOf = (filter: InvoiceFilter): SQL | undefined => {
   const number = filter.number?.trim();
   return and(
     filter.status ? eq(invoices.status, filter.status) : undefined,
+    filter.platformId ? eq(invoices.platformId, filter.platformId) : undefined,
     from ? gte(invoices.createdAt, from) : undefined,
     to ? lt(invoices.createdAt, nextDay(to)) : undefined,
     number ? ilike(invoices.number, `%${number.replace(/[\\%_]/g, (c) => `\\${c}`)}%`) : undefined,
