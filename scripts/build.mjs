@@ -53,6 +53,9 @@ for (const file of result.outputFiles) writeAtomically(file.path, file.contents)
 // `new URL("./migrations", import.meta.url)` in src/db/migrate.ts and
 // `new URL("./billing/default-plans.json", import.meta.url)` in src/config.ts, seen from dist/.
 copyAtomically(join(root, "src/db/migrations"), join(dist, "migrations"));
+// `new URL("./console-assets/", import.meta.url)` in src/console/assets.ts: the console's own
+// script and stylesheet (uPlot is read from node_modules).
+copyAtomically(join(root, "src/console/console-assets"), join(dist, "console-assets"));
 writeAtomically(
   join(dist, "billing/default-plans.json"),
   readFileSync(join(root, "src/billing/default-plans.json")),

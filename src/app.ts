@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
+import { createConsoleRoutes } from "./console/console-app.tsx";
 import type { StripeEmulator } from "./emulator/stripe/index.ts";
 import { limitBodySize } from "./http/body-limit.ts";
 import type { AppDeps, AppEnv } from "./http/env.ts";
@@ -68,6 +69,8 @@ export const createApp = (opts: CreateAppOptions) => {
     if (!deps.config.stripe.emulatorApiServed) app.all("/emulator/stripe/v1/*", handleNotFound);
     app.route("/emulator/stripe", opts.emulator.app);
   }
+  // The operator console (DESIGN §15): its own pages, sessions and forms, over the services.
+  app.route("/console", createConsoleRoutes());
   const billing = createBillingRouter();
   app.route("/", billing);
   app.route(API_PREFIX, billing);

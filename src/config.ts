@@ -44,6 +44,12 @@ const envSchema = z
     /** The in-process emulator answers 429 above this many writes per second; 0/unset: never. */
     STRIPE_EMULATOR_RATE_LIMIT: z.coerce.number().finite().min(0).default(0),
     STRIPE_EMULATOR_PORTAL_SESSION_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
+    BILLING_CONSOLE_SESSION_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600)
+      .default(8 * 3600),
     /** Serve the in-process emulator's API at /emulator/stripe/v1; unset: on outside production. */
     STRIPE_EMULATOR_API: booleanFlag.optional(),
     BILLING_TEST_CLOCK: booleanFlag.default(false),
@@ -117,6 +123,8 @@ export interface Config {
    * (Stripe keeps a period's invoice a draft for about an hour for the same reason).
    */
   usageGraceSeconds: number;
+  /** How long an operator console session lasts after sign-in (`/console`). */
+  consoleSessionTtlSeconds: number;
   catalog: PlanCatalog;
   publicBaseUrl: string;
   logLevel: string;
@@ -236,6 +244,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     },
     testClock: e.BILLING_TEST_CLOCK,
     usageGraceSeconds: e.BILLING_USAGE_GRACE_SECONDS,
+    consoleSessionTtlSeconds: e.BILLING_CONSOLE_SESSION_TTL_SECONDS,
     catalog: loadPlanCatalog(
       e.BILLING_PLANS_FILE ? resolve(e.BILLING_PLANS_FILE) : defaultPlansFile,
     ),

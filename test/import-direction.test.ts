@@ -50,6 +50,25 @@ const rules: Rule[] = [
     why: "services know nothing of HTTP or of what runs them",
   },
   {
+    from: "src/console/",
+    forbidden: [
+      "src/db/",
+      "src/worker/",
+      "src/app.ts",
+      "src/compose.ts",
+      "src/main.ts",
+      "drizzle-orm",
+      "pg",
+      "@electric-sql/",
+    ],
+    why: "console pages call the services the API routes call: no second path to the database",
+  },
+  {
+    from: "src/services/",
+    forbidden: ["src/console/"],
+    why: "services know nothing of the console that shows them",
+  },
+  {
     from: "src/worker/",
     except: ["src/worker/main.ts"],
     forbidden: ["src/routes/", "src/http/", "src/app.ts", "src/compose.ts", "src/main.ts"],
@@ -117,7 +136,7 @@ const sourceFiles = (dir: string): string[] =>
   readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
     const path = `${dir}/${entry.name}`;
     if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") ? [path] : [];
+    return /\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name) ? [path] : [];
   });
 
 describe("import direction", () => {
@@ -152,5 +171,12 @@ describe("import direction", () => {
     expect(violations("src/routes/a/b.ts", 'import { s } from "../../services/x.ts";')).toEqual([]);
     expect(violations("src/worker/main.ts", 'import { c } from "../compose.ts";')).toEqual([]);
     expect(violations("src/services/a.ts", 'import { z } from "zod";')).toEqual([]);
+    expect(
+      violations("src/console/pages/a.tsx", 'import { invoices } from "../../db/schema/index.ts";'),
+    ).toHaveLength(1);
+    expect(violations("src/console/a.tsx", 'import { sql } from "drizzle-orm";')).toHaveLength(1);
+    expect(
+      violations("src/console/a.tsx", 'import { s } from "../services/console/sessions.ts";'),
+    ).toEqual([]);
   });
 });

@@ -28,25 +28,29 @@ const apiHeaders = secureHeaders({
   contentSecurityPolicy: { defaultSrc: never, frameAncestors: never },
 });
 
+/** Scripts, styles, images and fetches from this origin only; forms posting where `formAction` says. */
+const sameOriginPage = (formAction: string[]) =>
+  secureHeaders({
+    ...common,
+    contentSecurityPolicy: {
+      defaultSrc: never,
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", "data:"],
+      connectSrc: ["'self'"],
+      baseUri: never,
+      formAction,
+      frameAncestors: never,
+    },
+  });
+
 /**
  * The docs page (Swagger UI): its script and stylesheet come from this service (`docs/assets/`,
  * the page's own start-up script included — nothing inline), it fetches the OpenAPI document and
  * runs "try it out" requests against this origin, and Swagger UI's stylesheet draws its icons
  * from `data:` SVGs.
  */
-const docsHeaders = secureHeaders({
-  ...common,
-  contentSecurityPolicy: {
-    defaultSrc: never,
-    scriptSrc: ["'self'"],
-    styleSrc: ["'self'"],
-    imgSrc: ["'self'", "data:"],
-    connectSrc: ["'self'"],
-    baseUri: never,
-    formAction: never,
-    frameAncestors: never,
-  },
-});
+const docsHeaders = sameOriginPage(never);
 
 /**
  * The emulator's billing portal pages: no script at all, forms posting back to the page's own
@@ -67,6 +71,14 @@ const portalHeaders = secureHeaders({
   },
 });
 
+/**
+ * The operator console: its scripts (uPlot and its own) and stylesheets come from this service
+ * (`/console/assets/`), nothing inline runs (chart data sits in JSON script tags, which never
+ * execute), forms post to the console only, and it is never framed.
+ */
+const consoleHeaders = sameOriginPage(["'self'"]);
+
+const isConsolePage = (path: string) => path === "/console" || path.startsWith("/console/");
 const isDocsPage = (path: string) => routePathOf(path) === "/docs";
 const isPortalPage = (path: string) => path.startsWith("/emulator/stripe/portal/");
 
@@ -76,6 +88,12 @@ const isPortalPage = (path: string) => path.startsWith("/emulator/stripe/portal/
  */
 export const securityHeaders = createMiddleware<AppEnv>((c, next) => {
   const path = c.req.path;
-  const headers = isDocsPage(path) ? docsHeaders : isPortalPage(path) ? portalHeaders : apiHeaders;
+  const headers = isDocsPage(path)
+    ? docsHeaders
+    : isPortalPage(path)
+      ? portalHeaders
+      : isConsolePage(path)
+        ? consoleHeaders
+        : apiHeaders;
   return headers(c, next);
 });

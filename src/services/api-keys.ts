@@ -47,6 +47,29 @@ export const createApiKey = async ({
   };
 };
 
+/** A platform's API keys, newest first, revoked ones included; never their secrets. */
+export const listApiKeys = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { platformId: string };
+}) => {
+  const rows = await ctx.db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.platformId, input.platformId))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+    .limit(200);
+  return rows.map((r) => ({
+    id: r.id,
+    prefix: r.prefix,
+    scopes: r.scopes as ApiKeyScope[],
+    createdAt: r.createdAt.toISOString(),
+    revokedAt: r.revokedAt?.toISOString() ?? null,
+  }));
+};
+
 export const revokeApiKey = async ({
   ctx,
   input,

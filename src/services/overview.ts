@@ -1,7 +1,15 @@
-import { count, inArray } from "drizzle-orm";
+import { count, countDistinct, inArray } from "drizzle-orm";
 import { monthlyRecurringRevenue } from "../billing/mrr.ts";
-import { jobFailures, subscriptions } from "../db/schema/index.ts";
+import { jobFailures, type SubscriptionStatus, subscriptions } from "../db/schema/index.ts";
 import type { ServiceContext } from "./context.ts";
+
+const liveStatuses: SubscriptionStatus[] = [
+  "trialing",
+  "active",
+  "past_due",
+  "unpaid",
+  "incomplete",
+];
 
 /**
  * The operator's overview: MRR per currency over `active` and `past_due` subscriptions
@@ -11,27 +19,40 @@ import type { ServiceContext } from "./context.ts";
  * `canceled` ones are over and count nowhere.
  */
 export const billingOverview = async ({ ctx }: { ctx: ServiceContext }) => {
+  // Grouped in SQL: subscriptions of one status, tier and price are one row with their count,
+  // so the overview costs the same for ten platforms or ten thousand (bench/console).
   const rows = await ctx.db
     .select({
-      platformId: subscriptions.platformId,
       status: subscriptions.status,
       tier: subscriptions.tier,
       unitAmount: subscriptions.unitAmount,
       quantity: subscriptions.quantity,
       interval: subscriptions.interval,
       currency: subscriptions.currency,
+      n: count(),
     })
     .from(subscriptions)
-    .where(
-      inArray(subscriptions.status, ["trialing", "active", "past_due", "unpaid", "incomplete"]),
+    .where(inArray(subscriptions.status, liveStatuses))
+    .groupBy(
+      subscriptions.status,
+      subscriptions.tier,
+      subscriptions.unitAmount,
+      subscriptions.quantity,
+      subscriptions.interval,
+      subscriptions.currency,
     );
+  const platforms = await ctx.db
+    .select({ status: subscriptions.status, n: countDistinct(subscriptions.platformId) })
+    .from(subscriptions)
+    .where(inArray(subscriptions.status, liveStatuses))
+    .groupBy(subscriptions.status);
   const platformsIn = (status: string) =>
-    new Set(rows.filter((r) => r.status === status).map((r) => r.platformId)).size;
+    Number(platforms.find((r) => r.status === status)?.n ?? 0);
   const tiers: Record<string, number> = Object.fromEntries(
     ctx.catalog.plans.map((p) => [p.tier, 0]),
   );
   for (const row of rows) {
-    if (row.status !== "incomplete") tiers[row.tier] = (tiers[row.tier] ?? 0) + 1;
+    if (row.status !== "incomplete") tiers[row.tier] = (tiers[row.tier] ?? 0) + Number(row.n);
   }
   const [failing] = await ctx.db.select({ n: count() }).from(jobFailures);
   return {
@@ -39,7 +60,8 @@ export const billingOverview = async ({ ctx }: { ctx: ServiceContext }) => {
       rows.map((r) => ({
         status: r.status,
         amount: r.unitAmount,
-        quantity: r.quantity,
+        // n subscriptions of one price and quantity: summed exactly, as one of n × quantity.
+        quantity: r.quantity * Number(r.n),
         interval: r.interval,
         currency: r.currency,
       })),

@@ -11,6 +11,7 @@ import {
   settlePaidAlone,
   settlesAlone,
 } from "../services/collection.ts";
+import { recordMrrSnapshot, recordRevenueDays } from "../services/console/mrr-snapshots.ts";
 import type { ServiceContext } from "../services/context.ts";
 import { clearJobFailures, recordJobFailure } from "../services/job-failures.ts";
 import { renewingStatuses } from "../services/subscriptions/queries.ts";
@@ -194,7 +195,7 @@ const collectDue = async (
  * ends and period-end cancellations and closed periods' usage (after the grace) are issued while
  * the payment attempts (new invoices and dunning retries) run beside them; then the expiry of
  * incomplete subscriptions (after the attempts, so a payment due at the same instant is made
- * first).
+ * first). Last, the console's daily snapshots (MRR, money collected).
  */
 export const runDueWork = async ({ ctx }: { ctx: ServiceContext }): Promise<WorkDone> => {
   const done: WorkDone = { renewed: 0, usageBilled: 0, attempted: 0, expired: 0 };
@@ -212,7 +213,25 @@ export const runDueWork = async ({ ctx }: { ctx: ServiceContext }): Promise<Work
     const expired = await expireIncompleteSubscriptions({ ctx, limit: BATCH });
     done.expired += expired;
     const issuedNow = done.renewed + done.usageBilled - before;
-    if (issuedNow === 0 && collection.value.claimed === 0 && expired === 0) return done;
+    if (issuedNow === 0 && collection.value.claimed === 0 && expired === 0) {
+      await snapshotMrr(ctx);
+      return done;
+    }
+  }
+};
+
+/**
+ * Today's MRR per currency and the days' money collected, for the console's history
+ * (`recordMrrSnapshot`, `recordRevenueDays`), once the pass has changed what it will change; a
+ * failure is logged and retried by the next pass, never stops the billing work.
+ */
+const snapshotMrr = async (ctx: ServiceContext) => {
+  try {
+    await recordMrrSnapshot({ ctx });
+    await recordRevenueDays({ ctx });
+  } catch (error) {
+    if (isConnectionFailure(error)) throw error;
+    ctx.logger.error({ err: error }, "MRR snapshot not recorded");
   }
 };
 

@@ -78,6 +78,12 @@ export const invoices = pgTable(
       .where(sql`${t.subscriptionId} is not null and ${t.kind} <> 'proration'`),
     index("invoices_platform_idx").on(t.platformId, t.createdAt, t.id),
     index("invoices_customer_idx").on(t.customerId, t.createdAt, t.id),
+    // The console's invoice list across platforms, newest first, and its CSV export by date.
+    index("invoices_created_idx").on(t.createdAt, t.id),
+    // Money collected per day (`revenue_days`, recorded by the worker), read from the index alone.
+    index("invoices_paid_idx")
+      .on(t.paidAt, t.currency, t.amountPaid)
+      .where(sql`${t.paidAt} is not null`),
     index("invoices_retry_idx")
       .on(t.nextPaymentAttempt)
       .where(sql`${t.status} = 'open' and ${t.nextPaymentAttempt} is not null`),

@@ -1,8 +1,9 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, watchedPage } from "../../../test/browser.ts";
 import { useTestApp } from "../../../test/harness.ts";
 
 /**
@@ -10,9 +11,8 @@ import { useTestApp } from "../../../test/harness.ts";
  * Content-Security-Policy they are served with: the docs page must still render Swagger UI and
  * load the API's operations, the portal page its styles, with no console error, no policy
  * violation, and no request leaving this machine (DESIGN §4: pages work offline).
- * `.ci/run` installs chromium when it is missing.
+ * `.ci/run` installs chromium when it is missing (`test/browser.ts`).
  */
-const CHROMIUM = "/usr/bin/chromium";
 
 const t = await useTestApp();
 let server: Server;
@@ -26,18 +26,7 @@ beforeAll(async () => {
     );
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -45,52 +34,7 @@ afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve));
 });
 
-const isLocal = (url: string) => {
-  const { protocol, hostname } = new URL(url);
-  if (protocol === "data:" || protocol === "blob:" || protocol === "about:") return true;
-  return hostname === "127.0.0.1" || hostname === "localhost" || hostname === "[::1]";
-};
-
-/**
- * A fresh page that records what must not happen: console errors, uncaught exceptions, CSP
- * violations (reported to the page as `securitypolicyviolation` events) and requests to any
- * other host (aborted, so nothing leaves the machine even when the test fails).
- */
-const watchedPage = async () => {
-  const context = await browser.newContext();
-  const problems: string[] = [];
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    if (isLocal(url)) return route.continue();
-    problems.push(`request left localhost: ${url}`);
-    return route.abort();
-  });
-  await context.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
-    });
-  });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("requestfailed", (request) => {
-    problems.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ""}`);
-  });
-  /** Runs the checks; a failure (a selector that never appeared...) lists the problems seen. */
-  const check = async (checks: () => Promise<void>) => {
-    try {
-      await checks();
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\nproblems seen: ${JSON.stringify(problems)}`);
-    } finally {
-      await context.close();
-    }
-    expect(problems).toEqual([]);
-  };
-  return { page, check };
-};
+const watched = () => watchedPage(browser);
 
 /** Lets late console messages and requests arrive before the problems are read. */
 const settle = (page: Page) => page.waitForLoadState("networkidle");
@@ -99,7 +43,7 @@ describe("the docs page in a browser", () => {
   it.each(["/docs", "/api/billing/docs"])(
     "%s renders the API reference with no console error, no CSP violation, nothing fetched from elsewhere",
     async (path) => {
-      const { page, check } = await watchedPage();
+      const { page, check } = await watched();
       await check(async () => {
         const response = await page.goto(`${base}${path}`);
         expect(response?.status()).toBe(200);
@@ -129,7 +73,7 @@ describe("the docs page, used", () => {
     "%s: a deep link opens its operation; authorised with a key, Try it out → Execute answers 200",
     async (path, operationPath) => {
       const platform = await t.createPlatform();
-      const { page, check } = await watchedPage();
+      const { page, check } = await watched();
       await check(async () => {
         // A deep link (tag / operationId) opens that operation, and only it.
         await page.goto(`${base}${path}#/Plans/listPlans`);
@@ -175,7 +119,7 @@ describe("deep links", () => {
   ])(
     "/docs#/%s opens that operation with no console error",
     async (link, elementId) => {
-      const { page, check } = await watchedPage();
+      const { page, check } = await watched();
       await check(async () => {
         await page.goto(`${base}/docs#/${link}`);
         await page.locator(`#${elementId} .opblock-body`).waitFor({ timeout: 10_000 });
@@ -218,7 +162,7 @@ describe("the billing portal page in a browser", () => {
     });
     expect(session.status).toBe(200);
     const path = new URL(session.body.url).pathname;
-    const { page, check } = await watchedPage();
+    const { page, check } = await watched();
     await check(async () => {
       expect((await page.goto(`${base}${path}`))?.status()).toBe(200);
       // The page's inline stylesheet applied (body { max-width: 48rem }).

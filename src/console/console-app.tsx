@@ -1,0 +1,410 @@
+/** @jsxImportSource hono/jsx */
+import type { Context } from "hono";
+import { Hono } from "hono";
+import type { Child } from "hono/jsx";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { AppError } from "../errors.ts";
+import type { AppEnv } from "../http/env.ts";
+import { type ErrorBody, handleError } from "../http/error-handler.ts";
+import { ApplyCreditBody } from "../routes/operator/apply-credit.ts";
+import { OverrideBody } from "../routes/operator/override-subscription.ts";
+import { CreateApiKeyBody } from "../routes/operator/platforms/create-api-key.ts";
+import { StartTrialBody } from "../routes/operator/start-trial.ts";
+import { ChangeTierBody } from "../routes/subscription/change-tier.ts";
+import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys.ts";
+import { platformBalanceLedger } from "../services/console/balance-ledger.ts";
+import { consoleOverview } from "../services/console/console-overview.ts";
+import {
+  exportInvoicesCsv,
+  type InvoiceFilter,
+  type InvoiceStatus,
+  invoiceStatuses,
+  searchInvoices,
+} from "../services/console/invoice-search.ts";
+import { searchPlatforms } from "../services/console/platform-directory.ts";
+import { signInToConsole, signOutOfConsole } from "../services/console/sessions.ts";
+import type { ServiceContext } from "../services/context.ts";
+import { applyCredit } from "../services/credits.ts";
+import { listInvoices } from "../services/invoicing.ts";
+import { listPlatformPaymentMethods } from "../services/payment-methods.ts";
+import { getPlatform } from "../services/platforms.ts";
+import { cancelPlatformSubscription } from "../services/subscriptions/cancel.ts";
+import { changeTier, previewTierChange } from "../services/subscriptions/change.ts";
+import { overrideSubscription, startTrial } from "../services/subscriptions/operator.ts";
+import { getPlatformSubscription } from "../services/subscriptions/queries.ts";
+import { getCurrentUsage, getDailyUsage } from "../services/usage/index.ts";
+import { createConsoleAssetRoutes } from "./assets.ts";
+import { fieldErrors, numberField, parseWith, readForm, requireCsrf, submitOnce } from "./forms.ts";
+import { ChangeTierPage } from "./pages/change-tier.tsx";
+import { InvoicesPage } from "./pages/invoices.tsx";
+import { ErrorPage, type PageContext } from "./pages/layout.tsx";
+import { OverviewPage } from "./pages/overview.tsx";
+import { type FormProblem, PlatformPage, type PlatformView } from "./pages/platform.tsx";
+import { PlatformsPage } from "./pages/platforms.tsx";
+import { SignInPage } from "./pages/sign-in.tsx";
+import {
+  CONSOLE_PATH,
+  type ConsoleEnv,
+  clearSessionCookie,
+  requireConsoleSession,
+  setSessionCookie,
+} from "./session.ts";
+
+type C = Context<ConsoleEnv>;
+
+const pageOf = (c: C): PageContext => {
+  const deps = c.get("deps");
+  return {
+    csrfToken: c.get("consoleSession")?.csrfToken,
+    now: deps.clock.now().toISOString(),
+    testClock: deps.testClock !== undefined,
+  };
+};
+
+const html = (c: C, body: Child, status = 200) =>
+  c.html(`<!doctype html>${body}`, status as ContentfulStatusCode);
+
+/** A page's optional part: undefined when the service says it does not exist (404). */
+const unlessMissing = <T,>(work: Promise<T>): Promise<T | null> =>
+  work.catch((error) => {
+    if (error instanceof AppError && error.code === "NOT_FOUND") return null;
+    throw error;
+  });
+
+const utcDay = (at: Date) => at.toISOString().slice(0, 10);
+
+/** Everything a platform's page shows, read through the services the API routes use. */
+const loadPlatformView = async (ctx: ServiceContext, platformId: string): Promise<PlatformView> => {
+  const platform = await getPlatform({ ctx, input: { platformId } });
+  const page = { limit: 20 };
+  const [subscription, usage, invoices, paymentMethods, ledger, apiKeys] = await Promise.all([
+    unlessMissing(getPlatformSubscription({ ctx, input: { platformId } })),
+    unlessMissing(getCurrentUsage({ ctx, input: { platformId } })),
+    listInvoices({ ctx, input: { platformId, ...page } }),
+    unlessMissing(listPlatformPaymentMethods({ ctx, input: { platformId, page } })),
+    platformBalanceLedger({ ctx, input: { platformId, ...page } }),
+    listApiKeys({ ctx, input: { platformId } }),
+  ]);
+  // The daily chart covers the current period, at most its last 31 days.
+  const today = ctx.clock.now();
+  const monthAgo = new Date(today.getTime() - 30 * 86_400_000);
+  const periodStart = usage ? new Date(usage.periodStart) : monthAgo;
+  const from = utcDay(periodStart > monthAgo ? periodStart : monthAgo);
+  const daily = usage
+    ? await getDailyUsage({ ctx, input: { platformId, from, to: utcDay(today) } })
+    : null;
+  return {
+    platform,
+    subscription,
+    usage,
+    daily,
+    invoices,
+    paymentMethods: paymentMethods ?? { data: [], hasMore: false, nextCursor: null },
+    ledger,
+    apiKeys,
+    plans: ctx.catalog.plans,
+  };
+};
+
+const platformPath = (platformId: string) =>
+  `${CONSOLE_PATH}/platforms/${encodeURIComponent(platformId)}`;
+
+/**
+ * A platform form's POST: CSRF checked (middleware), run once per idempotency key through the
+ * same service as the API, then back to the platform's page with a notice. A refused input
+ * (4xx) shows the page again with the service's message next to the form's fields.
+ */
+const platformAction =
+  (
+    form: string,
+    perform: (args: {
+      c: C;
+      ctx: ServiceContext;
+      fields: Record<string, string>;
+      platformId: string;
+    }) => Promise<{
+      notice: string;
+      anchor: string;
+      response?: (location: string) => Promise<Response>;
+    }>,
+  ) =>
+  async (c: C) => {
+    const ctx = c.get("deps");
+    const platformId = c.req.param("platformId") as string;
+    const fields = await readForm(c);
+    // An unknown platform is the page's 404, not a form's problem.
+    await getPlatform({ ctx, input: { platformId } });
+    try {
+      return await submitOnce(c, fields, async () => {
+        const done = await perform({ c, ctx, fields, platformId });
+        const location = `${platformPath(platformId)}?notice=${done.notice}#${done.anchor}`;
+        return done.response ? { location, response: await done.response(location) } : { location };
+      });
+    } catch (error) {
+      if (!(error instanceof AppError) || error.status >= 500 || error.code === "FORBIDDEN")
+        throw error;
+      const problem: FormProblem = { form, message: error.message, fields: fieldErrors(error) };
+      const view = await loadPlatformView(ctx, platformId);
+      return html(c, <PlatformPage page={pageOf(c)} view={view} problem={problem} />, error.status);
+    }
+  };
+
+const subscriptionIdOf = async (ctx: ServiceContext, platformId: string) =>
+  (await getPlatformSubscription({ ctx, input: { platformId } })).id;
+
+const invoiceFilterOf = (c: C): InvoiceFilter & { cursor?: string } => {
+  const q = c.req.query();
+  const status =
+    q.status && (invoiceStatuses as readonly string[]).includes(q.status)
+      ? (q.status as InvoiceStatus)
+      : undefined;
+  const text = (v: string | undefined, max: number) =>
+    v?.trim() ? v.trim().slice(0, max) : undefined;
+  return {
+    status,
+    platformId: text(q.platformId, 255),
+    number: text(q.number, 40),
+    from: text(q.from, 10),
+    to: text(q.to, 10),
+    ...(q.cursor ? { cursor: q.cursor.slice(0, 500) } : {}),
+  };
+};
+
+/**
+ * The operator console (DESIGN §15), mounted at `/console` by `app.ts`: server-rendered pages
+ * over the same services as the API, a session made from the operator key, CSRF tokens and an
+ * idempotency key on every form.
+ */
+export const createConsoleRoutes = () => {
+  const app = new Hono<ConsoleEnv>();
+  // The API's one error pipeline decides the status and logs; the console shows it as a page.
+  app.onError(async (error, c) => {
+    const response = handleError(error, c as unknown as Context<AppEnv>);
+    const { error: body } = (await response.json()) as ErrorBody;
+    return html(
+      c,
+      <ErrorPage page={pageOf(c)} status={response.status} message={body.message} />,
+      response.status,
+    );
+  });
+
+  app.route("/assets", createConsoleAssetRoutes());
+
+  app.get("/sign-in", (c) => html(c, <SignInPage page={pageOf(c)} />));
+  app.post("/sign-in", async (c) => {
+    const deps = c.get("deps");
+    const fields = await readForm(c);
+    try {
+      const { sessionId } = await signInToConsole({
+        ctx: deps,
+        input: { key: (fields.key ?? "").slice(0, 512), operatorKey: deps.operatorKey },
+      });
+      setSessionCookie(c, sessionId);
+      return c.redirect(CONSOLE_PATH, 303);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== "UNAUTHORIZED") throw error;
+      return html(c, <SignInPage page={pageOf(c)} error={error.message} />, 401);
+    }
+  });
+
+  app.use("*", requireConsoleSession, requireCsrf);
+
+  app.post("/sign-out", async (c) => {
+    await signOutOfConsole({
+      ctx: c.get("deps"),
+      input: { idHash: c.get("consoleSession").idHash },
+    });
+    clearSessionCookie(c);
+    return c.redirect(`${CONSOLE_PATH}/sign-in`, 303);
+  });
+
+  app.get("/", async (c) => {
+    const data = await consoleOverview({ ctx: c.get("deps") });
+    return html(c, <OverviewPage page={pageOf(c)} data={data} />);
+  });
+
+  app.get("/platforms", async (c) => {
+    const q = (c.req.query("q") ?? "").slice(0, 200);
+    const cursor = c.req.query("cursor");
+    const list = await searchPlatforms({
+      ctx: c.get("deps"),
+      input: { q, limit: 50, ...(cursor ? { cursor } : {}) },
+    });
+    return html(c, <PlatformsPage page={pageOf(c)} q={q} list={list} />);
+  });
+
+  app.get("/platforms/:platformId", async (c) => {
+    const view = await loadPlatformView(c.get("deps"), c.req.param("platformId"));
+    const notice = c.req.query("notice");
+    return html(c, <PlatformPage page={pageOf(c)} view={view} notice={notice} />);
+  });
+
+  app.get("/platforms/:platformId/change-tier", async (c) => {
+    const platformId = c.req.param("platformId");
+    const ctx = c.get("deps");
+    const { tier } = parseWith(ChangeTierBody, { tier: c.req.query("tier") });
+    const preview = await previewTierChange({ ctx, input: { platformId, tier } });
+    return html(c, <ChangeTierPage page={pageOf(c)} platformId={platformId} preview={preview} />);
+  });
+
+  app.post(
+    "/platforms/:platformId/change-tier",
+    platformAction("change-tier", async ({ ctx, fields, platformId }) => {
+      const { tier } = parseWith(ChangeTierBody, { tier: fields.tier });
+      await changeTier({ ctx, input: { platformId, tier } });
+      return { notice: "tier-changed", anchor: "invoices" };
+    }),
+  );
+
+  app.post(
+    "/platforms/:platformId/cancel",
+    platformAction("cancel", async ({ ctx, platformId }) => {
+      await cancelPlatformSubscription({ ctx, input: { platformId } });
+      return { notice: "canceled", anchor: "subscription" };
+    }),
+  );
+
+  app.post(
+    "/platforms/:platformId/trial",
+    platformAction("trial", async ({ ctx, fields, platformId }) => {
+      const { trialDays } = parseWith(StartTrialBody, { trialDays: numberField(fields.trialDays) });
+      await startTrial({
+        ctx,
+        input: { subscriptionId: await subscriptionIdOf(ctx, platformId), trialDays },
+      });
+      return { notice: "trial-started", anchor: "subscription" };
+    }),
+  );
+
+  app.post(
+    "/platforms/:platformId/override",
+    platformAction("override", async ({ ctx, fields, platformId }) => {
+      const trialEnd = fields.trialEnd?.trim()
+        ? Date.parse(`${fields.trialEnd.trim()}T00:00:00Z`) / 1000
+        : undefined;
+      const body = parseWith(OverrideBody, {
+        ...(fields.planTier ? { planTier: fields.planTier } : {}),
+        ...(trialEnd !== undefined ? { trialEnd } : {}),
+      });
+      await overrideSubscription({
+        ctx,
+        input: { subscriptionId: await subscriptionIdOf(ctx, platformId), ...body },
+      });
+      return { notice: "overridden", anchor: "subscription" };
+    }),
+  );
+
+  app.post(
+    "/platforms/:platformId/credits",
+    platformAction("credit", async ({ c, ctx, fields, platformId }) => {
+      const platform = await getPlatform({ ctx, input: { platformId } });
+      const body = parseWith(ApplyCreditBody, {
+        customerId: platform.customerId ?? "",
+        amount: numberField(fields.amount),
+        currency: fields.currency || undefined,
+        description: fields.description ?? "",
+      });
+      await applyCredit({ ctx, principal: c.get("principal"), input: body });
+      return { notice: "credit-applied", anchor: "balance" };
+    }),
+  );
+
+  app.post(
+    "/platforms/:platformId/api-keys",
+    platformAction("api-key", async ({ c, ctx, fields, platformId }) => {
+      const { scopes } = parseWith(CreateApiKeyBody, { scopes: [fields.scope || "platform"] });
+      const key = await createApiKey({ ctx, input: { platformId, scopes } });
+      // The secret is shown in this response only; a replay of the form goes to the page
+      // without it.
+      return {
+        notice: "key-created",
+        anchor: "api-keys",
+        response: async () =>
+          html(
+            c,
+            <PlatformPage
+              page={pageOf(c)}
+              view={await loadPlatformView(ctx, platformId)}
+              newKey={{ id: key.id, key: key.key }}
+            />,
+            201,
+          ),
+      };
+    }),
+  );
+
+  app.post(
+    "/platforms/:platformId/api-keys/:keyId/revoke",
+    platformAction("api-key", async ({ c, ctx, platformId }) => {
+      await revokeApiKey({ ctx, input: { platformId, keyId: c.req.param("keyId") as string } });
+      return { notice: "key-revoked", anchor: "api-keys" };
+    }),
+  );
+
+  app.get("/invoices", async (c) => {
+    const filter = invoiceFilterOf(c);
+    try {
+      const list = await searchInvoices({ ctx: c.get("deps"), input: { ...filter, limit: 50 } });
+      return html(c, <InvoicesPage page={pageOf(c)} filter={filter} list={list} errors={{}} />);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== "VALIDATION_ERROR") throw error;
+      const empty = { data: [], hasMore: false, nextCursor: null };
+      return html(
+        c,
+        <InvoicesPage page={pageOf(c)} filter={filter} list={empty} errors={fieldErrors(error)} />,
+        400,
+      );
+    }
+  });
+
+  app.get("/invoices.csv", async (c) => {
+    const { cursor: _cursor, ...filter } = invoiceFilterOf(c);
+    const errors: Record<string, string> = {};
+    if (!filter.from) errors.from = "required for an export";
+    if (!filter.to) errors.to = "required for an export";
+    const empty = { data: [], hasMore: false, nextCursor: null };
+    if (!filter.from || !filter.to) {
+      return html(
+        c,
+        <InvoicesPage page={pageOf(c)} filter={filter} list={empty} errors={errors} />,
+        400,
+      );
+    }
+    const rows = exportInvoicesCsv({
+      ctx: c.get("deps"),
+      input: { ...filter, from: filter.from, to: filter.to },
+    });
+    let first: IteratorResult<string>;
+    try {
+      first = await rows.next(); // validates the range before anything is sent
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== "VALIDATION_ERROR") throw error;
+      return html(
+        c,
+        <InvoicesPage page={pageOf(c)} filter={filter} list={empty} errors={fieldErrors(error)} />,
+        400,
+      );
+    }
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        if (!first.done) controller.enqueue(encoder.encode(first.value));
+      },
+      async pull(controller) {
+        const next = await rows.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      },
+      async cancel() {
+        await rows.return(undefined);
+      },
+    });
+    return c.body(stream, 200, {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="invoices-${filter.from}-to-${filter.to}.csv"`,
+      "cache-control": "no-store",
+    });
+  });
+
+  return app;
+};

@@ -1,0 +1,72 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import { balanceEntries } from "../../db/schema/index.ts";
+import type { ServiceContext } from "../context.ts";
+import { customerOfPlatform } from "../customers.ts";
+import { decodeCursor, olderThan, type Page, toPage } from "../pagination.ts";
+
+export interface BalanceEntry {
+  id: string;
+  currency: string;
+  /** Minor units: credits positive, applications to invoices negative. */
+  amount: number;
+  kind: string;
+  description: string;
+  invoiceId: string | null;
+  createdAt: string;
+}
+
+/**
+ * A platform's customer balance: the balance per currency (the sum of the ledger) and the ledger
+ * itself, newest first.
+ */
+export const platformBalanceLedger = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { platformId: string; limit: number; cursor?: string | undefined };
+}): Promise<{
+  customerId: string;
+  balances: Record<string, number>;
+  entries: Page<BalanceEntry>;
+}> => {
+  const customer = await customerOfPlatform({ ctx, input });
+  const after = decodeCursor(input.cursor);
+  const sums = await ctx.db
+    .select({
+      currency: balanceEntries.currency,
+      balance: sql<string>`sum(${balanceEntries.amount})::text`,
+    })
+    .from(balanceEntries)
+    .where(eq(balanceEntries.customerId, customer.id))
+    .groupBy(balanceEntries.currency);
+  const rows = await ctx.db
+    .select()
+    .from(balanceEntries)
+    .where(
+      and(
+        eq(balanceEntries.customerId, customer.id),
+        olderThan(after, balanceEntries.createdAt, balanceEntries.id),
+      ),
+    )
+    .orderBy(desc(balanceEntries.createdAt), desc(balanceEntries.id))
+    .limit(input.limit + 1);
+  return {
+    customerId: customer.id,
+    balances: Object.fromEntries(sums.map((s) => [s.currency, Number(s.balance)])),
+    entries: toPage(
+      rows,
+      input.limit,
+      (r) => ({ createdAt: r.createdAt, id: r.id }),
+      (r) => ({
+        id: r.id,
+        currency: r.currency,
+        amount: r.amount,
+        kind: r.kind,
+        description: r.description,
+        invoiceId: r.invoiceId,
+        createdAt: r.createdAt.toISOString(),
+      }),
+    ),
+  };
+};
