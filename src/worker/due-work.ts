@@ -12,8 +12,10 @@ import {
   settlesAlone,
 } from "../services/collection.ts";
 import type { ServiceContext } from "../services/context.ts";
+import { pruneEvents } from "../services/events/queries.ts";
 import { clearJobFailures, recordJobFailure } from "../services/job-failures.ts";
 import { renewingStatuses } from "../services/subscriptions/queries.ts";
+import { deliverDueWebhooks, nextDeliveryAt } from "../services/webhooks/deliver.ts";
 import { expireIncompleteSubscriptions, nextExpiryAt } from "./incomplete-expiry.ts";
 import { renewDueSubscriptions } from "./renewals.ts";
 import { billDueUsage } from "./usage-invoices.ts";
@@ -30,6 +32,8 @@ export interface WorkDone {
   usageBilled: number;
   attempted: number;
   expired: number;
+  /** Webhook delivery attempts made. */
+  delivered: number;
 }
 
 /**
@@ -197,7 +201,8 @@ const collectDue = async (
  * first).
  */
 export const runDueWork = async ({ ctx }: { ctx: ServiceContext }): Promise<WorkDone> => {
-  const done: WorkDone = { renewed: 0, usageBilled: 0, attempted: 0, expired: 0 };
+  const done: WorkDone = { renewed: 0, usageBilled: 0, attempted: 0, expired: 0, delivered: 0 };
+  await pruneEvents({ ctx });
   for (;;) {
     const before = done.renewed + done.usageBilled;
     const issued = signal();
@@ -211,8 +216,12 @@ export const runDueWork = async ({ ctx }: { ctx: ServiceContext }): Promise<Work
     done.attempted += collection.value.attempted;
     const expired = await expireIncompleteSubscriptions({ ctx, limit: BATCH });
     done.expired += expired;
+    const delivered = await deliverDueWebhooks({ ctx });
+    done.delivered += delivered;
     const issuedNow = done.renewed + done.usageBilled - before;
-    if (issuedNow === 0 && collection.value.claimed === 0 && expired === 0) return done;
+    if (issuedNow === 0 && collection.value.claimed === 0 && expired === 0 && delivered === 0) {
+      return done;
+    }
   }
 };
 
@@ -258,7 +267,8 @@ export const nextDueAt = async ({ ctx }: { ctx: ServiceContext }): Promise<Date 
     .from(invoices)
     .where(and(isNotNull(invoices.nextPaymentAttempt), inArray(invoices.status, ["open"])));
   const expiry = await nextExpiryAt(ctx);
-  const candidates = [renewal?.at, usage?.at, attempt?.at, expiry]
+  const delivery = await nextDeliveryAt(ctx);
+  const candidates = [renewal?.at, usage?.at, attempt?.at, expiry, delivery]
     .filter((d): d is Date => d != null)
     .map((d) => new Date(d));
   if (candidates.length === 0) return undefined;

@@ -1,0 +1,156 @@
+import { Webhook } from "standardwebhooks";
+import { afterAll, describe, expect, it } from "vitest";
+import { systemClock } from "../src/clock.ts";
+import { deliverDueWebhooks, signDelivery } from "../src/services/webhooks/deliver.ts";
+import { useTestApp } from "./harness.ts";
+import { startReceiver } from "./webhook-receiver.ts";
+
+const t = await useTestApp({
+  env: { BILLING_WEBHOOK_TIMEOUT_MS: "500" },
+  // Signatures carry real time, as `npm start` signs them while a test clock moves billing.
+  webhookClock: systemClock,
+});
+const receiver = await startReceiver();
+afterAll(() => receiver.close());
+
+const deliver = () => deliverDueWebhooks({ ctx: t.deps });
+
+describe("webhook endpoints", () => {
+  it("creates an endpoint with a secret shown once, and manages it", async () => {
+    const p = await t.createPlatform();
+    const created = await t.request("POST", "/webhook-endpoints", {
+      key: p.key,
+      body: { url: receiver.url, enabledEvents: ["invoice.paid"], description: "ours" },
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.secret).toMatch(/^whsec_/);
+    expect(created.body.platformId).toBe(p.platformId);
+    const id = created.body.id as string;
+
+    const got = await t.request("GET", `/webhook-endpoints/${id}`, { key: p.key });
+    expect(got.status).toBe(200);
+    expect(got.body.secret).toBeUndefined();
+    expect(got.body.url).toBe(receiver.url);
+
+    const list = await t.request("GET", "/api/billing/webhook-endpoints", { key: p.key });
+    expect(list.body.data.map((e: { id: string }) => e.id)).toEqual([id]);
+
+    // Another platform sees nothing of it.
+    const other = await t.createPlatform();
+    expect((await t.request("GET", `/webhook-endpoints/${id}`, { key: other.key })).status).toBe(
+      404,
+    );
+    expect((await t.request("GET", "/webhook-endpoints", { key: other.key })).body.data).toEqual(
+      [],
+    );
+
+    const patched = await t.request("PATCH", `/webhook-endpoints/${id}`, {
+      key: p.key,
+      body: { enabledEvents: ["*"], disabled: true },
+    });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.body).toMatchObject({ enabledEvents: ["*"], disabled: true });
+
+    const bad = await t.request("PATCH", `/webhook-endpoints/${id}`, {
+      key: p.key,
+      body: { enabledEvents: ["invoice.nonsense"] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("VALIDATION_ERROR");
+
+    const deleted = await t.request("DELETE", `/webhook-endpoints/${id}`, { key: p.key });
+    expect(deleted.status).toBe(200);
+    expect((await t.request("GET", `/webhook-endpoints/${id}`, { key: p.key })).status).toBe(404);
+  });
+
+  it("refuses URLs that are not http(s)", async () => {
+    const p = await t.createPlatform();
+    const res = await t.request("POST", "/webhook-endpoints", {
+      key: p.key,
+      body: { url: "file:///etc/passwd", enabledEvents: ["*"] },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("VALIDATION_ERROR");
+  });
+});
+
+describe("signed delivery", () => {
+  it("signs every delivery per Standard Webhooks; a tampered body or an old timestamp fails", async () => {
+    const p = await t.createPlatform();
+    const created = await t.request("POST", "/webhook-endpoints", {
+      key: p.key,
+      body: { url: receiver.url, enabledEvents: ["*"] },
+    });
+    receiver.setSecret(created.body.secret);
+    const before = receiver.received.length;
+    const ping = await t.request("POST", `/webhook-endpoints/${created.body.id}/test`, {
+      key: p.key,
+    });
+    expect(ping.status, ping.text).toBe(202);
+    expect(await deliver()).toBeGreaterThanOrEqual(1);
+    await receiver.waitFor(before + 1);
+    const got = receiver.received[before];
+    expect(got?.verified, got?.verifyError ?? "").toBe(true);
+    expect(got?.id).toBe(ping.body.eventId);
+    expect(got?.event).toMatchObject({
+      id: ping.body.eventId,
+      type: "ping",
+      platformId: p.platformId,
+    });
+    expect(got?.signature).toMatch(/^v1,[A-Za-z0-9+/=]+$/);
+
+    const wh = new Webhook(created.body.secret);
+    const headers = {
+      "webhook-id": got?.id ?? "",
+      "webhook-timestamp": got?.timestamp ?? "",
+      "webhook-signature": got?.signature ?? "",
+    };
+    expect(() => wh.verify(got?.body ?? "", headers)).not.toThrow();
+    expect(() => wh.verify(`${got?.body} `, headers)).toThrow();
+    expect(() => wh.verify((got?.body ?? "").replace("ping", "pong"), headers)).toThrow();
+    // A delivery signed 10 minutes ago (a replay) fails the verifier's 5-minute tolerance.
+    const old = signDelivery({
+      eventId: got?.id ?? "",
+      body: got?.body ?? "",
+      secrets: [created.body.secret],
+      at: new Date(Date.now() - 10 * 60_000),
+    });
+    expect(() => wh.verify(got?.body ?? "", old)).toThrow(/timestamp/i);
+  });
+
+  it("signs with the old and the new secret for 24 h after a rotation", async () => {
+    const p = await t.createPlatform();
+    const created = await t.request("POST", "/webhook-endpoints", {
+      key: p.key,
+      body: { url: receiver.url, enabledEvents: ["*"] },
+    });
+    const rotated = await t.request("POST", `/webhook-endpoints/${created.body.id}/rotate-secret`, {
+      key: p.key,
+    });
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.body.secret).not.toBe(created.body.secret);
+    receiver.setSecret(rotated.body.secret);
+    const before = receiver.received.length;
+    await t.request("POST", `/webhook-endpoints/${created.body.id}/test`, { key: p.key });
+    await deliver();
+    await receiver.waitFor(before + 1);
+    const got = receiver.received[before];
+    expect(got?.verified, got?.verifyError ?? "").toBe(true);
+    expect(got?.signature.split(" ")).toHaveLength(2);
+    const headers = {
+      "webhook-id": got?.id ?? "",
+      "webhook-timestamp": got?.timestamp ?? "",
+      "webhook-signature": got?.signature ?? "",
+    };
+    expect(() => new Webhook(created.body.secret).verify(got?.body ?? "", headers)).not.toThrow();
+
+    // A day later only the new secret signs.
+    await t.request("POST", "/operator/test-clock", { body: { advanceBy: 86_401 } });
+    const after = receiver.received.length;
+    await t.request("POST", `/webhook-endpoints/${created.body.id}/test`, { key: p.key });
+    await deliver();
+    await receiver.waitFor(after + 1);
+    expect(receiver.received[after]?.signature.split(" ")).toHaveLength(1);
+    expect(receiver.received[after]?.verified).toBe(true);
+  });
+});
