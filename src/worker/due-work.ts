@@ -18,6 +18,7 @@ import { renewingStatuses } from "../services/subscriptions/queries.ts";
 import { deliverDueWebhooks, nextDeliveryAt } from "../services/webhooks/deliver.ts";
 import { expireIncompleteSubscriptions, nextExpiryAt } from "./incomplete-expiry.ts";
 import { renewDueSubscriptions } from "./renewals.ts";
+import { nextTrialWarningAt, warnEndingTrials } from "./trial-warnings.ts";
 import { billDueUsage } from "./usage-invoices.ts";
 
 const BATCH = 100;
@@ -204,6 +205,7 @@ export const runDueWork = async ({ ctx }: { ctx: ServiceContext }): Promise<Work
   const done: WorkDone = { renewed: 0, usageBilled: 0, attempted: 0, expired: 0, delivered: 0 };
   await pruneEvents({ ctx });
   for (;;) {
+    await warnEndingTrials({ ctx, limit: BATCH });
     const before = done.renewed + done.usageBilled;
     const issued = signal();
     const issuing = issueDue(ctx, done, issued.fire);
@@ -268,7 +270,8 @@ export const nextDueAt = async ({ ctx }: { ctx: ServiceContext }): Promise<Date 
     .where(and(isNotNull(invoices.nextPaymentAttempt), inArray(invoices.status, ["open"])));
   const expiry = await nextExpiryAt(ctx);
   const delivery = await nextDeliveryAt(ctx);
-  const candidates = [renewal?.at, usage?.at, attempt?.at, expiry, delivery]
+  const trialWarning = await nextTrialWarningAt(ctx);
+  const candidates = [renewal?.at, usage?.at, attempt?.at, expiry, delivery, trialWarning]
     .filter((d): d is Date => d != null)
     .map((d) => new Date(d));
   if (candidates.length === 0) return undefined;

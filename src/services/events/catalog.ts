@@ -2,6 +2,7 @@ import type { Customer } from "../customers.ts";
 import type { Invoice } from "../invoicing.ts";
 import type { PaymentMethod } from "../payment-methods.ts";
 import type { Subscription } from "../subscriptions/presentation.ts";
+import type { UsageAlert } from "../usage/usage-alerts.ts";
 
 /**
  * The event catalog: every event type the service emits, the object its `data.object` carries
@@ -20,17 +21,6 @@ export interface CustomerBalance {
   /** The change that moved it, in minor units. */
   amount: number;
   reason: "operator_credit" | "proration_credit" | "invoice_application";
-}
-
-/** `usage.alert.triggered`: the object of `GET /usage/alerts`, one threshold of a meter. */
-export interface UsageAlertObject {
-  platformId: string;
-  meter: string;
-  threshold: number;
-  value: string;
-  included: string;
-  periodStart: string;
-  raisedAt: string;
 }
 
 /** A webhook endpoint as `GET /webhook-endpoints/{id}` returns it (no secret). */
@@ -65,7 +55,7 @@ export interface EventObjects {
     failure: { code: string | null; declineCode: string | null; message: string };
   };
   "invoice.voided": Invoice;
-  "usage.alert.triggered": UsageAlertObject;
+  "usage.alert.triggered": UsageAlert;
   "webhook_endpoint.disabled": WebhookEndpointObject;
   ping: { message: string; endpointId: string };
 }

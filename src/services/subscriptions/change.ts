@@ -9,6 +9,7 @@ import {
 } from "../../db/schema/index.ts";
 import { conflict, invalid } from "../../errors.ts";
 import { newId } from "../../ids.ts";
+import { appendBalanceEntries } from "../balance-ledger.ts";
 import type { ServiceContext } from "../context.ts";
 import { type Invoice, issueInvoice, loadInvoice } from "../invoicing.ts";
 import {
@@ -168,14 +169,22 @@ export const changePlan = async ({
         updatedAt: at,
       });
       if (net < 0) {
-        await tx.insert(balanceEntries).values({
-          id: newId("cbtxn"),
-          customerId: row.customerId,
-          currency: row.currency,
-          amount: -net,
-          kind: "proration_credit",
-          description: lines.map((l) => l.description).join("; "),
-          createdAt: at,
+        await appendBalanceEntries({
+          tx,
+          input: {
+            now: at,
+            entries: [
+              {
+                id: newId("cbtxn"),
+                customerId: row.customerId,
+                currency: row.currency,
+                amount: -net,
+                kind: "proration_credit",
+                description: lines.map((l) => l.description).join("; "),
+                createdAt: at,
+              },
+            ],
+          },
         });
       }
       return { subscription, invoice: undefined, credited: -net };
