@@ -82,6 +82,9 @@ export const findOwnedEvent = async ({
   principal: Principal;
   input: { id: string };
 }): Promise<EventRow> => {
+  if (principal.kind === "service") {
+    throw forbidden("a usage:write service key may only ingest usage events");
+  }
   const [row] = await ctx.db.select().from(events).where(eq(events.id, input.id));
   if (row && principal.kind !== "operator" && row.platformId === null) {
     throw notFound("event", input.id);

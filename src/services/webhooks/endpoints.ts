@@ -6,7 +6,7 @@ import {
   type WebhookSecret,
   webhookEndpoints,
 } from "../../db/schema/index.ts";
-import { invalid, notFound } from "../../errors.ts";
+import { forbidden, invalid, notFound } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { ServiceContext } from "../context.ts";
 import type { WebhookEndpointObject } from "../events/catalog.ts";
@@ -45,7 +45,7 @@ export const activeSecrets = (row: Pick<WebhookEndpointRow, "secrets">, now: Dat
 const ownerOf = (principal: Principal): string | null => {
   if (principal.kind === "platform") return principal.platformId;
   if (principal.kind === "operator") return null;
-  throw invalid("a usage:write service key may only ingest usage events");
+  throw forbidden("a usage:write service key may only ingest usage events");
 };
 
 const ownedBy = (owner: string | null) =>
@@ -62,11 +62,16 @@ const checkEvents = (enabledEvents: string[]) => {
   return [...new Set(enabledEvents)];
 };
 
+/**
+ * An endpoint the caller manages: a platform key its own platform's, the operator any (it acts on
+ * every platform). Someone else's is reported missing.
+ */
 const findEndpoint = async (tx: Tx, principal: Principal, id: string) => {
+  const owner = ownerOf(principal);
   const [row] = await tx
     .select()
     .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.id, id), ownedBy(ownerOf(principal))));
+    .where(and(eq(webhookEndpoints.id, id), owner === null ? undefined : ownedBy(owner)));
   if (!row) throw notFound("webhook endpoint", id);
   return row;
 };
@@ -228,10 +233,11 @@ export const rotateWebhookSecret = async ({
   const now = ctx.clock.now();
   const secret = newSecret();
   const row = await ctx.db.transaction(async (tx) => {
+    const found = await findEndpoint(tx, principal, input.id);
     const [locked] = await tx
       .select()
       .from(webhookEndpoints)
-      .where(and(eq(webhookEndpoints.id, input.id), ownedBy(ownerOf(principal))))
+      .where(eq(webhookEndpoints.id, found.id))
       .for("update");
     if (!locked) throw notFound("webhook endpoint", input.id);
     const expiresAt = new Date(now.getTime() + SECRET_OVERLAP_MS).toISOString();

@@ -109,6 +109,7 @@ export const redeliverEvent = async ({
     }
     endpointIds = [endpoint.id];
   } else {
+    // A platform's own endpoints; for the operator, the operator's and the event's platform's.
     const owner = principal.kind === "platform" ? principal.platformId : null;
     const rows = await ctx.db
       .select({ id: webhookEndpoints.id, enabledEvents: webhookEndpoints.enabledEvents })
@@ -116,12 +117,14 @@ export const redeliverEvent = async ({
       .where(
         and(
           eq(webhookEndpoints.disabled, false),
-          owner === null
-            ? or(
-                isNull(webhookEndpoints.platformId),
-                eq(webhookEndpoints.platformId, event.platformId ?? ""),
-              )
-            : eq(webhookEndpoints.platformId, owner),
+          owner !== null
+            ? eq(webhookEndpoints.platformId, owner)
+            : event.platformId === null
+              ? isNull(webhookEndpoints.platformId)
+              : or(
+                  isNull(webhookEndpoints.platformId),
+                  eq(webhookEndpoints.platformId, event.platformId),
+                ),
         ),
       );
     endpointIds = rows
