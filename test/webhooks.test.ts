@@ -154,3 +154,98 @@ describe("signed delivery", () => {
     expect(receiver.received[after]?.verified).toBe(true);
   });
 });
+
+describe("retries on the test clock", () => {
+  it("retries a 500, then a timeout, then succeeds, on schedule; the log shows all three", async () => {
+    const flaky = await startReceiver();
+    try {
+      const p = await t.createPlatform();
+      const created = await t.request("POST", "/webhook-endpoints", {
+        key: p.key,
+        body: { url: flaky.url, enabledEvents: ["*"] },
+      });
+      flaky.setSecret(created.body.secret);
+      flaky.respondWith({ status: 500, body: "boom" }, "hang", { status: 200, body: "thanks" });
+      const start = t.clock.now().getTime();
+      const ping = await t.request("POST", `/webhook-endpoints/${created.body.id}/test`, {
+        key: p.key,
+      });
+      const moved = await t.request("POST", "/operator/test-clock", { body: { advanceBy: 3600 } });
+      expect(moved.status, moved.text).toBe(200);
+      await flaky.waitFor(3);
+      expect(flaky.received).toHaveLength(3);
+      expect(flaky.received.every((r) => r.verified && r.id === ping.body.eventId)).toBe(true);
+
+      const log = await t.request("GET", `/webhook-endpoints/${created.body.id}/deliveries`, {
+        key: p.key,
+      });
+      expect(log.status, log.text).toBe(200);
+      const attempts = [...log.body.data].reverse();
+      expect(attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2, 3]);
+      expect(attempts[0]).toMatchObject({
+        statusCode: 500,
+        succeeded: false,
+        responseExcerpt: "boom",
+      });
+      expect(attempts[1]).toMatchObject({ statusCode: null, succeeded: false });
+      expect(attempts[1].error).toMatch(/timed out/);
+      expect(attempts[2]).toMatchObject({
+        statusCode: 200,
+        succeeded: true,
+        responseExcerpt: "thanks",
+      });
+      // Immediately, 5 s after the first failure, 5 min after the second (billing time).
+      const at = attempts.map((a: { createdAt: string }) => Date.parse(a.createdAt) - start);
+      expect(at).toEqual([0, 5_000, 5_000 + 300_000]);
+      // Nothing more is sent once it succeeded.
+      await t.request("POST", "/operator/test-clock", { body: { advanceBy: 86_400 } });
+      expect(flaky.received).toHaveLength(3);
+    } finally {
+      await flaky.close();
+    }
+  }, 30_000);
+
+  it("gives up after 8 attempts and disables an endpoint failing for 5 days (operator event)", async () => {
+    const down = await startReceiver({ fallback: { status: 503 } });
+    try {
+      const p = await t.createPlatform();
+      const created = await t.request("POST", "/webhook-endpoints", {
+        key: p.key,
+        body: { url: down.url, enabledEvents: ["*"] },
+      });
+      const id = created.body.id as string;
+      await t.request("POST", `/webhook-endpoints/${id}/test`, { key: p.key });
+      await t.request("POST", "/operator/test-clock", { body: { advanceBy: 2 * 86_400 } });
+      expect(down.received).toHaveLength(8);
+      const log = await t.request("GET", `/webhook-endpoints/${id}/deliveries?limit=100`, {
+        key: p.key,
+      });
+      expect(log.body.data).toHaveLength(8);
+      // Retries span 5 s + 5 min + 30 min + 2 h + 5 h + 10 h + 10 h.
+      const times = log.body.data.map((a: { createdAt: string }) => Date.parse(a.createdAt));
+      expect(Math.max(...times) - Math.min(...times)).toBe(
+        5_000 + 300_000 + 1_800_000 + 7_200_000 + 18_000_000 + 36_000_000 + 36_000_000,
+      );
+      expect(
+        (await t.request("GET", `/webhook-endpoints/${id}`, { key: p.key })).body.disabled,
+      ).toBe(false);
+      for (let day = 0; day < 4; day++) {
+        await t.request("POST", `/webhook-endpoints/${id}/test`, { key: p.key });
+        await t.request("POST", "/operator/test-clock", { body: { advanceBy: 86_400 } });
+      }
+      const endpoint = await t.request("GET", `/webhook-endpoints/${id}`, { key: p.key });
+      expect(endpoint.body.disabled).toBe(true);
+      const disabled = await t.request("GET", "/events?type=webhook_endpoint.disabled");
+      const mine = disabled.body.data.filter(
+        (e: { data: { object: { id: string } } }) => e.data.object.id === id,
+      );
+      expect(mine).toHaveLength(1);
+      expect(mine[0].platformId).toBeNull();
+      expect(mine[0].data.object).toEqual(endpoint.body);
+      // The platform does not see operator events.
+      expect((await t.request("GET", `/events/${mine[0].id}`, { key: p.key })).status).toBe(404);
+    } finally {
+      await down.close();
+    }
+  }, 60_000);
+});

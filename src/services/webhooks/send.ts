@@ -32,6 +32,7 @@ export const sendWebhook = (input: {
   const started = input.now();
   return new Promise((resolve) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (r: Omit<SendResult, "durationMs" | "ok">) => {
       if (settled) return;
       settled = true;
@@ -91,7 +92,7 @@ export const sendWebhook = (input: {
         res.on("error", done);
       },
     );
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       finish({
         statusCode: null,
         error: `timed out after ${input.timeoutMs} ms`,
