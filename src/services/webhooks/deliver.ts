@@ -32,6 +32,11 @@ export const RETRY_DELAYS_MS = [
 export const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
 /** An endpoint that failed every delivery for this long is disabled. */
 export const DISABLE_AFTER_MS = 5 * 86_400_000;
+/**
+ * How long a claimed attempt is reserved for its worker: twice the attempt's deadline plus a
+ * margin to record it. An attempt whose process died is made again once this lapses.
+ */
+export const attemptLeaseMs = (timeoutMs: number) => 2 * timeoutMs + 5_000;
 /** Deliveries claimed at once, and sent at once. */
 const CLAIM_BATCH = 64;
 const LANES = 32;
@@ -50,7 +55,7 @@ interface Claimed {
  */
 const claimDueDeliveries = async (ctx: ServiceContext, limit: number): Promise<Claimed[]> => {
   const now = ctx.clock.now();
-  const lease = new Date(now.getTime() + ctx.config.webhooks.timeoutMs + 60_000);
+  const lease = new Date(now.getTime() + attemptLeaseMs(ctx.config.webhooks.timeoutMs));
   const due = ctx.db
     .select({ id: webhookDeliveries.id })
     .from(webhookDeliveries)
