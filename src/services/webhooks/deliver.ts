@@ -37,9 +37,10 @@ export const DISABLE_AFTER_MS = 5 * 86_400_000;
  * margin to record it. An attempt whose process died is made again once this lapses.
  */
 export const attemptLeaseMs = (timeoutMs: number) => 2 * timeoutMs + 5_000;
-/** Deliveries claimed at once, and sent at once. */
-const CLAIM_BATCH = 64;
-const LANES = 32;
+/** Deliveries claimed at once, sent at once, and recorded by one statement. */
+const CLAIM_BATCH = 512;
+const LANES = 64;
+const RECORD_BATCH = 128;
 
 interface Claimed {
   delivery: WebhookDeliveryRow;
@@ -136,58 +137,98 @@ const refusal = (error: string): SendResult & { final: true } => ({
   final: true,
 });
 
+/** What an attempt's record needs. */
+interface Outcome {
+  claimed: Claimed;
+  result: SendResult;
+}
+
 /**
- * Records an attempt under its claim, in one statement: the delivery succeeds, waits for its
- * next retry, or fails for good; the attempt goes into the log. An attempt whose claim was lost
- * (its lease lapsed and another worker took it) records nothing. After a failure the endpoint's
- * run of failures is extended, and an endpoint failing for 5 days is disabled.
+ * Records attempts under their claims, any number in one statement: each delivery succeeds,
+ * waits for its next retry, or fails for good, and its attempt goes into the log. An attempt
+ * whose claim was lost (its lease lapsed and another worker took it) records nothing. Then the
+ * endpoints' runs of failures: a success ends one, a failure starts or extends it, and an
+ * endpoint failing for 5 days is disabled. A crash before the record only repeats the attempt
+ * once the lease lapses (at least once; `webhook-id` lets the receiver tell).
  */
-const recordAttempt = async (ctx: ServiceContext, claimed: Claimed, result: SendResult) => {
+const recordAttempts = async (ctx: ServiceContext, outcomes: readonly Outcome[]) => {
+  if (outcomes.length === 0) return;
   const now = ctx.clock.now();
-  const { delivery } = claimed;
-  const attemptNo = delivery.attemptCount + 1;
-  const final = (result as { final?: boolean }).final === true;
-  const delay = RETRY_DELAYS_MS[attemptNo - 1];
-  const status = result.ok ? "succeeded" : final || delay === undefined ? "failed" : "pending";
-  const nextAttemptAt =
-    status === "pending" ? new Date(now.getTime() + (delay as number)).toISOString() : null;
+  const rows = outcomes.map(({ claimed: { delivery, event }, result }) => {
+    const attempt = delivery.attemptCount + 1;
+    const final = (result as { final?: boolean }).final === true;
+    const delay = RETRY_DELAYS_MS[attempt - 1];
+    const status = result.ok ? "succeeded" : final || delay === undefined ? "failed" : "pending";
+    return {
+      delivery_id: delivery.id,
+      claim: delivery.claim,
+      status,
+      attempt,
+      next_attempt_at:
+        status === "pending" ? new Date(now.getTime() + (delay as number)).toISOString() : null,
+      attempt_id: newId("wha"),
+      endpoint_id: delivery.endpointId,
+      event_id: delivery.eventId,
+      event_type: event?.type ?? "unknown",
+      status_code: result.statusCode,
+      duration_ms: result.durationMs,
+      error: result.error,
+      response_excerpt: result.responseExcerpt,
+      succeeded: result.ok,
+    };
+  });
   const recorded = await ctx.db.execute(sql`
-    with updated as (
-      update webhook_deliveries
-         set status = ${status}, attempt_count = ${attemptNo}, claim = null,
-             next_attempt_at = ${nextAttemptAt}::timestamptz
-       where id = ${delivery.id} and claim = ${delivery.claim} and status = 'pending'
-      returning id
+    with v as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(
+        delivery_id text, claim text, status text, attempt int, next_attempt_at timestamptz,
+        attempt_id text, endpoint_id text, event_id text, event_type text, status_code int,
+        duration_ms int, error text, response_excerpt text, succeeded boolean)
+    ), updated as (
+      update webhook_deliveries d
+         set status = v.status, attempt_count = v.attempt, claim = null,
+             next_attempt_at = v.next_attempt_at
+        from v
+       where d.id = v.delivery_id and d.claim = v.claim and d.status = 'pending'
+      returning d.id
     )
     insert into webhook_attempts (id, delivery_id, endpoint_id, event_id, event_type, attempt,
       status_code, duration_ms, error, response_excerpt, succeeded, created_at)
-    select ${newId("wha")}, u.id, ${delivery.endpointId}, ${delivery.eventId},
-      ${claimed.event?.type ?? "unknown"}, ${attemptNo}, ${result.statusCode}::int,
-      ${result.durationMs}::int, ${result.error}, ${result.responseExcerpt}, ${result.ok},
+    select v.attempt_id, v.delivery_id, v.endpoint_id, v.event_id, v.event_type, v.attempt,
+      v.status_code, v.duration_ms, v.error, v.response_excerpt, v.succeeded,
       ${now.toISOString()}::timestamptz
-    from updated u
-    returning id`);
-  const wrote = ((recorded as unknown as { rows?: unknown[] }).rows?.length ?? 0) > 0;
-  if (!wrote) {
-    ctx.logger.warn({ deliveryId: delivery.id }, "webhook attempt outlived its claim");
-    return;
-  }
-  const { endpoint } = claimed;
-  if (!endpoint || final) return;
-  if (result.ok) {
-    if (endpoint.failingSince) {
-      await ctx.db
-        .update(webhookEndpoints)
-        .set({ failingSince: null })
-        .where(eq(webhookEndpoints.id, endpoint.id));
+    from v join updated u on u.id = v.delivery_id
+    returning delivery_id`);
+  const wrote = new Set(
+    ((recorded as unknown as { rows?: { delivery_id: string }[] }).rows ?? []).map(
+      (r) => r.delivery_id,
+    ),
+  );
+  const recovered = new Set<string>();
+  const failing = new Set<string>();
+  for (const { claimed, result } of outcomes) {
+    if (!wrote.has(claimed.delivery.id)) {
+      ctx.logger.warn({ deliveryId: claimed.delivery.id }, "webhook attempt outlived its claim");
+      continue;
     }
-    return;
+    const { endpoint } = claimed;
+    if (!endpoint || (result as { final?: boolean }).final) continue;
+    if (result.ok) {
+      if (endpoint.failingSince) recovered.add(endpoint.id);
+    } else failing.add(endpoint.id);
   }
-  await ctx.db
-    .update(webhookEndpoints)
-    .set({ failingSince: now })
-    .where(and(eq(webhookEndpoints.id, endpoint.id), isNull(webhookEndpoints.failingSince)));
-  await disableIfFailingTooLong(ctx, endpoint.id);
+  if (recovered.size > 0) {
+    await ctx.db
+      .update(webhookEndpoints)
+      .set({ failingSince: null })
+      .where(inArray(webhookEndpoints.id, [...recovered]));
+  }
+  for (const endpointId of failing) {
+    await ctx.db
+      .update(webhookEndpoints)
+      .set({ failingSince: now })
+      .where(and(eq(webhookEndpoints.id, endpointId), isNull(webhookEndpoints.failingSince)));
+    await disableIfFailingTooLong(ctx, endpointId);
+  }
 };
 
 /**
@@ -224,11 +265,21 @@ const disableIfFailingTooLong = async (ctx: ServiceContext, endpointId: string) 
 
 /**
  * Delivers every due attempt: lanes take claimed deliveries from a queue that one claim refills
- * whenever it runs low, so a slow endpoint holds one lane, not the pass. Returns the attempts made.
+ * whenever it runs low, so a slow endpoint holds one lane, not the pass; outcomes are recorded
+ * `RECORD_BATCH` to a statement (and the rest when the pass ends). Returns the attempts made.
  */
 export const deliverDueWebhooks = async ({ ctx }: { ctx: ServiceContext }): Promise<number> => {
   const queue: Claimed[] = [];
   let attempted = 0;
+  // Outcomes are recorded a batch to a statement; one flush at a time, in order.
+  let outcomes: Outcome[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    const batch = outcomes;
+    outcomes = [];
+    flushing = flushing.then(() => recordAttempts(ctx, batch));
+    return flushing;
+  };
   let exhausted = false;
   let refilling: Promise<void> | undefined;
   const refill = () => {
@@ -250,13 +301,15 @@ export const deliverDueWebhooks = async ({ ctx }: { ctx: ServiceContext }): Prom
         await refill();
         continue;
       }
-      if (queue.length < LANES && !exhausted) refill().catch(() => {});
+      if (queue.length < CLAIM_BATCH / 2 && !exhausted) refill().catch(() => {});
       const result = await attempt(ctx, next);
-      await recordAttempt(ctx, next, result);
+      outcomes.push({ claimed: next, result });
       attempted += 1;
+      if (outcomes.length >= RECORD_BATCH) await flush();
     }
   };
   await Promise.all(Array.from({ length: LANES }, lane));
+  await flush();
   return attempted;
 };
 
