@@ -14,7 +14,6 @@ import {
 import { DAY_MS } from "../billing/periods.ts";
 import type { Tx } from "../db/client.ts";
 import {
-  balanceEntries,
   customers,
   type InvoiceKind,
   type InvoiceRow,

@@ -2,7 +2,6 @@ import { eq } from "drizzle-orm";
 import type { Price, Tier } from "../../billing/plan-catalog.ts";
 import { prorate } from "../../billing/proration.ts";
 import {
-  balanceEntries,
   type PlanChangeRecord,
   type SubscriptionRow,
   subscriptions,

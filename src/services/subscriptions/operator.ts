@@ -3,12 +3,7 @@ import { DAY_MS } from "../../billing/periods.ts";
 import type { Tier } from "../../billing/plan-catalog.ts";
 import { prorate } from "../../billing/proration.ts";
 import type { Tx } from "../../db/client.ts";
-import {
-  balanceEntries,
-  invoices,
-  type SubscriptionRow,
-  type subscriptions,
-} from "../../db/schema/index.ts";
+import { invoices, type SubscriptionRow, type subscriptions } from "../../db/schema/index.ts";
 import { invalid } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import { appendBalanceEntries } from "../balance-ledger.ts";
