@@ -80,6 +80,12 @@ const envSchema = z
       .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
       .optional(),
     BILLING_RATE_LIMIT_REDIS_PREFIX: z.string().min(1).default("nno:rl:"),
+    /** Webhook URLs may be http:// or resolve to private addresses; unset: on outside production. */
+    BILLING_WEBHOOK_ALLOW_PRIVATE: booleanFlag.optional(),
+    /** How long one webhook delivery attempt may take before it counts as failed. */
+    BILLING_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+    /** How long events are kept before the worker prunes them. */
+    BILLING_EVENT_RETENTION_DAYS: z.coerce.number().int().min(30).max(3650).default(30),
   })
   .refine((env) => !(env.BILLING_TEST_CLOCK && env.NODE_ENV === "production"), {
     path: ["BILLING_TEST_CLOCK"],
@@ -131,6 +137,17 @@ export interface Config {
   /** When set, `/metrics` answers only `Authorization: Bearer <this>`; unset, it is open. */
   metricsToken: string | undefined;
   rateLimits: RateLimitConfig;
+  webhooks: WebhookConfig;
+}
+
+/** Outbound webhooks (README "Events and webhooks"). */
+export interface WebhookConfig {
+  /** http:// URLs and private, loopback and link-local destinations are allowed. */
+  allowPrivate: boolean;
+  /** The deadline of one delivery attempt (a 2xx within it is success). */
+  timeoutMs: number;
+  /** Events older than this are pruned by the worker. */
+  eventRetentionDays: number;
 }
 
 /** A token bucket's refill rate (tokens per second) and size (the burst it admits at once). */
@@ -267,6 +284,11 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       },
       redisUrl: e.REDIS_URL,
       redisPrefix: e.BILLING_RATE_LIMIT_REDIS_PREFIX,
+    },
+    webhooks: {
+      allowPrivate: e.BILLING_WEBHOOK_ALLOW_PRIVATE ?? e.NODE_ENV !== "production",
+      timeoutMs: e.BILLING_WEBHOOK_TIMEOUT_MS,
+      eventRetentionDays: e.BILLING_EVENT_RETENTION_DAYS,
     },
   };
 };

@@ -14,7 +14,10 @@ export type IdPrefix =
   | "evt"
   | "req"
   | "cbtxn"
-  | "claim";
+  | "claim"
+  | "we"
+  | "whd"
+  | "wha";
 
 export const newId = (prefix: IdPrefix): string => typeid(prefix).toString();
 

@@ -8,6 +8,7 @@ import { resolveEmulatorApiKey, resolveOperatorKey } from "./operator-key.ts";
 import { countRequestsInFlight, stopOnSignals } from "./shutdown.ts";
 import { logStart } from "./start-log.ts";
 import { startWorker } from "./worker/due-work.ts";
+import { startWebhookDelivery } from "./worker/webhook-delivery.ts";
 
 /** `npm start`: config → database (migrated) → composed service → HTTP server and worker. */
 const main = async () => {
@@ -34,6 +35,7 @@ const main = async () => {
   });
   service.emulator?.startDelivery();
   const worker = startWorker(service.deps);
+  const webhooks = startWebhookDelivery(service.deps);
 
   const requests = countRequestsInFlight(service.app.fetch);
   const server = serve({ fetch: requests.fetch, port: config.port }, (info: AddressInfo) =>
@@ -43,6 +45,7 @@ const main = async () => {
     server,
     requestsDone: requests.idle,
     stop: async () => {
+      await webhooks.stop();
       await worker.stop();
       await service.close();
     },

@@ -77,7 +77,22 @@ const fixtureFor = async (caller: Caller): Promise<Fixture> => {
     if (res.status !== 201) throw new Error(`${path} failed: ${res.text}`);
     return res.body.id as string;
   };
+  const freshWebhookEndpoint = async () => {
+    const res = await t.request("POST", "/webhook-endpoints", {
+      key: caller.key,
+      body: { url: "https://hooks.example.com/contract", enabledEvents: ["invoice.paid"] },
+    });
+    if (res.status !== 201) throw new Error(`endpoint failed: ${res.text}`);
+    return res.body.id as string;
+  };
+  const events = await t.request(
+    "GET",
+    `/events?platformId=${caller.platformId}&type=customer.created`,
+  );
   return {
+    eventId: events.body.data[0].id,
+    webhookEndpointId: await freshWebhookEndpoint(),
+    freshWebhookEndpoint,
     platformId: caller.platformId,
     customerId: caller.customerId,
     paymentMethodId,

@@ -4,6 +4,7 @@ import { overageCharge } from "../src/billing/overage.ts";
 import { prorate } from "../src/billing/proration.ts";
 import {
   balanceEntries,
+  events,
   type InvoiceLineRow,
   type InvoiceRow,
   invoiceLines,
@@ -89,23 +90,28 @@ const numberOf = (invoice: InvoiceRow) =>
   invoice.number ? Number.parseInt(invoice.number.slice(4), 10) : Number.NaN;
 
 const readDatabase = async (db: Ctx["db"]) => {
-  const [invoiceRows, lineRows, entryRows, subscriptionRows, intentRows] = await Promise.all([
-    db.select().from(invoices),
-    db.select().from(invoiceLines),
-    db.select().from(balanceEntries),
-    db.select().from(subscriptions),
-    db
-      .select({
-        id: stripeEmuObjects.id,
-        status: sql<string>`${stripeEmuObjects.data}->>'status'`,
-        amount: sql<number>`(${stripeEmuObjects.data}->>'amount')::bigint`,
-        invoiceId: sql<string | null>`${stripeEmuObjects.data}->'metadata'->>'invoiceId'`,
-      })
-      .from(stripeEmuObjects)
-      .where(eq(stripeEmuObjects.object, "payment_intent")),
-  ]);
+  const [invoiceRows, lineRows, entryRows, subscriptionRows, intentRows, invoiceEvents] =
+    await Promise.all([
+      db.select().from(invoices),
+      db.select().from(invoiceLines),
+      db.select().from(balanceEntries),
+      db.select().from(subscriptions),
+      db
+        .select({
+          id: stripeEmuObjects.id,
+          status: sql<string>`${stripeEmuObjects.data}->>'status'`,
+          amount: sql<number>`(${stripeEmuObjects.data}->>'amount')::bigint`,
+          invoiceId: sql<string | null>`${stripeEmuObjects.data}->'metadata'->>'invoiceId'`,
+        })
+        .from(stripeEmuObjects)
+        .where(eq(stripeEmuObjects.object, "payment_intent")),
+      db
+        .select({ type: events.type, invoiceId: sql<string>`${events.data}->'object'->>'id'` })
+        .from(events)
+        .where(sql`${events.type} in ('invoice.created', 'invoice.paid')`),
+    ]);
   const intents: Intent[] = intentRows.map((r) => ({ ...r, amount: Number(r.amount) }));
-  return { invoiceRows, lineRows, entryRows, subscriptionRows, intents };
+  return { invoiceRows, lineRows, entryRows, subscriptionRows, intents, invoiceEvents };
 };
 
 type Snapshot = Awaited<ReturnType<typeof readDatabase>>;
@@ -450,6 +456,31 @@ const invoiceTotals = ({ invoiceRows, lineRows }: Snapshot, out: string[]) => {
   }
 };
 
+/**
+ * 9. The outbox mirrors the invoices: an invoice whose `invoice.created` is still kept (events
+ *    are pruned after the retention) has exactly one, and exactly one `invoice.paid` if it is
+ *    paid, none otherwise; no event names an invoice that does not exist.
+ */
+const eventsMirrorInvoices = ({ invoiceRows, invoiceEvents }: Snapshot, out: string[]) => {
+  const byInvoice = groupBy(invoiceEvents, (e) => e.invoiceId);
+  const known = new Set(invoiceRows.map((i) => i.id));
+  for (const id of byInvoice.keys()) {
+    if (!known.has(id)) out.push(`9: an event names invoice ${id}, which does not exist`);
+  }
+  for (const invoice of invoiceRows) {
+    const found = byInvoice.get(invoice.id) ?? [];
+    const created = found.filter((e) => e.type === "invoice.created").length;
+    const paid = found.filter((e) => e.type === "invoice.paid").length;
+    if (created === 0) continue; // pruned, or from before the outbox
+    const expectedPaid = invoice.status === "paid" ? 1 : 0;
+    if (created !== 1 || paid !== expectedPaid) {
+      out.push(
+        `9: ${label(invoice)} has ${created} invoice.created and ${paid} invoice.paid events (expected 1 and ${expectedPaid})`,
+      );
+    }
+  }
+};
+
 /** Every violation of the money invariants in the database (empty: all hold). */
 export const checkMoneyInvariants = async (
   ctx: Ctx,
@@ -466,6 +497,7 @@ export const checkMoneyInvariants = async (
   numbersGapFree(snapshot, out);
   priceIsWhatWasCharged(snapshot, options.planChanges ?? [], out);
   invoiceTotals(snapshot, out);
+  eventsMirrorInvoices(snapshot, out);
   return out;
 };
 

@@ -88,6 +88,12 @@ export interface Fixture {
   freshIngestionKey(): Promise<string>;
   /** A `Stripe-Signature` header for a webhook payload, as the processor would sign it. */
   signWebhook(payload: string): string;
+  /** One of the platform's events (its customer.created). */
+  eventId: string;
+  /** A webhook endpoint of the platform. */
+  webhookEndpointId: string;
+  /** A new webhook endpoint of the platform (for requests that consume one, like delete). */
+  freshWebhookEndpoint(): Promise<string>;
 }
 
 export interface RouteCase {
@@ -460,6 +466,78 @@ export const routeCases: Record<string, RouteCase> = {
     ],
   },
   "GET /operator/overview": { access: "operator", valid: none, expect: 200, invalid: [] },
+  "GET /events": {
+    access: "any",
+    valid: none,
+    expect: 200,
+    invalid: [{ name: "type unknown", query: { type: "invoice.nonsense" } }, ...badPage],
+  },
+  "GET /events/{id}": {
+    access: "resource",
+    valid: (f) => ({ params: { id: f.eventId } }),
+    expect: 200,
+    invalid: [],
+  },
+  "POST /events/{id}/redeliver": {
+    access: "resource",
+    valid: (f) => ({ params: { id: f.eventId }, body: {} }),
+    expect: 202,
+    invalid: [{ name: "endpointId empty", body: { endpointId: "" } }],
+  },
+  "POST /webhook-endpoints": {
+    access: "any",
+    valid: () => ({ body: { url: "https://hooks.example.com/billing", enabledEvents: ["*"] } }),
+    expect: 201,
+    invalid: [
+      { name: "url missing", body: { enabledEvents: ["*"] } },
+      { name: "url not http(s)", body: { url: "ftp://x.example", enabledEvents: ["*"] } },
+      { name: "enabledEvents empty", body: { url: "https://x.example", enabledEvents: [] } },
+      {
+        name: "enabledEvents unknown",
+        body: { url: "https://x.example", enabledEvents: ["invoice.nonsense"] },
+      },
+    ],
+  },
+  "GET /webhook-endpoints": { access: "any", valid: none, expect: 200, invalid: badPage },
+  "GET /webhook-endpoints/{id}": {
+    access: "resource",
+    valid: (f) => ({ params: { id: f.webhookEndpointId } }),
+    expect: 200,
+    invalid: [],
+  },
+  "PATCH /webhook-endpoints/{id}": {
+    access: "resource",
+    valid: (f) => ({ params: { id: f.webhookEndpointId }, body: { description: "renamed" } }),
+    expect: 200,
+    invalid: [
+      { name: "url not http(s)", body: { url: "ftp://x.example" } },
+      { name: "disabled not a boolean", body: { disabled: "yes" } },
+    ],
+  },
+  "DELETE /webhook-endpoints/{id}": {
+    access: "resource",
+    valid: async (f) => ({ params: { id: await f.freshWebhookEndpoint() } }),
+    expect: 200,
+    invalid: [],
+  },
+  "POST /webhook-endpoints/{id}/rotate-secret": {
+    access: "resource",
+    valid: (f) => ({ params: { id: f.webhookEndpointId } }),
+    expect: 200,
+    invalid: [],
+  },
+  "GET /webhook-endpoints/{id}/deliveries": {
+    access: "resource",
+    valid: (f) => ({ params: { id: f.webhookEndpointId } }),
+    expect: 200,
+    invalid: badPage,
+  },
+  "POST /webhook-endpoints/{id}/test": {
+    access: "resource",
+    valid: (f) => ({ params: { id: f.webhookEndpointId } }),
+    expect: 202,
+    invalid: [],
+  },
   "GET /plans": { access: "any", valid: none, expect: 200, invalid: [] },
   "POST /customers": {
     access: "operator",

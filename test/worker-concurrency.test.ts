@@ -169,6 +169,7 @@ describe("two due-work passes at once in one process", () => {
       usageBilled: 0,
       attempted: 0,
       expired: 0,
+      delivered: 0,
     });
   }, 90_000);
 });

@@ -11,6 +11,9 @@ import * as getDefaultPaymentMethod from "./customers/get-default-payment-method
 import * as listCustomerPaymentMethods from "./customers/list-customer-payment-methods.ts";
 import * as listCustomerSubscriptions from "./customers/list-customer-subscriptions.ts";
 import * as updateCustomer from "./customers/update-customer.ts";
+import * as getEvent from "./events/get-event.ts";
+import * as listEvents from "./events/list-events.ts";
+import * as redeliverEvent from "./events/redeliver-event.ts";
 import * as getInvoice from "./invoices/get-invoice.ts";
 import * as listInvoices from "./invoices/list-invoices.ts";
 import * as createIngestionKey from "./operator/api-keys/create-ingestion-key.ts";
@@ -56,6 +59,14 @@ import * as usageDaily from "./usage/daily.ts";
 import * as usageEntities from "./usage/entities.ts";
 import * as usageHistory from "./usage/history.ts";
 import * as ingestEvents from "./usage/ingest-events.ts";
+import * as createWebhookEndpoint from "./webhook-endpoints/create-webhook-endpoint.ts";
+import * as deleteWebhookEndpoint from "./webhook-endpoints/delete-webhook-endpoint.ts";
+import * as getWebhookEndpoint from "./webhook-endpoints/get-webhook-endpoint.ts";
+import * as listWebhookDeliveries from "./webhook-endpoints/list-webhook-deliveries.ts";
+import * as listWebhookEndpoints from "./webhook-endpoints/list-webhook-endpoints.ts";
+import * as rotateWebhookSecret from "./webhook-endpoints/rotate-webhook-secret.ts";
+import * as testWebhookEndpoint from "./webhook-endpoints/test-webhook-endpoint.ts";
+import * as updateWebhookEndpoint from "./webhook-endpoints/update-webhook-endpoint.ts";
 import * as stripeWebhook from "./webhooks/stripe-webhook.ts";
 
 /**
@@ -112,6 +123,16 @@ const tags = [
   {
     name: "Test clock",
     description: "Operator-only, when the test clock is on: read it and move it forward.",
+  },
+  {
+    name: "Events",
+    description:
+      "Every billing change a platform would act on, newest first; the same events are pushed to webhook endpoints.",
+  },
+  {
+    name: "Webhook endpoints",
+    description:
+      "Where events are pushed, signed per Standard Webhooks; the delivery log, redelivery and test pings.",
   },
   { name: "Webhooks", description: "Events from the payment processor (signed, no API key)." },
 ];
@@ -203,5 +224,16 @@ export const createBillingRouter = () => {
     .openapi(secured(revokeIngestionKey.route), revokeIngestionKey.handler)
     .openapi(secured(getTestClock.route), getTestClock.handler)
     .openapi(secured(advanceTestClock.route), advanceTestClock.handler)
+    .openapi(secured(listEvents.route), listEvents.handler)
+    .openapi(secured(getEvent.route), getEvent.handler)
+    .openapi(secured(redeliverEvent.route), redeliverEvent.handler)
+    .openapi(secured(createWebhookEndpoint.route), createWebhookEndpoint.handler)
+    .openapi(secured(listWebhookEndpoints.route), listWebhookEndpoints.handler)
+    .openapi(secured(getWebhookEndpoint.route), getWebhookEndpoint.handler)
+    .openapi(secured(updateWebhookEndpoint.route), updateWebhookEndpoint.handler)
+    .openapi(secured(deleteWebhookEndpoint.route), deleteWebhookEndpoint.handler)
+    .openapi(secured(rotateWebhookSecret.route), rotateWebhookSecret.handler)
+    .openapi(secured(listWebhookDeliveries.route), listWebhookDeliveries.handler)
+    .openapi(secured(testWebhookEndpoint.route), testWebhookEndpoint.handler)
     .openapi(stripeWebhook.route, stripeWebhook.handler);
 };

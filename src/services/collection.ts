@@ -1,8 +1,19 @@
-import { and, eq, gt, inArray, isNull, lte, ne, or, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  eq,
+  getTableColumns,
+  gt,
+  inArray,
+  isNull,
+  lte,
+  ne,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import { DAY_MS } from "../billing/periods.ts";
 import type { Tx } from "../db/client.ts";
 import {
-  balanceEntries,
   customers,
   type InvoiceKind,
   type InvoiceRow,
@@ -14,7 +25,10 @@ import {
 import { AppError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { rateLimitOf } from "../processor/processor-errors.ts";
+import { appendBalanceEntries } from "./balance-ledger.ts";
 import type { ServiceContext } from "./context.ts";
+import { recordInvoiceEvents } from "./invoicing.ts";
+import { recordSubscriptionChanges } from "./subscriptions/events.ts";
 import { planChangeFields } from "./subscriptions/plan-change-record.ts";
 
 /** Dunning: after a failed charge, retry this many days after the invoice was finalized. */
@@ -298,7 +312,7 @@ export const settleAttempt = async ({
   input: { claimed: ClaimedInvoice; outcome: PaidOrFailed };
 }) => {
   if (outcome.status === "paid") await settlePaid(ctx, claimed, outcome.paymentIntentId);
-  else await settleFailed(ctx, claimed, claimed.invoice.attemptPaymentMethodId);
+  else await settleFailed(ctx, claimed, claimed.invoice.attemptPaymentMethodId, outcome.error);
 };
 
 /**
@@ -331,28 +345,38 @@ export const settlePaidAlone = async ({
     attempt_count: invoice.attemptCount + 1,
     payment_intent_id: paymentIntentId,
   }));
-  const recorded = await ctx.db
-    .update(invoices)
-    .set({
-      ...released,
-      status: "paid",
-      amountPaid: sql`v.amount_paid`,
-      paidAt: settledAt,
-      attemptCount: sql`v.attempt_count`,
-      nextPaymentAttempt: null,
-      paymentIntentId: sql`v.payment_intent_id`,
-    })
-    .from(
-      sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, claim text, amount_paid bigint, attempt_count int, payment_intent_id text)`,
-    )
-    .where(
-      and(
-        eq(invoices.id, sql`v.id`),
-        eq(invoices.claim, sql`v.claim`),
-        eq(invoices.status, "open"),
-      ),
-    )
-    .returning({ id: invoices.id });
+  const recorded = await ctx.db.transaction(async (tx) => {
+    const paidRows = await tx
+      .update(invoices)
+      .set({
+        ...released,
+        status: "paid",
+        amountPaid: sql`v.amount_paid`,
+        paidAt: settledAt,
+        attemptCount: sql`v.attempt_count`,
+        nextPaymentAttempt: null,
+        paymentIntentId: sql`v.payment_intent_id`,
+      })
+      .from(
+        sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, claim text, amount_paid bigint, attempt_count int, payment_intent_id text)`,
+      )
+      .where(
+        and(
+          eq(invoices.id, sql`v.id`),
+          eq(invoices.claim, sql`v.claim`),
+          eq(invoices.status, "open"),
+        ),
+      )
+      .returning(getTableColumns(invoices));
+    await recordInvoiceEvents({
+      tx,
+      input: {
+        now: settledAt,
+        events: paidRows.map((invoice) => ({ type: "invoice.paid" as const, invoice })),
+      },
+    });
+    return paidRows;
+  });
   const ids = new Set(recorded.map((r) => r.id));
   for (const { claimed } of paid) if (!ids.has(claimed.invoice.id)) warnClaimLost(ctx, claimed);
   return [...ids];
@@ -386,19 +410,36 @@ const settlePaid = async (
         paymentIntentId,
       })
       .where(heldBy(claimed))
-      .returning({ id: invoices.id });
+      .returning();
+  const recordPaid = (tx: Tx, paid: InvoiceRow) =>
+    recordInvoiceEvents({
+      tx,
+      input: { now: settledAt, events: [{ type: "invoice.paid", invoice: paid }] },
+    });
+  const recordChanged = async (tx: Tx, after: SubscriptionRow[]) => {
+    await recordSubscriptionChanges({
+      tx,
+      input: {
+        now: settledAt,
+        changes: after.map((row) => ({ before: subscription, after: row })),
+      },
+    });
+  };
   if (subscription === undefined || settlesAlone(claimed)) {
-    // The common case is one statement, which needs no transaction around it.
-    const [paid] = await markPaid(ctx.db);
-    if (!paid) warnClaimLost(ctx, claimed);
+    await ctx.db.transaction(async (tx) => {
+      const [paid] = await markPaid(tx);
+      if (!paid) return warnClaimLost(ctx, claimed);
+      await recordPaid(tx, paid);
+    });
     return;
   }
   await ctx.db.transaction(async (tx) => {
     const [paid] = await markPaid(tx);
     if (!paid) return warnClaimLost(ctx, claimed);
+    await recordPaid(tx, paid);
     if (invoice.planChange) {
       const { cycle } = invoice.planChange;
-      await tx
+      const changed = await tx
         .update(subscriptions)
         .set({
           ...planChangeFields(invoice.planChange),
@@ -417,10 +458,12 @@ const settlePaid = async (
             eq(subscriptions.id, subscription.id),
             eq(subscriptions.pendingInvoiceId, invoice.id),
           ),
-        );
+        )
+        .returning();
+      await recordChanged(tx, changed);
       return;
     }
-    await tx
+    const reactivated = await tx
       .update(subscriptions)
       .set({ status: "active", version: sql`${subscriptions.version} + 1`, updatedAt: settledAt })
       .where(
@@ -428,7 +471,9 @@ const settlePaid = async (
           eq(subscriptions.id, subscription.id),
           inArray(subscriptions.status, [...recoverableStatuses]),
         ),
-      );
+      )
+      .returning();
+    await recordChanged(tx, reactivated);
   });
 };
 
@@ -449,12 +494,38 @@ const settleFailed = async (
   ctx: ServiceContext,
   claimed: ClaimedInvoice,
   cardTried: string | null,
+  error: AppError,
 ) => {
+  const details = (error.details ?? {}) as { code?: string | null; declineCode?: string | null };
+  const failure = {
+    code: details.code ?? null,
+    declineCode: details.declineCode ?? null,
+    message: error.message,
+  };
   const { invoice, subscription } = claimed;
   const settledAt = ctx.clock.now();
   const attempt = invoice.attemptCount + 1;
   await ctx.db.transaction(async (tx) => {
     if (invoice.kind === "proration") {
+      const [failed] = await tx
+        .select()
+        .from(invoices)
+        .where(and(heldBy(claimed)));
+      if (failed) {
+        await recordInvoiceEvents({
+          tx,
+          input: {
+            now: settledAt,
+            events: [
+              {
+                type: "invoice.payment_failed",
+                invoice: { ...failed, attemptCount: attempt, nextPaymentAttempt: null },
+                failure,
+              },
+            ],
+          },
+        });
+      }
       await voidInvoice(tx, claimed, settledAt, { attemptCount: attempt });
       return;
     }
@@ -476,10 +547,17 @@ const settleFailed = async (
       .update(invoices)
       .set({ ...released, attemptCount: attempt, nextPaymentAttempt: nextAttempt })
       .where(heldBy(claimed))
-      .returning({ id: invoices.id });
+      .returning();
     if (!recorded) return warnClaimLost(ctx, claimed);
+    await recordInvoiceEvents({
+      tx,
+      input: {
+        now: settledAt,
+        events: [{ type: "invoice.payment_failed", invoice: recorded, failure }],
+      },
+    });
     if (subscription && dunned) {
-      await tx
+      const dunnedRows = await tx
         .update(subscriptions)
         .set({
           status: nextAttempt === null ? "unpaid" : "past_due",
@@ -491,7 +569,15 @@ const settleFailed = async (
             eq(subscriptions.id, subscription.id),
             inArray(subscriptions.status, ["active", "past_due", "trialing"]),
           ),
-        );
+        )
+        .returning();
+      await recordSubscriptionChanges({
+        tx,
+        input: {
+          now: settledAt,
+          changes: dunnedRows.map((after) => ({ before: subscription, after })),
+        },
+      });
     }
   });
   if (invoice.kind !== "proration") await retryAtOnceOnNewCard(ctx, invoice.id, cardTried);
@@ -547,16 +633,28 @@ export const voidInvoice = async (
     )
     .returning();
   if (!voided) return false;
+  await recordInvoiceEvents({
+    tx,
+    input: { now, events: [{ type: "invoice.voided", invoice: voided }] },
+  });
   if (voided.creditApplied > 0) {
-    await tx.insert(balanceEntries).values({
-      id: newId("cbtxn"),
-      customerId: voided.customerId,
-      currency: voided.currency,
-      amount: voided.creditApplied,
-      kind: "invoice_application",
-      description: `Credit returned from voided invoice ${voided.number ?? voided.id}`,
-      invoiceId: voided.id,
-      createdAt: now,
+    await appendBalanceEntries({
+      tx,
+      input: {
+        now,
+        entries: [
+          {
+            id: newId("cbtxn"),
+            customerId: voided.customerId,
+            currency: voided.currency,
+            amount: voided.creditApplied,
+            kind: "invoice_application",
+            description: `Credit returned from voided invoice ${voided.number ?? voided.id}`,
+            invoiceId: voided.id,
+            createdAt: now,
+          },
+        ],
+      },
     });
   }
   if (voided.subscriptionId) {

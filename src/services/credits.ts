@@ -4,6 +4,7 @@ import type { Tx } from "../db/client.ts";
 import { balanceEntries, customers, subscriptions } from "../db/schema/index.ts";
 import { invalid } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { appendBalanceEntries } from "./balance-ledger.ts";
 import type { ServiceContext } from "./context.ts";
 import { findOwnedCustomer } from "./customers.ts";
 import { customerBalance } from "./invoicing.ts";
@@ -73,14 +74,23 @@ export const applyCredit = async ({
       const message = `customer '${customer.id}' has its balance in ${established}; a credit in ${currency} would never be applied`;
       throw invalid(message, [{ path: ["currency"], message: `must be ${established}` }]);
     }
-    await tx.insert(balanceEntries).values({
-      id: newId("cbtxn"),
-      customerId: customer.id,
-      currency,
-      amount: minor,
-      kind: "operator_credit",
-      description: input.description,
-      createdAt: ctx.clock.now(),
+    const now = ctx.clock.now();
+    await appendBalanceEntries({
+      tx,
+      input: {
+        now,
+        entries: [
+          {
+            id: newId("cbtxn"),
+            customerId: customer.id,
+            currency,
+            amount: minor,
+            kind: "operator_credit",
+            description: input.description,
+            createdAt: now,
+          },
+        ],
+      },
     });
     return {
       customerId: customer.id,

@@ -9,6 +9,7 @@ import {
 import { AppError, notFound } from "../errors.ts";
 import type { ProcessorCustomer } from "../processor/stripe-processor.ts";
 import type { ServiceContext } from "./context.ts";
+import { type NewEvent, recordEvents } from "./events/record-event.ts";
 import { assertOwns, type Principal } from "./principal.ts";
 
 export interface Customer {
@@ -69,6 +70,35 @@ const followCustomerDefault = async (
 };
 
 /**
+ * The events of a customer's change from `before` (undefined: it was just created) to `after`:
+ * created; updated (email, name, metadata, with their old values); its default card changed.
+ */
+const customerEvents = (before: CustomerRow | undefined, after: CustomerRow): NewEvent[] => {
+  const object = presentCustomer(after);
+  const platformId = after.platformId;
+  if (!before) return [{ type: "customer.created", platformId, object }];
+  const events: NewEvent[] = [];
+  const changed: Record<string, unknown> = {};
+  if (before.email !== after.email) changed.email = before.email;
+  if (before.name !== after.name) changed.name = before.name;
+  if (JSON.stringify(before.metadata) !== JSON.stringify(after.metadata)) {
+    changed.metadata = before.metadata;
+  }
+  if (Object.keys(changed).length > 0) {
+    events.push({ type: "customer.updated", platformId, object, previousAttributes: changed });
+  }
+  if (before.defaultPaymentMethodId !== after.defaultPaymentMethodId) {
+    events.push({
+      type: "customer.default_payment_method_changed",
+      platformId,
+      object,
+      previousAttributes: { defaultPaymentMethodId: before.defaultPaymentMethodId },
+    });
+  }
+  return events;
+};
+
+/**
  * Writes what the processor says about a customer into the local view. When this changes its
  * default card, the subscriptions that used the old one follow (`followCustomerDefault`), in the
  * same transaction: its subscriptions' rows are locked first, then the customer's (the order the
@@ -94,7 +124,7 @@ export const storeCustomer = async ({
       .orderBy(subscriptions.id)
       .for("update");
     const [before] = await inner
-      .select({ defaultPaymentMethodId: customers.defaultPaymentMethodId })
+      .select()
       .from(customers)
       .where(eq(customers.id, customer.id))
       .for("update");
@@ -119,6 +149,7 @@ export const storeCustomer = async ({
     const from = before?.defaultPaymentMethodId;
     const to = customer.defaultPaymentMethodId;
     if (from && to && from !== to) await followCustomerDefault(inner, customer.id, from, to, now);
+    await recordEvents({ tx: inner, input: { now, events: customerEvents(before, row) } });
     return row;
   });
 

@@ -14,8 +14,10 @@ import {
 } from "../db/schema/index.ts";
 import { notFound } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { appendBalanceEntries } from "./balance-ledger.ts";
 import { ATTEMPT_LEASE_MS } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
+import { type NewEvent, recordEvents } from "./events/record-event.ts";
 import { decodeCursor, type Page, toPage } from "./pagination.ts";
 import { assertOwns, type Principal } from "./principal.ts";
 
@@ -220,7 +222,7 @@ export const issueInvoices = async ({
       })),
     )
     .onConflictDoNothing()
-    .returning({ id: invoices.id });
+    .returning();
   const insertedIds = new Set(inserted.map((r) => r.id));
   // A draft that hit the unique index reserved credit it will not use; the later invoices of its
   // customer in this batch simply got less. Claims lock subscriptions, so it does not happen.
@@ -246,25 +248,34 @@ export const issueInvoices = async ({
   // Balance used (or, for a negative total, credited to the balance as Stripe does).
   const applications = kept.filter((d) => d.assembled.creditApplied !== 0);
   if (applications.length > 0) {
-    await tx.insert(balanceEntries).values(
-      applications.map(({ id, input, assembled }) => ({
-        id: newId("cbtxn"),
-        customerId: input.customerId,
-        currency: input.currency,
-        amount: -assembled.creditApplied,
-        kind: "invoice_application" as const,
-        description:
-          assembled.creditApplied > 0
-            ? `Applied to invoice ${id}`
-            : `Credited from invoice ${id} (negative total)`,
-        invoiceId: id,
-        createdAt: now,
-      })),
-    );
+    await appendBalanceEntries({
+      tx,
+      input: {
+        now,
+        entries: applications.map(({ id, input, assembled }) => ({
+          id: newId("cbtxn"),
+          customerId: input.customerId,
+          currency: input.currency,
+          amount: -assembled.creditApplied,
+          kind: "invoice_application" as const,
+          description:
+            assembled.creditApplied > 0
+              ? `Applied to invoice ${id}`
+              : `Credited from invoice ${id} (negative total)`,
+          invoiceId: id,
+          createdAt: now,
+        })),
+      },
+    });
   }
 
+  const created: InvoiceEvent[] = inserted.map((invoice) => ({
+    type: "invoice.created",
+    invoice,
+  }));
   const toFinalize = kept.filter((d) => !d.input.draft);
   if (toFinalize.length === 0) {
+    await recordInvoiceEvents({ tx, input: { now, events: created, lines } });
     const stored = await tx
       .select()
       .from(invoices)
@@ -302,6 +313,20 @@ export const issueInvoices = async ({
     )
     .where(eq(invoices.id, sql`v.id`))
     .returning(getTableColumns(invoices));
+  await recordInvoiceEvents({
+    tx,
+    input: {
+      now,
+      lines,
+      events: [
+        ...created,
+        ...finalized.map((invoice) => ({ type: "invoice.finalized" as const, invoice })),
+        ...finalized
+          .filter((invoice) => invoice.status === "paid")
+          .map((invoice) => ({ type: "invoice.paid" as const, invoice })),
+      ],
+    },
+  });
   const byId = new Map(finalized.map((row) => [row.id, row]));
   const left = kept.filter((d) => d.input.draft).map((d) => d.id);
   if (left.length > 0) {
@@ -310,6 +335,56 @@ export const issueInvoices = async ({
     }
   }
   return drafts.map((d) => byId.get(d.id));
+};
+
+/** Why an invoice's last payment attempt failed (`invoice.payment_failed`). */
+export interface PaymentFailure {
+  code: string | null;
+  declineCode: string | null;
+  message: string;
+}
+
+export type InvoiceEvent =
+  | {
+      type: "invoice.created" | "invoice.finalized" | "invoice.paid" | "invoice.voided";
+      invoice: InvoiceRow;
+    }
+  | { type: "invoice.payment_failed"; invoice: InvoiceRow; failure: PaymentFailure };
+
+/**
+ * Records invoice events in the caller's transaction, each invoice presented as the API returns
+ * it (`presentInvoice`), with its lines (`lines` when the caller has them, else one query for
+ * all); any number of invoices in one statement.
+ */
+export const recordInvoiceEvents = async ({
+  tx,
+  input: { now, events, lines },
+}: {
+  tx: Tx;
+  input: { now: Date; events: readonly InvoiceEvent[]; lines?: readonly InvoiceLineRow[] };
+}): Promise<void> => {
+  if (events.length === 0) return;
+  const ids = [...new Set(events.map((e) => e.invoice.id))];
+  const all = lines ?? (await linesOf(tx, ids));
+  const byInvoice = new Map<string, InvoiceLineRow[]>();
+  for (const line of all) {
+    const list = byInvoice.get(line.invoiceId) ?? [];
+    list.push(line);
+    byInvoice.set(line.invoiceId, list);
+  }
+  await recordEvents({
+    tx,
+    input: {
+      now,
+      events: events.map((e): NewEvent => {
+        const object = presentInvoice(e.invoice, [...(byInvoice.get(e.invoice.id) ?? [])]);
+        const platformId = e.invoice.platformId;
+        return e.type === "invoice.payment_failed"
+          ? { type: e.type, platformId, object: { ...object, failure: e.failure } }
+          : { type: e.type, platformId, object };
+      }),
+    },
+  });
 };
 
 /** `issueInvoices` for one invoice. */

@@ -10,7 +10,13 @@ import { AppError, notFound } from "../errors.ts";
 import type { ProcessorPaymentMethod } from "../processor/stripe-processor.ts";
 import { retryOpenInvoices } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
-import { customerOfPlatform, findOwnedCustomer, storeCustomer } from "./customers.ts";
+import {
+  customerOfPlatform,
+  findOwnedCustomer,
+  presentCustomer,
+  storeCustomer,
+} from "./customers.ts";
+import { recordEvent } from "./events/record-event.ts";
 import { decodeCursor, olderThan, type Page, type PageInput, toPage } from "./pagination.ts";
 import type { Principal } from "./principal.ts";
 
@@ -54,7 +60,8 @@ const presentProcessor = (pm: ProcessorPaymentMethod, defaultId: string | null):
  * reporting it as its card (collection never charges it: see `attemptCard`).
  */
 const forgetPaymentMethod = async (tx: Tx, customerId: string, id: string, now: Date) => {
-  await tx.delete(paymentMethods).where(eq(paymentMethods.id, id));
+  const forgotten = await tx.delete(paymentMethods).where(eq(paymentMethods.id, id)).returning();
+  await recordDetached(tx, forgotten, now);
   await tx
     .update(subscriptions)
     .set({
@@ -67,6 +74,31 @@ const forgetPaymentMethod = async (tx: Tx, customerId: string, id: string, now: 
     );
 };
 
+/** The customer's platform and default card, for a payment method's event. */
+const ownerOf = async (tx: Tx, customerId: string) => {
+  const [row] = await tx
+    .select({ platformId: customers.platformId, defaultId: customers.defaultPaymentMethodId })
+    .from(customers)
+    .where(eq(customers.id, customerId));
+  return row ?? { platformId: null, defaultId: null };
+};
+
+/** `payment_method.detached` for local payment methods just removed (as the detach API shows them). */
+const recordDetached = async (tx: Tx, removed: PaymentMethodRow[], now: Date) => {
+  for (const row of removed) {
+    const { platformId } = await ownerOf(tx, row.customerId);
+    await recordEvent({
+      tx,
+      input: {
+        now,
+        type: "payment_method.detached",
+        platformId,
+        object: { ...presentRow(row, null), customerId: null },
+      },
+    });
+  }
+};
+
 /** Writes a processor payment method into the local view (attached) or removes it (detached). */
 export const storePaymentMethod = async ({
   tx,
@@ -74,25 +106,47 @@ export const storePaymentMethod = async ({
 }: {
   tx: Tx;
   input: { paymentMethod: ProcessorPaymentMethod; now: Date };
-}) => {
-  if (!pm.customerId) {
-    await tx.delete(paymentMethods).where(eq(paymentMethods.id, pm.id));
-    return;
-  }
-  const fields = {
-    customerId: pm.customerId,
-    type: pm.type,
-    brand: pm.card?.brand ?? null,
-    last4: pm.card?.last4 ?? null,
-    expMonth: pm.card?.expMonth ?? null,
-    expYear: pm.card?.expYear ?? null,
-    updatedAt: now,
-  };
-  await tx
-    .insert(paymentMethods)
-    .values({ id: pm.id, createdAt: pm.createdAt, ...fields })
-    .onConflictDoUpdate({ target: paymentMethods.id, set: fields });
-};
+}): Promise<void> =>
+  tx.transaction(async (tx) => {
+    if (!pm.customerId) {
+      const removed = await tx
+        .delete(paymentMethods)
+        .where(eq(paymentMethods.id, pm.id))
+        .returning();
+      await recordDetached(tx, removed, now);
+      return;
+    }
+    const [known] = await tx
+      .select({ customerId: paymentMethods.customerId })
+      .from(paymentMethods)
+      .where(eq(paymentMethods.id, pm.id));
+    const fields = {
+      customerId: pm.customerId,
+      type: pm.type,
+      brand: pm.card?.brand ?? null,
+      last4: pm.card?.last4 ?? null,
+      expMonth: pm.card?.expMonth ?? null,
+      expYear: pm.card?.expYear ?? null,
+      updatedAt: now,
+    };
+    const [row] = await tx
+      .insert(paymentMethods)
+      .values({ id: pm.id, createdAt: pm.createdAt, ...fields })
+      .onConflictDoUpdate({ target: paymentMethods.id, set: fields })
+      .returning();
+    if (row && known?.customerId !== pm.customerId) {
+      const owner = await ownerOf(tx, pm.customerId);
+      await recordEvent({
+        tx,
+        input: {
+          now,
+          type: "payment_method.attached",
+          platformId: owner.platformId,
+          object: presentRow(row, owner.defaultId),
+        },
+      });
+    }
+  });
 
 /**
  * Re-reads a customer and all its payment methods from the processor and replaces the local
@@ -312,7 +366,7 @@ export const detachPaymentMethod = async ({
   const now = ctx.clock.now();
   await ctx.db.transaction(async (tx) => {
     await forgetPaymentMethod(tx, owned.row.customerId, paymentMethodId, now);
-    await tx
+    const [cleared] = await tx
       .update(customers)
       .set({ defaultPaymentMethodId: null, updatedAt: now })
       .where(
@@ -320,7 +374,20 @@ export const detachPaymentMethod = async ({
           eq(customers.id, owned.row.customerId),
           eq(customers.defaultPaymentMethodId, paymentMethodId),
         ),
-      );
+      )
+      .returning();
+    if (cleared) {
+      await recordEvent({
+        tx,
+        input: {
+          now,
+          type: "customer.default_payment_method_changed",
+          platformId: cleared.platformId,
+          object: presentCustomer(cleared),
+          previousAttributes: { defaultPaymentMethodId: paymentMethodId },
+        },
+      });
+    }
   });
   return presentProcessor({ ...detached, customerId: null }, null);
 };

@@ -13,10 +13,13 @@ import {
 } from "../services/collection.ts";
 import { recordMrrSnapshot, recordRevenueDays } from "../services/console/mrr-snapshots.ts";
 import type { ServiceContext } from "../services/context.ts";
+import { pruneEvents } from "../services/events/queries.ts";
 import { clearJobFailures, recordJobFailure } from "../services/job-failures.ts";
 import { renewingStatuses } from "../services/subscriptions/queries.ts";
+import { deliverDueWebhooks, nextDeliveryAt } from "../services/webhooks/deliver.ts";
 import { expireIncompleteSubscriptions, nextExpiryAt } from "./incomplete-expiry.ts";
 import { renewDueSubscriptions } from "./renewals.ts";
+import { nextTrialWarningAt, warnEndingTrials } from "./trial-warnings.ts";
 import { billDueUsage } from "./usage-invoices.ts";
 
 const BATCH = 100;
@@ -31,6 +34,8 @@ export interface WorkDone {
   usageBilled: number;
   attempted: number;
   expired: number;
+  /** Webhook delivery attempts made. */
+  delivered: number;
 }
 
 /**
@@ -198,8 +203,10 @@ const collectDue = async (
  * first). Last, the console's daily snapshots (MRR, money collected).
  */
 export const runDueWork = async ({ ctx }: { ctx: ServiceContext }): Promise<WorkDone> => {
-  const done: WorkDone = { renewed: 0, usageBilled: 0, attempted: 0, expired: 0 };
+  const done: WorkDone = { renewed: 0, usageBilled: 0, attempted: 0, expired: 0, delivered: 0 };
+  await pruneEvents({ ctx });
   for (;;) {
+    await warnEndingTrials({ ctx, limit: BATCH });
     const before = done.renewed + done.usageBilled;
     const issued = signal();
     const issuing = issueDue(ctx, done, issued.fire);
@@ -212,8 +219,10 @@ export const runDueWork = async ({ ctx }: { ctx: ServiceContext }): Promise<Work
     done.attempted += collection.value.attempted;
     const expired = await expireIncompleteSubscriptions({ ctx, limit: BATCH });
     done.expired += expired;
+    const delivered = await deliverDueWebhooks({ ctx });
+    done.delivered += delivered;
     const issuedNow = done.renewed + done.usageBilled - before;
-    if (issuedNow === 0 && collection.value.claimed === 0 && expired === 0) {
+    if (issuedNow === 0 && collection.value.claimed === 0 && expired === 0 && delivered === 0) {
       await snapshotMrr(ctx);
       return done;
     }
@@ -277,7 +286,9 @@ export const nextDueAt = async ({ ctx }: { ctx: ServiceContext }): Promise<Date 
     .from(invoices)
     .where(and(isNotNull(invoices.nextPaymentAttempt), inArray(invoices.status, ["open"])));
   const expiry = await nextExpiryAt(ctx);
-  const candidates = [renewal?.at, usage?.at, attempt?.at, expiry]
+  const delivery = await nextDeliveryAt(ctx);
+  const trialWarning = await nextTrialWarningAt(ctx);
+  const candidates = [renewal?.at, usage?.at, attempt?.at, expiry, delivery, trialWarning]
     .filter((d): d is Date => d != null)
     .map((d) => new Date(d));
   if (candidates.length === 0) return undefined;

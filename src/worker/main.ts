@@ -3,6 +3,7 @@ import { composeContext, openMigratedDatabase } from "../compose.ts";
 import { loadConfigOrExit } from "../config.ts";
 import { createProcessLogger } from "../logging.ts";
 import { runDueWork, startWorker } from "./due-work.ts";
+import { startWebhookDelivery } from "./webhook-delivery.ts";
 
 /**
  * `npm run worker`: the due-work loop alone, for running more workers than API servers against
@@ -24,8 +25,10 @@ const main = async () => {
     return;
   }
   const worker = startWorker(ctx);
+  const webhooks = startWebhookDelivery(ctx);
   logger.info({ database: database.kind }, "worker running");
   const stop = async () => {
+    await webhooks.stop();
     await worker.stop();
     await database.close();
     await log.close(1_000);

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte, notExists, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, isNull, lte, notExists, sql } from "drizzle-orm";
 import { periodAt } from "../billing/periods.ts";
 import {
   jobFailures,
@@ -9,6 +9,7 @@ import {
 import type { ServiceContext } from "../services/context.ts";
 import { issueInvoices, type NewInvoice } from "../services/invoicing.ts";
 import { recordJobFailure } from "../services/job-failures.ts";
+import { recordSubscriptionChanges } from "../services/subscriptions/events.ts";
 import { subscriptionLineDescription } from "../services/subscriptions/presentation.ts";
 import { renewingStatuses } from "../services/subscriptions/queries.ts";
 
@@ -220,7 +221,7 @@ const renewBatch = async (
       tx,
       input: { now, invoices: advances.flatMap((a) => (a.invoice ? [a.invoice] : [])) },
     });
-    await tx
+    const renewedRows = await tx
       .update(subscriptions)
       .set({
         status: sql`v.status`,
@@ -264,7 +265,16 @@ const renewBatch = async (
           })),
         )}::jsonb) as v(id text, status text, period_index int, period_start timestamptz, period_end timestamptz, cancel_at_period_end boolean, canceled_at timestamptz, closed jsonb, usage_due_at timestamptz, tier text, price_id text, interval text, unit_amount int, quantity int, billing_anchor timestamptz)`,
       )
-      .where(eq(subscriptions.id, sql`v.id`));
+      .where(eq(subscriptions.id, sql`v.id`))
+      .returning(getTableColumns(subscriptions));
+    const before = new Map(due.map((row) => [row.id, row]));
+    await recordSubscriptionChanges({
+      tx,
+      input: {
+        now,
+        changes: renewedRows.map((after) => ({ before: before.get(after.id), after })),
+      },
+    });
     // Those that failed before and renewed now are failing no more.
     await tx.delete(jobFailures).where(
       and(

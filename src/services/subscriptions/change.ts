@@ -5,13 +5,13 @@ import type { Interval, Price, Tier } from "../../billing/plan-catalog.ts";
 import { prorate } from "../../billing/proration.ts";
 import type { Tx } from "../../db/client.ts";
 import {
-  balanceEntries,
   type PlanChangeRecord,
   type SubscriptionRow,
   subscriptions,
 } from "../../db/schema/index.ts";
 import { conflict, invalid } from "../../errors.ts";
 import { newId } from "../../ids.ts";
+import { appendBalanceEntries } from "../balance-ledger.ts";
 import type { ServiceContext } from "../context.ts";
 import { type Invoice, issueInvoice, loadInvoice, type NewInvoice } from "../invoicing.ts";
 import { ingestionWindowEnd, usageOverageLines } from "../usage-billing.ts";
@@ -256,14 +256,22 @@ export const changePlan = async ({
         updatedAt: at,
       });
       if (net < 0) {
-        await tx.insert(balanceEntries).values({
-          id: newId("cbtxn"),
-          customerId: row.customerId,
-          currency: row.currency,
-          amount: -net,
-          kind: "proration_credit",
-          description: lines.map((l) => l.description).join("; "),
-          createdAt: at,
+        await appendBalanceEntries({
+          tx,
+          input: {
+            now: at,
+            entries: [
+              {
+                id: newId("cbtxn"),
+                customerId: row.customerId,
+                currency: row.currency,
+                amount: -net,
+                kind: "proration_credit",
+                description: lines.map((l) => l.description).join("; "),
+                createdAt: at,
+              },
+            ],
+          },
         });
       }
       return { subscription, invoice: undefined, credited: -net };

@@ -6,6 +6,7 @@ import {
   subscriptions,
 } from "../../db/schema/index.ts";
 import { conflict, notFound } from "../../errors.ts";
+import { recordSubscriptionChanges } from "./events.ts";
 
 /**
  * Every state transition of a subscription has one owner: the transaction that locks its row
@@ -51,6 +52,7 @@ export const assertNoChangeInFlight = (row: SubscriptionRow) => {
 /**
  * Writes a locked subscription: only if its version is still the one read, and with the version
  * moved on. 409 when it changed meanwhile (it cannot under the lock; the check is the last line).
+ * Its events (`recordSubscriptionChanges`) go into the same transaction.
  */
 export const saveSubscription = async (
   tx: Tx,
@@ -63,5 +65,9 @@ export const saveSubscription = async (
     .where(and(eq(subscriptions.id, row.id), eq(subscriptions.version, row.version)))
     .returning();
   if (!saved) throw conflict(`subscription '${row.id}' changed meanwhile; read it again`);
+  await recordSubscriptionChanges({
+    tx,
+    input: { now: saved.updatedAt, changes: [{ before: row, after: saved }] },
+  });
   return saved;
 };

@@ -16,6 +16,7 @@ import type { ServiceContext } from "../context.ts";
 import { issueInvoice } from "../invoicing.ts";
 import { assertOwns, type Principal } from "../principal.ts";
 import { lockSubscription, saveSubscription } from "./claim.ts";
+import { recordSubscriptionChanges } from "./events.ts";
 import { chargeForCaller, useAsDefault } from "./payment.ts";
 import {
   presentSubscription,
@@ -86,26 +87,35 @@ export const createSubscription = async ({
         .for("update");
       const live = await findLiveSubscription({ ctx, tx, input: { platformId }, forUpdate: true });
       if (live) await abandonIncomplete(tx, live, now);
-      await tx.insert(subscriptions).values({
-        platformId,
-        id,
-        customerId: customer.id,
-        status: "incomplete",
-        tier: price.tier,
-        priceId: price.priceId,
-        interval: price.interval,
-        quantity,
-        unitAmount: price.amount,
-        currency: price.currency,
-        billingAnchor: anchor,
-        periodIndex: trialEnd ? -1 : 0,
-        currentPeriodStart: now,
-        currentPeriodEnd: trialEnd ?? first.end,
-        trialEnd,
-        metadata: input.metadata ?? {},
-        createdAt: now,
-        updatedAt: now,
-      });
+      const [created] = await tx
+        .insert(subscriptions)
+        .values({
+          platformId,
+          id,
+          customerId: customer.id,
+          status: "incomplete",
+          tier: price.tier,
+          priceId: price.priceId,
+          interval: price.interval,
+          quantity,
+          unitAmount: price.amount,
+          currency: price.currency,
+          billingAnchor: anchor,
+          periodIndex: trialEnd ? -1 : 0,
+          currentPeriodStart: now,
+          currentPeriodEnd: trialEnd ?? first.end,
+          trialEnd,
+          metadata: input.metadata ?? {},
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning();
+      if (created) {
+        await recordSubscriptionChanges({
+          tx,
+          input: { now, changes: [{ before: undefined, after: created }] },
+        });
+      }
     });
   } catch (error) {
     if (isUniqueViolation(error)) {

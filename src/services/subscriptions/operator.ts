@@ -3,14 +3,10 @@ import { DAY_MS } from "../../billing/periods.ts";
 import type { Tier } from "../../billing/plan-catalog.ts";
 import { prorate } from "../../billing/proration.ts";
 import type { Tx } from "../../db/client.ts";
-import {
-  balanceEntries,
-  invoices,
-  type SubscriptionRow,
-  type subscriptions,
-} from "../../db/schema/index.ts";
+import { invoices, type SubscriptionRow, type subscriptions } from "../../db/schema/index.ts";
 import { invalid } from "../../errors.ts";
 import { newId } from "../../ids.ts";
+import { appendBalanceEntries } from "../balance-ledger.ts";
 import type { ServiceContext } from "../context.ts";
 import {
   assertNoChangeInFlight,
@@ -95,14 +91,22 @@ const creditUnusedPaidTime = async (
     newLabel: "trial",
   }).lines;
   if (unused.amount === 0) return;
-  await tx.insert(balanceEntries).values({
-    id: newId("cbtxn"),
-    customerId: row.customerId,
-    currency: row.currency,
-    amount: -unused.amount,
-    kind: "proration_credit",
-    description: `${unused.description} (trial started ${now.toISOString().slice(0, 10)}; paid by ${paid.id})`,
-    createdAt: now,
+  await appendBalanceEntries({
+    tx,
+    input: {
+      now,
+      entries: [
+        {
+          id: newId("cbtxn"),
+          customerId: row.customerId,
+          currency: row.currency,
+          amount: -unused.amount,
+          kind: "proration_credit",
+          description: `${unused.description} (trial started ${now.toISOString().slice(0, 10)}; paid by ${paid.id})`,
+          createdAt: now,
+        },
+      ],
+    },
   });
 };
 

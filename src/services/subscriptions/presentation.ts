@@ -84,16 +84,22 @@ const presentRow = (row: SubscriptionRow, nextCharge: string | null): Subscripti
   trialEnd: row.trialEnd?.toISOString() ?? null,
   defaultPaymentMethodId: row.defaultPaymentMethodId,
   nextChargePaymentMethodId: nextCharge,
-  pendingChange: row.pendingChange && {
+  pendingChange: presentPendingChange(row),
+  metadata: row.metadata,
+  createdAt: row.createdAt.toISOString(),
+});
+
+/** The change scheduled for the period's end as the API shows it: effective at the period's end. */
+export const presentPendingChange = (
+  row: Pick<SubscriptionRow, "pendingChange" | "currentPeriodEnd">,
+): Subscription["pendingChange"] =>
+  row.pendingChange && {
     tier: row.pendingChange.tier,
     priceId: row.pendingChange.priceId,
     interval: row.pendingChange.interval,
     quantity: row.pendingChange.quantity,
     effectiveAt: row.currentPeriodEnd.toISOString(),
-  },
-  metadata: row.metadata,
-  createdAt: row.createdAt.toISOString(),
-});
+  };
 
 /** The plan's name in the catalog (the tier itself for a plan no longer listed). */
 export const planName = (ctx: ServiceContext, tier: string) => ctx.catalog.plan(tier)?.name ?? tier;

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq } from "drizzle-orm";
 import { usageAlerts } from "../../db/schema/index.ts";
 import type { ServiceContext } from "../context.ts";
+import { recordEvents } from "../events/record-event.ts";
 import { type Page, wholeList } from "../pagination.ts";
 import { platformSubscriptionOrNotFound } from "./platform-context.ts";
 import { type UsageSubscription, usagePeriodFor } from "./usage-period.ts";
@@ -16,6 +17,15 @@ export interface UsageAlert {
   included: number;
   raisedAt: string;
 }
+
+/** An alert as `GET /usage/alerts` shows it (and `usage.alert.triggered` carries it). */
+export const presentUsageAlert = (row: typeof usageAlerts.$inferSelect): UsageAlert => ({
+  meter: row.meter,
+  threshold: row.threshold,
+  value: Number(row.value),
+  included: Number(row.included),
+  raisedAt: row.raisedAt.toISOString(),
+});
 
 /**
  * Raises the alerts that ingestion made due (DESIGN §7): for each touched meter with an included
@@ -70,7 +80,23 @@ export const raiseUsageAlerts = async ({
     }
     if (value * 100 >= included * Math.max(...alertThresholds)) complete.push(rememberKey(key));
   }
-  if (due.length > 0) await ctx.db.insert(usageAlerts).values(due).onConflictDoNothing();
+  if (due.length > 0) {
+    // Only alerts raised now (not before) insert a row, and each its one event with it.
+    await ctx.db.transaction(async (tx) => {
+      const raised = await tx.insert(usageAlerts).values(due).onConflictDoNothing().returning();
+      await recordEvents({
+        tx,
+        input: {
+          now,
+          events: raised.map((row) => ({
+            type: "usage.alert.triggered" as const,
+            platformId,
+            object: presentUsageAlert(row),
+          })),
+        },
+      });
+    });
+  }
   for (const key of complete) fullyRaised.add(key);
 };
 
@@ -92,13 +118,5 @@ export const getUsageAlerts = async ({
     )
     .orderBy(desc(usageAlerts.raisedAt), asc(usageAlerts.meter), desc(usageAlerts.threshold));
   // At most one alert per meter and threshold in a period: one page holds them all.
-  return wholeList(
-    rows.map((row) => ({
-      meter: row.meter,
-      threshold: row.threshold,
-      value: Number(row.value),
-      included: Number(row.included),
-      raisedAt: row.raisedAt.toISOString(),
-    })),
-  );
+  return wholeList(rows.map(presentUsageAlert));
 };
