@@ -168,6 +168,11 @@ export const InvoiceSchema = z
     createdAt: Timestamp,
     finalizedAt: Timestamp.nullable(),
     paidAt: Timestamp.nullable(),
+    amountCredited: Money.openapi({ description: "the sum of the credit notes against it" }),
+    hostedInvoiceUrl: z.string().nullable().openapi({
+      description:
+        "the hosted page (works without an API key; the token in it is the credential); null for drafts",
+    }),
   })
   .openapi("Invoice");
 

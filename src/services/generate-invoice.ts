@@ -91,7 +91,7 @@ export const generateInvoice = async ({
     return issued;
   });
   await collectCallerInvoice({ ctx, input: { invoice } });
-  const loaded = await loadInvoice(ctx.db, invoice.id);
+  const loaded = await loadInvoice(ctx.db, invoice.id, ctx.config.publicBaseUrl);
   if (!loaded) throw new Error("generated invoice vanished");
   return loaded;
 };

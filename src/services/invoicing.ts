@@ -13,7 +13,7 @@ import {
   type PlanChangeRecord,
 } from "../db/schema/index.ts";
 import { notFound } from "../errors.ts";
-import { newId } from "../ids.ts";
+import { HOSTED_TOKEN_LENGTH, newId, randomToken } from "../ids.ts";
 import { ATTEMPT_LEASE_MS } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { decodeCursor, type Page, toPage } from "./pagination.ts";
@@ -50,11 +50,26 @@ export interface Invoice {
   createdAt: string;
   finalizedAt: string | null;
   paidAt: string | null;
+  /** The sum of the credit notes against it. */
+  amountCredited: number;
+  /** The hosted page (no API key: the token is the credential); null for drafts or revoked. */
+  hostedInvoiceUrl: string | null;
 }
+
+/** Where the hosted page of the document with this token is served. */
+export const hostedDocumentUrl = (
+  baseUrl: string,
+  kind: "invoices" | "credit-notes",
+  token: string | null,
+) => (token ? `${baseUrl}/documents/${kind}/${token}` : null);
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export const presentInvoice = (row: InvoiceRow, lines: InvoiceLineRow[]): Invoice => ({
+export const presentInvoice = (
+  row: InvoiceRow,
+  lines: InvoiceLineRow[],
+  baseUrl: string,
+): Invoice => ({
   id: row.id,
   number: row.number,
   status: row.status,
@@ -87,6 +102,8 @@ export const presentInvoice = (row: InvoiceRow, lines: InvoiceLineRow[]): Invoic
   createdAt: row.createdAt.toISOString(),
   finalizedAt: iso(row.finalizedAt),
   paidAt: iso(row.paidAt),
+  amountCredited: row.amountCredited,
+  hostedInvoiceUrl: hostedDocumentUrl(baseUrl, "invoices", row.hostedToken),
 });
 
 /** The customer's credit balance in a currency (minor units): the sum of its ledger. */
@@ -285,6 +302,7 @@ export const issueInvoices = async ({
       // The caller's claim, with a lease: should the caller die, the worker takes it up then.
       next_attempt: paidNow ? null : byCaller ? leaseEnd : now.toISOString(),
       claim: byCaller ? newId("claim") : null,
+      hosted_token: randomToken(HOSTED_TOKEN_LENGTH),
     };
   });
   const finalized = await tx
@@ -296,9 +314,10 @@ export const issueInvoices = async ({
       paidAt: sql`v.paid_at`,
       nextPaymentAttempt: sql`v.next_attempt`,
       claim: sql`v.claim`,
+      hostedToken: sql`v.hosted_token`,
     })
     .from(
-      sql`jsonb_to_recordset(${JSON.stringify(finalization)}::jsonb) as v(id text, number text, status text, paid_at timestamptz, next_attempt timestamptz, claim text)`,
+      sql`jsonb_to_recordset(${JSON.stringify(finalization)}::jsonb) as v(id text, number text, status text, paid_at timestamptz, next_attempt timestamptz, claim text, hosted_token text)`,
     )
     .where(eq(invoices.id, sql`v.id`))
     .returning(getTableColumns(invoices));
@@ -327,9 +346,13 @@ export const linesOf = async (tx: Tx, invoiceIds: string[]) =>
     ? []
     : tx.select().from(invoiceLines).where(inArray(invoiceLines.invoiceId, invoiceIds));
 
-export const loadInvoice = async (tx: Tx, invoiceId: string): Promise<Invoice | undefined> => {
+export const loadInvoice = async (
+  tx: Tx,
+  invoiceId: string,
+  baseUrl: string,
+): Promise<Invoice | undefined> => {
   const [row] = await tx.select().from(invoices).where(eq(invoices.id, invoiceId));
-  return row ? presentInvoice(row, await linesOf(tx, [row.id])) : undefined;
+  return row ? presentInvoice(row, await linesOf(tx, [row.id]), baseUrl) : undefined;
 };
 
 /**
@@ -346,7 +369,7 @@ export const getInvoice = async ({
   input: { invoiceId: string; platformId?: string | undefined };
 }): Promise<Invoice> => {
   const { invoiceId, platformId } = input;
-  const invoice = await loadInvoice(ctx.db, invoiceId);
+  const invoice = await loadInvoice(ctx.db, invoiceId, ctx.config.publicBaseUrl);
   assertOwns(principal, invoice, "invoice", invoiceId);
   if (platformId !== undefined && invoice.platformId !== platformId) {
     throw notFound("invoice", invoiceId);
@@ -392,6 +415,7 @@ export const listInvoices = async ({
       presentInvoice(
         r,
         lines.filter((l) => l.invoiceId === r.id),
+        ctx.config.publicBaseUrl,
       ),
   );
 };

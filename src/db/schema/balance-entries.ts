@@ -12,7 +12,9 @@ export const balanceEntries = pgTable(
     customerId: text().notNull(),
     currency: text().notNull(),
     amount: bigint({ mode: "number" }).notNull(),
-    kind: text().$type<"operator_credit" | "proration_credit" | "invoice_application">().notNull(),
+    kind: text()
+      .$type<"operator_credit" | "proration_credit" | "invoice_application" | "credit_note">()
+      .notNull(),
     description: text().notNull(),
     invoiceId: text(),
     createdAt: timestamptz("created_at").notNull(),

@@ -1,6 +1,7 @@
 export * from "../../emulator/stripe/schema.ts";
 export * from "./api-keys.ts";
 export * from "./balance-entries.ts";
+export * from "./credit-notes.ts";
 export * from "./customers.ts";
 export * from "./idempotency-keys.ts";
 export * from "./invoices.ts";

@@ -228,7 +228,7 @@ export const changePlan = async ({
   if (!subscription) throw new Error("subscription vanished after a plan change");
   return {
     subscription: await presentSubscription(ctx.db, subscription),
-    invoice: (await loadInvoice(ctx.db, invoice.id)) ?? null,
+    invoice: (await loadInvoice(ctx.db, invoice.id, ctx.config.publicBaseUrl)) ?? null,
     credited: 0,
   };
 };

@@ -1,0 +1,70 @@
+import { and, eq, isNull } from "drizzle-orm";
+import type { Tx } from "../../db/client.ts";
+import { type InvoiceRow, invoices } from "../../db/schema/index.ts";
+import { conflict, notFound } from "../../errors.ts";
+import { voidInvoice } from "../collection.ts";
+import type { ServiceContext } from "../context.ts";
+import { type Invoice, loadInvoice } from "../invoicing.ts";
+
+/**
+ * The invoice row, locked until commit: every correction claims it before deciding, so a
+ * payment attempt, a void and a credit note never act on it at once.
+ */
+export const lockInvoice = async (tx: Tx, invoiceId: string): Promise<InvoiceRow> => {
+  const [row] = await tx.select().from(invoices).where(eq(invoices.id, invoiceId)).for("update");
+  if (!row) throw notFound("invoice", invoiceId);
+  return row;
+};
+
+/** An open invoice nobody is charging right now, or a 409 saying why not. */
+const assertCorrectable = (row: InvoiceRow, action: string) => {
+  if (row.status !== "open") {
+    const hint = row.status === "paid" ? " (a paid invoice is corrected with a credit note)" : "";
+    throw conflict(`invoice '${row.id}' is ${row.status}; only an open invoice can be ${action}${hint}`);
+  }
+  if (row.claim !== null) {
+    throw conflict(`a payment attempt for invoice '${row.id}' is in flight; try again shortly`);
+  }
+};
+
+/**
+ * `open` → `void` (Stripe's void): collection stops, the customer credit it consumed returns to
+ * the balance, a plan change it paid for is dropped. A paid invoice is a 409: it is corrected with
+ * a credit note. One function so the lead can add `invoice.voided` here.
+ */
+export const voidOpenInvoice = async ({
+  ctx,
+  input: { invoiceId },
+}: {
+  ctx: ServiceContext;
+  input: { invoiceId: string };
+}): Promise<Invoice> =>
+  ctx.db.transaction(async (tx) => {
+    const row = await lockInvoice(tx, invoiceId);
+    assertCorrectable(row, "voided");
+    const voided = await voidInvoice(tx, { invoice: row, claim: null }, ctx.clock.now());
+    if (!voided) throw conflict(`invoice '${invoiceId}' changed while it was being voided`);
+    return (await loadInvoice(tx, invoiceId, ctx.config.publicBaseUrl)) as Invoice;
+  });
+
+/**
+ * `open` → `uncollectible` (Stripe's mark_uncollectible): no further payment attempt is made; the
+ * amount stays due and the credit it used stays used. One function so the lead can add
+ * `invoice.marked_uncollectible` here.
+ */
+export const markInvoiceUncollectible = async ({
+  ctx,
+  input: { invoiceId },
+}: {
+  ctx: ServiceContext;
+  input: { invoiceId: string };
+}): Promise<Invoice> =>
+  ctx.db.transaction(async (tx) => {
+    const row = await lockInvoice(tx, invoiceId);
+    assertCorrectable(row, "marked uncollectible");
+    await tx
+      .update(invoices)
+      .set({ status: "uncollectible", nextPaymentAttempt: null, attemptPaymentMethodId: null })
+      .where(and(eq(invoices.id, invoiceId), eq(invoices.status, "open"), isNull(invoices.claim)));
+    return (await loadInvoice(tx, invoiceId, ctx.config.publicBaseUrl)) as Invoice;
+  });
