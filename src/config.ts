@@ -74,6 +74,23 @@ const envSchema = z
       .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
       .optional(),
     BILLING_RATE_LIMIT_REDIS_PREFIX: z.string().min(1).default("nno:rl:"),
+    BILLING_SELLER_NAME: z.string().trim().min(1).max(200).default("NNO"),
+    /** Address lines separated by `|` ("1 Main St|Springfield 12345|US"). */
+    BILLING_SELLER_ADDRESS: z
+      .string()
+      .max(1000)
+      .transform((v) =>
+        v
+          .split("|")
+          .map((line) => line.trim())
+          .filter((line) => line.length > 0),
+      )
+      .refine((lines) => lines.length <= 6, "at most 6 lines separated by |")
+      .refine((lines) => lines.every((l) => l.length <= 200), "each line at most 200 characters")
+      .optional(),
+    BILLING_SELLER_EMAIL: z.email().max(320).optional(),
+    BILLING_SELLER_TAX_ID: z.string().trim().min(1).max(64).optional(),
+    BILLING_SELLER_LOGO_FILE: z.string().min(1).optional(),
   })
   .refine((env) => !(env.BILLING_TEST_CLOCK && env.NODE_ENV === "production"), {
     path: ["BILLING_TEST_CLOCK"],
@@ -123,7 +140,39 @@ export interface Config {
   /** When set, `/metrics` answers only `Authorization: Bearer <this>`; unset, it is open. */
   metricsToken: string | undefined;
   rateLimits: RateLimitConfig;
+  /** Who issues the invoices, as printed on documents (`BILLING_SELLER_*`). */
+  seller: SellerConfig;
 }
+
+export interface SellerConfig {
+  name: string;
+  addressLines: string[];
+  email: string | undefined;
+  taxId: string | undefined;
+  /** The logo file's bytes and type (PNG or JPEG, at most 512 KiB), read once at start. */
+  logo: { bytes: Buffer; mimeType: "image/png" | "image/jpeg" } | undefined;
+}
+
+export const MAX_LOGO_BYTES = 512 * 1024;
+
+/** Reads and checks the seller's logo: a PNG or JPEG file of at most 512 KiB. */
+export const loadSellerLogo = (file: string): NonNullable<SellerConfig["logo"]> => {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(resolve(file));
+  } catch (error) {
+    throw new ConfigError(`BILLING_SELLER_LOGO_FILE: cannot read ${file}: ${(error as Error).message}`);
+  }
+  if (bytes.length > MAX_LOGO_BYTES) {
+    throw new ConfigError(`BILLING_SELLER_LOGO_FILE: ${file} is larger than 512 KiB`);
+  }
+  const png = bytes.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]));
+  const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  if (!png && !jpeg) {
+    throw new ConfigError(`BILLING_SELLER_LOGO_FILE: ${file} is neither a PNG nor a JPEG image`);
+  }
+  return { bytes, mimeType: png ? "image/png" : "image/jpeg" };
+};
 
 /** A token bucket's refill rate (tokens per second) and size (the burst it admits at once). */
 export interface BucketLimit {
@@ -258,6 +307,13 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       },
       redisUrl: e.REDIS_URL,
       redisPrefix: e.BILLING_RATE_LIMIT_REDIS_PREFIX,
+    },
+    seller: {
+      name: e.BILLING_SELLER_NAME,
+      addressLines: e.BILLING_SELLER_ADDRESS ?? [],
+      email: e.BILLING_SELLER_EMAIL,
+      taxId: e.BILLING_SELLER_TAX_ID,
+      logo: e.BILLING_SELLER_LOGO_FILE ? loadSellerLogo(e.BILLING_SELLER_LOGO_FILE) : undefined,
     },
   };
 };

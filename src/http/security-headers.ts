@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
+import { HOSTED_PAGE_CSS_HASH } from "../documents/hosted-page-style.ts";
 import { routePathOf } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
 
@@ -67,6 +68,24 @@ const portalHeaders = secureHeaders({
   },
 });
 
+/**
+ * The hosted invoice and credit note pages: no script, nothing loaded from anywhere (the logo is
+ * a `data:` image), and only their own constant style block, allowed by its hash.
+ */
+const documentHeaders = secureHeaders({
+  ...common,
+  contentSecurityPolicy: {
+    defaultSrc: never,
+    styleSrc: [HOSTED_PAGE_CSS_HASH],
+    imgSrc: ["data:"],
+    formAction: never,
+    baseUri: never,
+    frameAncestors: never,
+  },
+});
+
+const isDocumentPage = (path: string) => /^\/documents\/(invoices|credit-notes)\/[^/]+$/.test(routePathOf(path));
+
 const isDocsPage = (path: string) => routePathOf(path) === "/docs";
 const isPortalPage = (path: string) => path.startsWith("/emulator/stripe/portal/");
 
@@ -76,6 +95,12 @@ const isPortalPage = (path: string) => path.startsWith("/emulator/stripe/portal/
  */
 export const securityHeaders = createMiddleware<AppEnv>((c, next) => {
   const path = c.req.path;
-  const headers = isDocsPage(path) ? docsHeaders : isPortalPage(path) ? portalHeaders : apiHeaders;
+  const headers = isDocsPage(path)
+    ? docsHeaders
+    : isPortalPage(path)
+      ? portalHeaders
+      : isDocumentPage(path)
+        ? documentHeaders
+        : apiHeaders;
   return headers(c, next);
 });

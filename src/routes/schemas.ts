@@ -184,6 +184,18 @@ export const CustomerSchema = z
     name: z.string().nullable(),
     metadata: z.record(z.string(), z.string()),
     defaultPaymentMethodId: z.string().nullable(),
+    address: z
+      .object({
+        line1: z.string(),
+        line2: z.string().optional(),
+        city: z.string(),
+        postalCode: z.string(),
+        state: z.string().optional(),
+        country: z.string(),
+      })
+      .nullable()
+      .openapi({ description: "billing address printed on documents" }),
+    taxId: z.string().nullable().openapi({ description: "tax id printed on documents" }),
     createdAt: Timestamp,
   })
   .openapi("Customer");
