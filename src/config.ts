@@ -161,7 +161,9 @@ export const loadSellerLogo = (file: string): NonNullable<SellerConfig["logo"]> 
   try {
     bytes = readFileSync(resolve(file));
   } catch (error) {
-    throw new ConfigError(`BILLING_SELLER_LOGO_FILE: cannot read ${file}: ${(error as Error).message}`);
+    throw new ConfigError(
+      `BILLING_SELLER_LOGO_FILE: cannot read ${file}: ${(error as Error).message}`,
+    );
   }
   if (bytes.length > MAX_LOGO_BYTES) {
     throw new ConfigError(`BILLING_SELLER_LOGO_FILE: ${file} is larger than 512 KiB`);

@@ -69,11 +69,21 @@ const drawHeader = (doc: Doc, model: DocumentModel): number => {
     lineBreak: false,
   });
   y += 24;
-  doc.moveTo(MARGIN, y).lineTo(PAGE.width - MARGIN, y).strokeColor("#999999").stroke();
+  doc
+    .moveTo(MARGIN, y)
+    .lineTo(PAGE.width - MARGIN, y)
+    .strokeColor("#999999")
+    .stroke();
   return y + 10;
 };
 
-const drawParty = (doc: Doc, heading: string, party: DocumentModel["buyer"], x: number, y: number) => {
+const drawParty = (
+  doc: Doc,
+  heading: string,
+  party: DocumentModel["buyer"],
+  x: number,
+  y: number,
+) => {
   doc.font("Helvetica-Bold").fontSize(9).fillColor("#555555").text(heading, x, y);
   doc.font("Helvetica").fontSize(10).fillColor("#111111");
   const lines = [
@@ -97,7 +107,11 @@ const drawTableHeader = (doc: Doc, y: number): number => {
   doc.text("Unit price", COLUMNS.unit.x, y, { width: COLUMNS.unit.width, align: "right" });
   doc.text("Amount", COLUMNS.amount.x, y, { width: COLUMNS.amount.width, align: "right" });
   const below = y + 14;
-  doc.moveTo(MARGIN, below).lineTo(PAGE.width - MARGIN, below).strokeColor("#cccccc").stroke();
+  doc
+    .moveTo(MARGIN, below)
+    .lineTo(PAGE.width - MARGIN, below)
+    .strokeColor("#cccccc")
+    .stroke();
   return below + 6;
 };
 
@@ -110,7 +124,13 @@ const draw = (doc: Doc, model: DocumentModel) => {
 
   // Parties and dates, first page only.
   const sellerEnd = drawParty(doc, "From", model.seller, MARGIN, y);
-  const buyerEnd = drawParty(doc, model.kind === "invoice" ? "Bill to" : "Credited to", model.buyer, MARGIN + 250, y);
+  const buyerEnd = drawParty(
+    doc,
+    model.kind === "invoice" ? "Bill to" : "Credited to",
+    model.buyer,
+    MARGIN + 250,
+    y,
+  );
   y = Math.max(sellerEnd, buyerEnd) + 8;
   const facts = [
     { label: "Number", value: model.number },
@@ -121,12 +141,18 @@ const draw = (doc: Doc, model: DocumentModel) => {
   ];
   doc.fontSize(10);
   for (const fact of facts) {
-    doc.font("Helvetica-Bold").fillColor("#555555").text(`${fact.label}:`, MARGIN, y, { width: 110 });
-    doc.font("Helvetica").fillColor("#111111").text(fact.value, MARGIN + 115, y, {
-      width: CONTENT_WIDTH - 115,
-      lineBreak: false,
-      ellipsis: true,
-    });
+    doc
+      .font("Helvetica-Bold")
+      .fillColor("#555555")
+      .text(`${fact.label}:`, MARGIN, y, { width: 110 });
+    doc
+      .font("Helvetica")
+      .fillColor("#111111")
+      .text(fact.value, MARGIN + 115, y, {
+        width: CONTENT_WIDTH - 115,
+        lineBreak: false,
+        ellipsis: true,
+      });
     y += 14;
   }
   y += 10;
@@ -160,20 +186,30 @@ const draw = (doc: Doc, model: DocumentModel) => {
       lineBreak: false,
     });
     if (line.period) {
-      doc.fontSize(8).fillColor("#666666").text(line.period, COLUMNS.description.x, y + 12, {
-        width: COLUMNS.description.width,
-        lineBreak: false,
-      });
+      doc
+        .fontSize(8)
+        .fillColor("#666666")
+        .text(line.period, COLUMNS.description.x, y + 12, {
+          width: COLUMNS.description.width,
+          lineBreak: false,
+        });
     }
     y += ROW_HEIGHT;
   }
 
   const block = 16 * model.totals.length + 10;
   if (y + block > BODY_BOTTOM) y = newPage() + 4;
-  doc.moveTo(MARGIN + 250, y).lineTo(PAGE.width - MARGIN, y).strokeColor("#cccccc").stroke();
+  doc
+    .moveTo(MARGIN + 250, y)
+    .lineTo(PAGE.width - MARGIN, y)
+    .strokeColor("#cccccc")
+    .stroke();
   y += 6;
   for (const total of model.totals) {
-    doc.font(total.strong ? "Helvetica-Bold" : "Helvetica").fontSize(10).fillColor("#111111");
+    doc
+      .font(total.strong ? "Helvetica-Bold" : "Helvetica")
+      .fontSize(10)
+      .fillColor("#111111");
     doc.text(total.label, MARGIN + 250, y, { width: 150, lineBreak: false });
     doc.text(money(model, total.amount), COLUMNS.amount.x - 30, y, {
       width: COLUMNS.amount.width + 30,
@@ -203,11 +239,15 @@ const draw = (doc: Doc, model: DocumentModel) => {
   if (model.memo) {
     y += 10;
     if (y + 30 > BODY_BOTTOM) y = newPage() + 4;
-    doc.font("Helvetica").fontSize(9).fillColor("#555555").text(`Memo: ${model.memo}`, MARGIN, y, {
-      width: CONTENT_WIDTH,
-      height: BODY_BOTTOM - y,
-      ellipsis: true,
-    });
+    doc
+      .font("Helvetica")
+      .fontSize(9)
+      .fillColor("#555555")
+      .text(`Memo: ${model.memo}`, MARGIN, y, {
+        width: CONTENT_WIDTH,
+        height: BODY_BOTTOM - y,
+        ellipsis: true,
+      });
   }
 
   const range = doc.bufferedPageRange();

@@ -84,7 +84,8 @@ const documentHeaders = secureHeaders({
   },
 });
 
-const isDocumentPage = (path: string) => /^\/documents\/(invoices|credit-notes)\/[^/]+$/.test(routePathOf(path));
+const isDocumentPage = (path: string) =>
+  /^\/documents\/(invoices|credit-notes)\/[^/]+$/.test(routePathOf(path));
 
 const isDocsPage = (path: string) => routePathOf(path) === "/docs";
 const isPortalPage = (path: string) => path.startsWith("/emulator/stripe/portal/");

@@ -19,7 +19,10 @@ export const AddressSchema = z
       .string()
       .regex(/^[A-Za-z]{2}$/, "an ISO 3166-1 alpha-2 country code")
       .refine(
-        (c) => new Intl.DisplayNames(["en"], { type: "region", fallback: "none" }).of(c.toUpperCase()) !== undefined,
+        (c) =>
+          new Intl.DisplayNames(["en"], { type: "region", fallback: "none" }).of(
+            c.toUpperCase(),
+          ) !== undefined,
         "not an ISO 3166-1 alpha-2 country code",
       )
       .transform((c) => c.toUpperCase())

@@ -3,8 +3,8 @@ import type { Tx } from "../db/client.ts";
 import {
   type CustomerRow,
   customers,
-  type PostalAddress,
   liveSubscriptionStatuses,
+  type PostalAddress,
   subscriptions,
 } from "../db/schema/index.ts";
 import { AppError, notFound } from "../errors.ts";

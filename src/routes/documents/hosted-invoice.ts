@@ -1,7 +1,11 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
 import { errorResponses } from "../../http/openapi.ts";
-import { hostedInvoice, hostedInvoicePdf, hostedInvoicePortal } from "../../services/documents/documents.ts";
+import {
+  hostedInvoice,
+  hostedInvoicePdf,
+  hostedInvoicePortal,
+} from "../../services/documents/documents.ts";
 import { htmlResponse, pdfResponse, TokenParam } from "../document-schemas.ts";
 import { pdfBody } from "../invoices/pdf-body.ts";
 import { renderHostedPage } from "./hosted-page.ts";

@@ -20,7 +20,9 @@ export const lockInvoice = async (tx: Tx, invoiceId: string): Promise<InvoiceRow
 const assertCorrectable = (row: InvoiceRow, action: string) => {
   if (row.status !== "open") {
     const hint = row.status === "paid" ? " (a paid invoice is corrected with a credit note)" : "";
-    throw conflict(`invoice '${row.id}' is ${row.status}; only an open invoice can be ${action}${hint}`);
+    throw conflict(
+      `invoice '${row.id}' is ${row.status}; only an open invoice can be ${action}${hint}`,
+    );
   }
   if (row.claim !== null) {
     throw conflict(`a payment attempt for invoice '${row.id}' is in flight; try again shortly`);

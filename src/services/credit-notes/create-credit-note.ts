@@ -108,7 +108,9 @@ const reserve = async (
       );
     }
     if (invoice.status === "open" && invoice.claim !== null) {
-      throw conflict(`a payment attempt for invoice '${invoice.id}' is in flight; try again shortly`);
+      throw conflict(
+        `a payment attempt for invoice '${invoice.id}' is in flight; try again shortly`,
+      );
     }
 
     // Lines: each one of this invoice's, never credited past its own amount.
@@ -131,7 +133,10 @@ const reserve = async (
       for (const [k, requested] of input.lines.entries()) {
         const line = own.find((l) => l.id === requested.invoiceLineId);
         if (!line) {
-          throw bad("lines", `line ${k}: '${requested.invoiceLineId}' is not a line of this invoice`);
+          throw bad(
+            "lines",
+            `line ${k}: '${requested.invoiceLineId}' is not a line of this invoice`,
+          );
         }
         const already = Number(credited.find((c) => c.invoiceLineId === line.id)?.sum ?? 0);
         if (requested.amount > line.amount - already) {
@@ -145,7 +150,10 @@ const reserve = async (
     }
     const fromLines = noteLines.reduce((sum, l) => sum + l.amount, 0);
     if (input.lines !== undefined && input.amount !== undefined && input.amount !== fromLines) {
-      throw bad("amount", `amount ${input.amount} differs from the sum of the lines (${fromLines})`);
+      throw bad(
+        "amount",
+        `amount ${input.amount} differs from the sum of the lines (${fromLines})`,
+      );
     }
     const amount = input.amount ?? fromLines;
     if (amount <= 0) throw bad("amount", "give `amount` or `lines` adding up to at least 1");
@@ -185,7 +193,10 @@ const reserve = async (
         throw bad("refundAmount", `${refundAmount} exceeds what is left to refund (${refundable})`);
       }
       if (refundAmount > 0 && !invoice.paymentIntentId) {
-        throw bad("refundAmount", "nothing was charged for this invoice; credit the balance instead");
+        throw bad(
+          "refundAmount",
+          "nothing was charged for this invoice; credit the balance instead",
+        );
       }
     }
 
@@ -285,25 +296,29 @@ const isRefusal = (error: unknown) =>
     error.code === "NOT_FOUND" ||
     error.code === "PAYMENT_FAILED");
 
+/** The refund of a reserved note at the processor, under the key naming the note. */
+const requestNoteRefund = async (ctx: ServiceContext, note: CreditNoteRow) => {
+  const [invoice] = await ctx.db.select().from(invoices).where(eq(invoices.id, note.invoiceId));
+  return ctx.processor.refund(
+    {
+      paymentIntentId: invoice?.paymentIntentId ?? "",
+      amount: note.refundAmount,
+      reason: refundReason(note.reason),
+      metadata: { creditNoteId: note.id, invoiceId: note.invoiceId },
+    },
+    { idempotencyKey: refundKeyOf(note.id) },
+  );
+};
+
 /**
  * Requests a reserved note's refund under the key naming the note, then issues it. A refusal
  * removes the note and gives its amount back to the invoice (409); an outage keeps it reserved
  * with its lease released, so the next request on the invoice finishes it with the same key.
  */
 const refundAndIssue = async (ctx: ServiceContext, note: CreditNoteRow): Promise<CreditNoteRow> => {
-  const [invoice] = await ctx.db.select().from(invoices).where(eq(invoices.id, note.invoiceId));
   let refundId: string;
   try {
-    const refund = await ctx.processor.refund(
-      {
-        paymentIntentId: invoice?.paymentIntentId ?? "",
-        amount: note.refundAmount,
-        reason: refundReason(note.reason),
-        metadata: { creditNoteId: note.id, invoiceId: note.invoiceId },
-      },
-      { idempotencyKey: refundKeyOf(note.id) },
-    );
-    refundId = refund.id;
+    refundId = (await requestNoteRefund(ctx, note)).id;
   } catch (error) {
     if (isRefusal(error)) {
       await ctx.db.transaction(async (tx) => {
@@ -372,4 +387,4 @@ export const createCreditNote = async ({
  * The refund and reservation halves, for tests that simulate a crash between the refund and the
  * commit (the process dies after the processor refunded, before the note is issued).
  */
-export const creditNoteSteps = { reserve, fingerprintOf };
+export const creditNoteSteps = { reserve, requestNoteRefund, fingerprintOf };

@@ -4,8 +4,12 @@ import { notFound } from "../../errors.ts";
 import type { ServiceContext } from "../context.ts";
 import { decodeCursor, olderThan, type Page, toPage } from "../pagination.ts";
 import { assertOwns, type Principal } from "../principal.ts";
-import { type CreditNote, creditNoteLinesOf, loadCreditNote } from "./present-credit-note.ts";
-import { presentCreditNote } from "./present-credit-note.ts";
+import {
+  type CreditNote,
+  creditNoteLinesOf,
+  loadCreditNote,
+  presentCreditNote,
+} from "./present-credit-note.ts";
 
 /** A platform's issued credit notes, newest first. */
 export const listCreditNotes = async ({

@@ -11,8 +11,8 @@ import {
 } from "../../db/schema/index.ts";
 import { type DocumentModel, type DocumentParty, isoDay } from "../../documents/document-model.ts";
 import { notFound } from "../../errors.ts";
-import { linesOf } from "../invoicing.ts";
 import { creditNoteLinesOf, creditNotesOfInvoice } from "../credit-notes/present-credit-note.ts";
+import { linesOf } from "../invoicing.ts";
 
 const sellerOf = (config: Config): DocumentModel["seller"] => ({
   name: config.seller.name,
@@ -88,9 +88,7 @@ export const invoiceDocument = async (
     totals: [
       { label: "Subtotal", amount: row.subtotal },
       { label: "Total", amount: row.total, strong: true },
-      ...(row.creditApplied !== 0
-        ? [{ label: "Credit applied", amount: -row.creditApplied }]
-        : []),
+      ...(row.creditApplied !== 0 ? [{ label: "Credit applied", amount: -row.creditApplied }] : []),
       ...(row.amountCredited !== 0 ? [{ label: "Credit notes", amount: -row.amountCredited }] : []),
       { label: "Amount due", amount: row.amountDue },
       { label: "Amount paid", amount: row.amountPaid },

@@ -132,7 +132,10 @@ export const rotateHostedInvoiceUrl = async ({
     .where(and(eq(invoices.id, invoiceId), isNotNull(invoices.number)))
     .returning({ id: invoices.id });
   if (!row) {
-    const [draft] = await ctx.db.select({ id: invoices.id }).from(invoices).where(eq(invoices.id, invoiceId));
+    const [draft] = await ctx.db
+      .select({ id: invoices.id })
+      .from(invoices)
+      .where(eq(invoices.id, invoiceId));
     if (!draft) throw notFound("invoice", invoiceId);
     throw conflict(`invoice '${invoiceId}' is a draft; it has no hosted page`);
   }

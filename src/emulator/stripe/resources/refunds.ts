@@ -107,7 +107,12 @@ export const createRefund = async (ctx: OperationContext, input: RefundInput): P
     customer_account: null,
     payment_method: typeof charge.payment_method === "string" ? charge.payment_method : null,
     destination_details: {
-      card: { reference: "", reference_status: "pending", reference_type: "acquirer_reference_number", type: "refund" },
+      card: {
+        reference: "",
+        reference_status: "pending",
+        reference_type: "acquirer_reference_number",
+        type: "refund",
+      },
       type: "card",
     },
     metadata: applyMetadata({}, input.metadata),
@@ -153,7 +158,10 @@ export const updateRefund = async (
     forUpdate: true,
   });
   if (input.metadata === undefined) return refund;
-  const updated: Refund = { ...refund, metadata: applyMetadata(refund.metadata ?? {}, input.metadata) };
+  const updated: Refund = {
+    ...refund,
+    metadata: applyMetadata(refund.metadata ?? {}, input.metadata),
+  };
   await saveObject(ctx, updated);
   await emitEvents(ctx, [
     { type: "refund.updated", object: updated, previousAttributes: { metadata: refund.metadata } },

@@ -19,4 +19,10 @@ export const route = createRoute({
 });
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
-  c.json(await rotateHostedInvoiceUrl({ ctx: c.get("deps"), input: { invoiceId: c.req.valid("param").id } }), 200);
+  c.json(
+    await rotateHostedInvoiceUrl({
+      ctx: c.get("deps"),
+      input: { invoiceId: c.req.valid("param").id },
+    }),
+    200,
+  );

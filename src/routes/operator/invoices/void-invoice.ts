@@ -19,4 +19,7 @@ export const route = createRoute({
 });
 
 export const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
-  c.json(await voidOpenInvoice({ ctx: c.get("deps"), input: { invoiceId: c.req.valid("param").id } }), 200);
+  c.json(
+    await voidOpenInvoice({ ctx: c.get("deps"), input: { invoiceId: c.req.valid("param").id } }),
+    200,
+  );
