@@ -1,9 +1,24 @@
 import { z } from "@hono/zod-openapi";
-import { creditNoteReasons } from "../db/schema/credit-notes.ts";
+import { creditNoteReasons } from "../services/credit-notes/create-credit-note.ts";
 import { Id } from "./schemas.ts";
 
 const Money = z.number().int().openapi({ description: "integer minor units", example: 9900 });
 const PositiveMoney = z.number().int().min(1).max(99_999_999_999);
+
+const regionNames = new Intl.DisplayNames(["en"], { type: "region", fallback: "none" });
+
+/**
+ * An assigned ISO 3166-1 alpha-2 code, as the ICU data bundled with Node knows them: unassigned
+ * and user-assigned codes have no name (ZZ is "Unknown Region").
+ */
+/** Names ICU has that are not countries: unknown, and ISO's "exceptionally reserved" unions. */
+const notCountries = new Set(["ZZ", "EU", "EZ", "UN"]);
+
+const isAssignedRegion = (code: string) => {
+  const upper = code.toUpperCase();
+  const name = regionNames.of(upper);
+  return name !== undefined && name !== upper && !notCountries.has(upper);
+};
 
 const line = z.string().trim().min(1).max(200);
 
@@ -18,13 +33,7 @@ export const AddressSchema = z
     country: z
       .string()
       .regex(/^[A-Za-z]{2}$/, "an ISO 3166-1 alpha-2 country code")
-      .refine(
-        (c) =>
-          new Intl.DisplayNames(["en"], { type: "region", fallback: "none" }).of(
-            c.toUpperCase(),
-          ) !== undefined,
-        "not an ISO 3166-1 alpha-2 country code",
-      )
+      .refine(isAssignedRegion, "not an assigned ISO 3166-1 alpha-2 country code")
       .transform((c) => c.toUpperCase())
       .openapi({ example: "US" }),
   })

@@ -17,6 +17,8 @@ import type { ServiceContext } from "../context.ts";
 import { lockInvoice } from "../corrections/invoice-corrections.ts";
 import { type CreditNote, loadCreditNote } from "./present-credit-note.ts";
 
+export { creditNoteReasons } from "../../db/schema/index.ts";
+
 /** How long the request that reserved a credit note holds it while its refund is requested. */
 export const CREDIT_NOTE_LEASE_MS = 60_000;
 
