@@ -1,8 +1,5 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { settle, useBrowser } from "../../../test/browser.ts";
 import { useTestApp } from "../../../test/harness.ts";
 
 /**
@@ -10,90 +7,9 @@ import { useTestApp } from "../../../test/harness.ts";
  * Content-Security-Policy they are served with: the docs page must still render Swagger UI and
  * load the API's operations, the portal page its styles, with no console error, no policy
  * violation, and no request leaving this machine (DESIGN §4: pages work offline).
- * `.ci/run` installs chromium when it is missing.
  */
-const CHROMIUM = "/usr/bin/chromium";
-
 const t = await useTestApp();
-let server: Server;
-let base: string;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
-      resolve(s as Server),
-    );
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-  });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-});
-
-const isLocal = (url: string) => {
-  const { protocol, hostname } = new URL(url);
-  if (protocol === "data:" || protocol === "blob:" || protocol === "about:") return true;
-  return hostname === "127.0.0.1" || hostname === "localhost" || hostname === "[::1]";
-};
-
-/**
- * A fresh page that records what must not happen: console errors, uncaught exceptions, CSP
- * violations (reported to the page as `securitypolicyviolation` events) and requests to any
- * other host (aborted, so nothing leaves the machine even when the test fails).
- */
-const watchedPage = async () => {
-  const context = await browser.newContext();
-  const problems: string[] = [];
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    if (isLocal(url)) return route.continue();
-    problems.push(`request left localhost: ${url}`);
-    return route.abort();
-  });
-  await context.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
-    });
-  });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("requestfailed", (request) => {
-    problems.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ""}`);
-  });
-  /** Runs the checks; a failure (a selector that never appeared...) lists the problems seen. */
-  const check = async (checks: () => Promise<void>) => {
-    try {
-      await checks();
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\nproblems seen: ${JSON.stringify(problems)}`);
-    } finally {
-      await context.close();
-    }
-    expect(problems).toEqual([]);
-  };
-  return { page, check };
-};
-
-/** Lets late console messages and requests arrive before the problems are read. */
-const settle = (page: Page) => page.waitForLoadState("networkidle");
+const { state, watchedPage } = useBrowser(t);
 
 describe("the docs page in a browser", () => {
   it.each(["/docs", "/api/billing/docs"])(
@@ -101,7 +17,7 @@ describe("the docs page in a browser", () => {
     async (path) => {
       const { page, check } = await watchedPage();
       await check(async () => {
-        const response = await page.goto(`${base}${path}`);
+        const response = await page.goto(`${state.base}${path}`);
         expect(response?.status()).toBe(200);
         expect(response?.headers()["content-security-policy"]).toContain("script-src 'self'");
         await page.locator(".swagger-ui .info .title").waitFor({ timeout: 10_000 });
@@ -132,7 +48,7 @@ describe("the docs page, used", () => {
       const { page, check } = await watchedPage();
       await check(async () => {
         // A deep link (tag / operationId) opens that operation, and only it.
-        await page.goto(`${base}${path}#/Plans/listPlans`);
+        await page.goto(`${state.base}${path}#/Plans/listPlans`);
         const operation = page.locator("#operations-Plans-listPlans");
         await operation.locator(".opblock-body").waitFor({ timeout: 10_000 });
         expect(await page.locator(".opblock.is-open").count()).toBe(1);
@@ -177,7 +93,7 @@ describe("deep links", () => {
     async (link, elementId) => {
       const { page, check } = await watchedPage();
       await check(async () => {
-        await page.goto(`${base}/docs#/${link}`);
+        await page.goto(`${state.base}/docs#/${link}`);
         await page.locator(`#${elementId} .opblock-body`).waitFor({ timeout: 10_000 });
         expect(await page.locator(".opblock.is-open").count()).toBe(1);
         await settle(page);
@@ -220,7 +136,7 @@ describe("the billing portal page in a browser", () => {
     const path = new URL(session.body.url).pathname;
     const { page, check } = await watchedPage();
     await check(async () => {
-      expect((await page.goto(`${base}${path}`))?.status()).toBe(200);
+      expect((await page.goto(`${state.base}${path}`))?.status()).toBe(200);
       // The page's inline stylesheet applied (body { max-width: 48rem }).
       expect(await page.evaluate(() => getComputedStyle(document.body).maxWidth)).toBe("768px");
       // Adding a card posts the form to the page's own path and comes back to it.
