@@ -567,7 +567,8 @@ export const voidInvoice = async (
 
 /**
  * A customer supplied a (new) default payment method: every open invoice nobody is charging now
- * is due again at once, including those whose retries were exhausted, and is attempted. An
+ * is due again at once, including those whose retries were exhausted and those marked
+ * uncollectible (which are open again), and is attempted. An
  * invoice whose attempt is in flight is left to it: if that attempt fails, the new card makes the
  * next one due at once.
  */
@@ -581,11 +582,12 @@ export const retryOpenInvoices = async ({
   const now = ctx.clock.now();
   const reopened = await ctx.db
     .update(invoices)
-    .set({ nextPaymentAttempt: now })
+    // An uncollectible invoice is still owed: a new card pays it as Stripe lets one pay it.
+    .set({ nextPaymentAttempt: now, status: "open" })
     .where(
       and(
         eq(invoices.customerId, customerId),
-        eq(invoices.status, "open"),
+        inArray(invoices.status, ["open", "uncollectible"]),
         isNull(invoices.claim),
         ne(invoices.kind, "proration"),
       ),

@@ -63,6 +63,19 @@ describe("void and mark-uncollectible", () => {
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ status: "uncollectible", nextPaymentAttempt: null });
     expect(res.body.amountDue).toBe(open.invoice.amountDue);
+    // A later payment still settles it: the customer sets a card that works.
+    const attached = await t.request("POST", "/payment-methods/pm_card_visa/attach", {
+      key: open.key,
+      body: { customerId: open.customerId },
+    });
+    expect(attached.status, attached.text).toBe(200);
+    const setDefault = await t.request("POST", `/payment-methods/${attached.body.id}/set-default`, {
+      key: open.key,
+      body: { customerId: open.customerId },
+    });
+    expect(setDefault.status, setDefault.text).toBe(200);
+    const settled = (await t.request("GET", `/invoices/${open.invoice.id}`)).body;
+    expect(settled).toMatchObject({ status: "paid", amountPaid: open.invoice.amountDue });
     const missing = await t.request("POST", "/operator/invoices/in_missing/mark-uncollectible");
     expect(missing.status).toBe(404);
   });
