@@ -5,6 +5,7 @@ import { invoices, stripeEmuObjects } from "../src/db/schema/index.ts";
 import { customerBalance } from "../src/services/invoicing.ts";
 import { createTestApp, type TestResponse } from "./harness.ts";
 import { checkMoneyInvariants } from "./invariants.ts";
+import { platformWithFirstInvoice } from "./invoice-fixtures.ts";
 import { createTestDatabase, postgresUrl } from "./test-database.ts";
 
 /**
@@ -18,17 +19,7 @@ const t = await createTestApp({ database: await createTestDatabase({ poolSize: 2
 afterAll(() => t.close());
 
 const paidInvoice = async () => {
-  const p = await t.createPlatform();
-  const sub = await t.request("POST", "/subscriptions", {
-    key: p.key,
-    body: {
-      userId: p.platformId,
-      priceId: "price_growth_monthly",
-      paymentMethodId: "pm_card_visa",
-    },
-  });
-  expect(sub.status, sub.text).toBe(201);
-  const invoice = (await t.request("GET", `/invoices?platformId=${p.platformId}`)).body.data[0];
+  const { invoice, ...p } = await platformWithFirstInvoice(t);
   expect(invoice).toMatchObject({ status: "paid", amountPaid: 9900 });
   const [row] = await t.database.db.select().from(invoices).where(eq(invoices.id, invoice.id));
   return { ...p, invoice, paymentIntentId: row?.paymentIntentId as string };

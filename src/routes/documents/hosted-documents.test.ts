@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useTestApp } from "../../../test/harness.ts";
+import { platformWithFirstInvoice } from "../../../test/invoice-fixtures.ts";
 import { pdfPages } from "../../../test/pdf-text.ts";
 
 const t = await useTestApp({
@@ -30,16 +31,8 @@ const paidInvoice = async () => {
   });
   expect(patched.status, patched.text).toBe(200);
   expect(patched.body.address.country).toBe("US");
-  const sub = await t.request("POST", "/subscriptions", {
-    key: p.key,
-    body: {
-      userId: p.platformId,
-      priceId: "price_growth_monthly",
-      paymentMethodId: "pm_card_visa",
-    },
-  });
+  const { invoice, sub } = await platformWithFirstInvoice(t, "pm_card_visa", p);
   expect(sub.status, sub.text).toBe(201);
-  const invoice = (await t.request("GET", `/invoices?platformId=${p.platformId}`)).body.data[0];
   return { ...p, invoice };
 };
 
@@ -140,16 +133,7 @@ describe("invoice documents", () => {
   });
 
   it("an open invoice links to the portal; credit notes show on the invoice and have their own page", async () => {
-    const p = await t.createPlatform();
-    await t.request("POST", "/subscriptions", {
-      key: p.key,
-      body: {
-        userId: p.platformId,
-        priceId: "price_growth_monthly",
-        paymentMethodId: "pm_card_chargeDeclined",
-      },
-    });
-    const invoice = (await t.request("GET", `/invoices?platformId=${p.platformId}`)).body.data[0];
+    const { invoice, ...p } = await platformWithFirstInvoice(t, "pm_card_chargeDeclined");
     expect(invoice.status).toBe("open");
     const path = pathOf(invoice.hostedInvoiceUrl);
     const page = await t.request("GET", path, { key: null });

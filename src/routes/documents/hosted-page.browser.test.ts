@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { settle, useBrowser } from "../../../test/browser.ts";
 import { useTestApp } from "../../../test/harness.ts";
+import { platformWithFirstInvoice } from "../../../test/invoice-fixtures.ts";
 
 /**
  * The hosted invoice page in a real browser, under the Content-Security-Policy it is served with:
@@ -24,15 +25,7 @@ describe("the hosted invoice page in a browser", () => {
           address: { line1: "5 Buyer Road", city: "Paris", postalCode: "75001", country: "FR" },
         },
       });
-      await t.request("POST", "/subscriptions", {
-        key: p.key,
-        body: {
-          userId: p.platformId,
-          priceId: "price_growth_monthly",
-          paymentMethodId: "pm_card_visa",
-        },
-      });
-      const invoice = (await t.request("GET", `/invoices?platformId=${p.platformId}`)).body.data[0];
+      const { invoice } = await platformWithFirstInvoice(t, "pm_card_visa", p);
       const note = await t.request("POST", "/operator/credit-notes", {
         body: { invoiceId: invoice.id, amount: 1500, reason: "order_change", creditAmount: 1500 },
       });

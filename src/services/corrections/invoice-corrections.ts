@@ -30,6 +30,23 @@ const assertCorrectable = (row: InvoiceRow, action: string) => {
 };
 
 /**
+ * Runs one correction of an open invoice in a transaction: claims the invoice (row lock), checks
+ * it is open and not being charged, applies `change`, and answers the invoice as it now is.
+ */
+const correctOpenInvoice = (
+  ctx: ServiceContext,
+  invoiceId: string,
+  action: string,
+  change: (tx: Tx, row: InvoiceRow) => Promise<void>,
+): Promise<Invoice> =>
+  ctx.db.transaction(async (tx) => {
+    const row = await lockInvoice(tx, invoiceId);
+    assertCorrectable(row, action);
+    await change(tx, row);
+    return (await loadInvoice(tx, invoiceId, ctx.config.publicBaseUrl)) as Invoice;
+  });
+
+/**
  * `open` → `void` (Stripe's void): collection stops, the customer credit it consumed returns to
  * the balance, a plan change it paid for is dropped. A paid invoice is a 409: it is corrected with
  * a credit note. One function so the lead can add `invoice.voided` here.
@@ -41,18 +58,15 @@ export const voidOpenInvoice = async ({
   ctx: ServiceContext;
   input: { invoiceId: string };
 }): Promise<Invoice> =>
-  ctx.db.transaction(async (tx) => {
-    const row = await lockInvoice(tx, invoiceId);
-    assertCorrectable(row, "voided");
+  correctOpenInvoice(ctx, invoiceId, "voided", async (tx, row) => {
     const voided = await voidInvoice(tx, { invoice: row, claim: null }, ctx.clock.now());
     if (!voided) throw conflict(`invoice '${invoiceId}' changed while it was being voided`);
-    return (await loadInvoice(tx, invoiceId, ctx.config.publicBaseUrl)) as Invoice;
   });
 
 /**
  * `open` → `uncollectible` (Stripe's mark_uncollectible): no further payment attempt is made; the
- * amount stays due and the credit it used stays used. One function so the lead can add
- * `invoice.marked_uncollectible` here.
+ * amount stays due and the credit it used stays used (a new default card still pays it, see
+ * `retryOpenInvoices`). One function so the lead can add `invoice.marked_uncollectible` here.
  */
 export const markInvoiceUncollectible = async ({
   ctx,
@@ -61,12 +75,9 @@ export const markInvoiceUncollectible = async ({
   ctx: ServiceContext;
   input: { invoiceId: string };
 }): Promise<Invoice> =>
-  ctx.db.transaction(async (tx) => {
-    const row = await lockInvoice(tx, invoiceId);
-    assertCorrectable(row, "marked uncollectible");
+  correctOpenInvoice(ctx, invoiceId, "marked uncollectible", async (tx) => {
     await tx
       .update(invoices)
       .set({ status: "uncollectible", nextPaymentAttempt: null, attemptPaymentMethodId: null })
       .where(and(eq(invoices.id, invoiceId), eq(invoices.status, "open"), isNull(invoices.claim)));
-    return (await loadInvoice(tx, invoiceId, ctx.config.publicBaseUrl)) as Invoice;
   });

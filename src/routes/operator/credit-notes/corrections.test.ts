@@ -1,24 +1,14 @@
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { useTestApp } from "../../../../test/harness.ts";
+import { platformWithFirstInvoice } from "../../../../test/invoice-fixtures.ts";
 import { creditNotes, invoices, stripeEmuObjects } from "../../../db/schema/index.ts";
 import { creditNoteSteps } from "../../../services/credit-notes/create-credit-note.ts";
 import { customerBalance } from "../../../services/invoicing.ts";
 
 const t = await useTestApp();
 
-/** A platform whose first invoice was charged (paid) or declined (open). */
-const platformWithInvoice = async (card = "pm_card_visa") => {
-  const p = await t.createPlatform();
-  const sub = await t.request("POST", "/subscriptions", {
-    key: p.key,
-    body: { userId: p.platformId, priceId: "price_growth_monthly", paymentMethodId: card },
-  });
-  const list = await t.request("GET", `/invoices?platformId=${p.platformId}`);
-  expect(list.status, list.text).toBe(200);
-  const invoice = list.body.data[0];
-  return { ...p, sub, invoice };
-};
+const platformWithInvoice = (card?: string) => platformWithFirstInvoice(t, card);
 
 /** The refunds the processor holds for a payment intent. */
 const refundsAtProcessor = async (paymentIntentId: string) => {
