@@ -86,6 +86,23 @@ const envSchema = z
     BILLING_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
     /** How long events are kept before the worker prunes them. */
     BILLING_EVENT_RETENTION_DAYS: z.coerce.number().int().min(30).max(3650).default(30),
+    BILLING_SELLER_NAME: z.string().trim().min(1).max(200).default("NNO"),
+    /** Address lines separated by `|` ("1 Main St|Springfield 12345|US"). */
+    BILLING_SELLER_ADDRESS: z
+      .string()
+      .max(1000)
+      .transform((v) =>
+        v
+          .split("|")
+          .map((line) => line.trim())
+          .filter((line) => line.length > 0),
+      )
+      .refine((lines) => lines.length <= 6, "at most 6 lines separated by |")
+      .refine((lines) => lines.every((l) => l.length <= 200), "each line at most 200 characters")
+      .optional(),
+    BILLING_SELLER_EMAIL: z.email().max(320).optional(),
+    BILLING_SELLER_TAX_ID: z.string().trim().min(1).max(64).optional(),
+    BILLING_SELLER_LOGO_FILE: z.string().min(1).optional(),
   })
   .refine((env) => !(env.BILLING_TEST_CLOCK && env.NODE_ENV === "production"), {
     path: ["BILLING_TEST_CLOCK"],
@@ -138,6 +155,8 @@ export interface Config {
   metricsToken: string | undefined;
   rateLimits: RateLimitConfig;
   webhooks: WebhookConfig;
+  /** Who issues the invoices, as printed on documents (`BILLING_SELLER_*`). */
+  seller: SellerConfig;
 }
 
 /** Outbound webhooks (README "Events and webhooks"). */
@@ -149,6 +168,38 @@ export interface WebhookConfig {
   /** Events older than this are pruned by the worker. */
   eventRetentionDays: number;
 }
+
+export interface SellerConfig {
+  name: string;
+  addressLines: string[];
+  email: string | undefined;
+  taxId: string | undefined;
+  /** The logo file's bytes and type (PNG or JPEG, at most 512 KiB), read once at start. */
+  logo: { bytes: Buffer; mimeType: "image/png" | "image/jpeg" } | undefined;
+}
+
+export const MAX_LOGO_BYTES = 512 * 1024;
+
+/** Reads and checks the seller's logo: a PNG or JPEG file of at most 512 KiB. */
+export const loadSellerLogo = (file: string): NonNullable<SellerConfig["logo"]> => {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(resolve(file));
+  } catch (error) {
+    throw new ConfigError(
+      `BILLING_SELLER_LOGO_FILE: cannot read ${file}: ${(error as Error).message}`,
+    );
+  }
+  if (bytes.length > MAX_LOGO_BYTES) {
+    throw new ConfigError(`BILLING_SELLER_LOGO_FILE: ${file} is larger than 512 KiB`);
+  }
+  const png = bytes.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]));
+  const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  if (!png && !jpeg) {
+    throw new ConfigError(`BILLING_SELLER_LOGO_FILE: ${file} is neither a PNG nor a JPEG image`);
+  }
+  return { bytes, mimeType: png ? "image/png" : "image/jpeg" };
+};
 
 /** A token bucket's refill rate (tokens per second) and size (the burst it admits at once). */
 export interface BucketLimit {
@@ -289,6 +340,13 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
       allowPrivate: e.BILLING_WEBHOOK_ALLOW_PRIVATE ?? e.NODE_ENV !== "production",
       timeoutMs: e.BILLING_WEBHOOK_TIMEOUT_MS,
       eventRetentionDays: e.BILLING_EVENT_RETENTION_DAYS,
+    },
+    seller: {
+      name: e.BILLING_SELLER_NAME,
+      addressLines: e.BILLING_SELLER_ADDRESS ?? [],
+      email: e.BILLING_SELLER_EMAIL,
+      taxId: e.BILLING_SELLER_TAX_ID,
+      logo: e.BILLING_SELLER_LOGO_FILE ? loadSellerLogo(e.BILLING_SELLER_LOGO_FILE) : undefined,
     },
   };
 };

@@ -17,9 +17,14 @@ export type IdPrefix =
   | "claim"
   | "we"
   | "whd"
-  | "wha";
+  | "wha"
+  | "cn"
+  | "cnl";
 
 export const newId = (prefix: IdPrefix): string => typeid(prefix).toString();
+
+/** Hosted document tokens: 40 base62 characters, about 238 random bits. */
+export const HOSTED_TOKEN_LENGTH = 40;
 
 const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

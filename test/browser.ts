@@ -1,5 +1,9 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
+import type { TestApp } from "./harness.ts";
 
 /**
  * Pages in a real browser (Debian's chromium, driven by playwright-core): `.ci/run` installs
@@ -72,4 +76,32 @@ export const watchedPage = async (browser: Browser, options: BrowserContextOptio
     expect(problems).toEqual([]);
   };
   return { page, check };
+};
+
+/** Lets late console messages and requests arrive before the problems are read. */
+export const settle = (page: Page) => page.waitForLoadState("networkidle");
+
+/**
+ * A test app served on a loopback port and a chromium for the file (closed after its last
+ * test): `state.base` is the app's address once the file's tests run, and `watchedPage()` a fresh
+ * watched page (see `watchedPage`).
+ */
+export const useBrowser = (t: TestApp) => {
+  let server: Server;
+  let browser: Browser;
+  const state = { base: "" };
+  beforeAll(async () => {
+    server = await new Promise<Server>((resolve) => {
+      const s = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
+        resolve(s as Server),
+      );
+    });
+    state.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+  return { state, watchedPage: (options?: BrowserContextOptions) => watchedPage(browser, options) };
 };

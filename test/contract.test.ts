@@ -89,6 +89,12 @@ const fixtureFor = async (caller: Caller): Promise<Fixture> => {
     "GET",
     `/events?platformId=${caller.platformId}&type=customer.created`,
   );
+  const invoiceId = invoices.body.data[0].id as string;
+  const note = await t.request("POST", "/operator/credit-notes", {
+    body: { invoiceId, amount: 1, reason: "duplicate", creditAmount: 1 },
+  });
+  if (note.status !== 201) throw new Error(`credit note failed: ${note.text}`);
+  const tokenOf = (url: string) => url.split("/").at(-1) as string;
   return {
     eventId: events.body.data[0].id,
     webhookEndpointId: await freshWebhookEndpoint(),
@@ -97,7 +103,11 @@ const fixtureFor = async (caller: Caller): Promise<Fixture> => {
     customerId: caller.customerId,
     paymentMethodId,
     subscriptionId: subscribed.body.id,
-    invoiceId: invoices.body.data[0].id,
+    invoiceId,
+    creditNoteId: note.body.id,
+    creditNoteToken: tokenOf(note.body.hostedUrl),
+    invoiceToken: async () =>
+      tokenOf((await t.request("GET", `/invoices/${invoiceId}`)).body.hostedInvoiceUrl),
     freshPaymentMethod,
     freshApiKey: () => created(`/operator/platforms/${caller.platformId}/api-keys`, {}),
     freshIngestionKey: () => created("/operator/api-keys", { scopes: ["usage:write"] }),
@@ -260,7 +270,19 @@ describe("lists", () => {
 describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
   const rc = caseOf(route);
 
-  if (rc.access === "public") {
+  if (rc.access === "hosted") {
+    it.each(prefixes)(
+      "exists under '%s/', needs no key, and answers 404 for an unknown token",
+      async (prefix) => {
+        const spec = await rc.valid(ownFixture);
+        expectStatus(await send(route, prefix, spec, null), rc.expect);
+        const unknown = { params: { token: "0".repeat(40) } };
+        const res = await send(route, prefix, unknown, null);
+        expect(res.status).toBe(404);
+        expectEnvelope(res, "NOT_FOUND");
+      },
+    );
+  } else if (rc.access === "public") {
     it.each(prefixes)(
       "exists under '%s/' and answers 400 without a valid signature",
       async (prefix) => {
@@ -306,8 +328,8 @@ describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
     });
   }
 
-  if (rc.access === "public") {
-    // Signed by the processor: keys play no part.
+  if (rc.access === "public" || rc.access === "hosted") {
+    // Signed by the processor, or the token is the credential: keys play no part.
   } else if (rc.access === "operator") {
     it("is forbidden to platform keys", async () => {
       const res = await send(route, "", await rc.valid(ownFixture), own.key);
@@ -369,7 +391,7 @@ describe.each(routes.map((r) => [key(r), r] as const))("%s", (_name, route) => {
         rc.expect,
       );
     });
-  } else if (rc.access !== "public") {
+  } else if (rc.access !== "public" && rc.access !== "hosted") {
     it("is forbidden to usage:write keys", async () => {
       const ingestion = await t.request("POST", "/operator/api-keys", {
         body: { scopes: ["usage:write"] },

@@ -4,6 +4,7 @@ import { overageCharge } from "../src/billing/overage.ts";
 import { prorate } from "../src/billing/proration.ts";
 import {
   balanceEntries,
+  creditNotes,
   events,
   type InvoiceLineRow,
   type InvoiceRow,
@@ -50,6 +51,13 @@ import { usageForPeriods } from "../src/services/usage/index.ts";
  * 8. Invoice totals, as Stripe computes them: `subtotal` and `total` are the sum of the lines (no
  *    discounts or taxes exist), `amountDue = total − creditApplied` and is never negative, and a
  *    paid invoice was paid `amountDue` (checked with 1).
+ *    Credit notes on an open invoice lower its amount due as Stripe's pre-payment credit notes:
+ *    `amountDue = total − creditApplied − their outOfBandAmount`.
+ * 10. Credit notes: per invoice they add up to its `amountCredited`, never more than its total;
+ *    their refunds are no more than was paid; every issued note's refund exists at the processor
+ *    (named by metadata.creditNoteId) for its `refundAmount`, once, and no refund names a note
+ *    that is not issued (a refused refund leaves none); each note's balance credit is one ledger
+ *    entry of its `creditAmount`; numbers are distinct and gap-free from NNO-CN-000001.
  * Also: no invoice's period ends before it starts.
  *
  * It takes the service context (a test app's `deps`): invariant 5 reads usage as billing does.
@@ -111,7 +119,28 @@ const readDatabase = async (db: Ctx["db"]) => {
         .where(sql`${events.type} in ('invoice.created', 'invoice.paid')`),
     ]);
   const intents: Intent[] = intentRows.map((r) => ({ ...r, amount: Number(r.amount) }));
-  return { invoiceRows, lineRows, entryRows, subscriptionRows, intents, invoiceEvents };
+  const [noteRows, refundRows] = await Promise.all([
+    db.select().from(creditNotes),
+    db
+      .select({
+        id: stripeEmuObjects.id,
+        amount: sql<number>`(${stripeEmuObjects.data}->>'amount')::bigint`,
+        creditNoteId: sql<string | null>`${stripeEmuObjects.data}->'metadata'->>'creditNoteId'`,
+      })
+      .from(stripeEmuObjects)
+      .where(eq(stripeEmuObjects.object, "refund")),
+  ]);
+  const refunds = refundRows.map((r) => ({ ...r, amount: Number(r.amount) }));
+  return {
+    invoiceRows,
+    lineRows,
+    entryRows,
+    subscriptionRows,
+    intents,
+    invoiceEvents,
+    noteRows,
+    refunds,
+  };
 };
 
 type Snapshot = Awaited<ReturnType<typeof readDatabase>>;
@@ -163,13 +192,19 @@ const chargesArePaidInvoices = ({ invoiceRows, intents }: Snapshot, out: string[
 };
 
 const ledgerBalances = ({ invoiceRows, entryRows }: Snapshot, out: string[]) => {
+  for (const e of entryRows) {
+    if (e.invoiceId !== null && e.kind === "credit_note" && e.amount <= 0) {
+      out.push(`2: credit note entry ${e.id} is ${e.amount}`);
+    }
+  }
   for (const [key, entries] of groupBy(entryRows, (e) => `${e.customerId} ${e.currency}`)) {
     const balance = sum(entries.map((e) => e.amount));
     if (balance < 0) out.push(`2: customer balance ${key} is ${balance}`);
   }
   const invoiceById = new Map(invoiceRows.map((i) => [i.id, i]));
   const byInvoice = groupBy(
-    entryRows.filter((e) => e.invoiceId !== null),
+    // A credit note's balance credit names the invoice it corrects; it is checked with 9.
+    entryRows.filter((e) => e.invoiceId !== null && e.kind !== "credit_note"),
     (e) => e.invoiceId as string,
   );
   for (const invoiceId of byInvoice.keys()) {
@@ -439,8 +474,9 @@ const periodsInOrder = ({ invoiceRows }: Snapshot, out: string[]) => {
   }
 };
 
-const invoiceTotals = ({ invoiceRows, lineRows }: Snapshot, out: string[]) => {
+const invoiceTotals = ({ invoiceRows, lineRows, noteRows }: Snapshot, out: string[]) => {
   const linesOf = groupBy(lineRows, (l) => l.invoiceId);
+  const notesByInvoice = groupBy(noteRows, (n) => n.invoiceId);
   for (const invoice of invoiceRows) {
     const lines = sum((linesOf.get(invoice.id) ?? []).map((l) => l.amount));
     if (invoice.subtotal !== lines || invoice.total !== lines) {
@@ -448,9 +484,13 @@ const invoiceTotals = ({ invoiceRows, lineRows }: Snapshot, out: string[]) => {
         `8: ${label(invoice)} has lines summing to ${lines}, subtotal ${invoice.subtotal}, total ${invoice.total}`,
       );
     }
-    if (invoice.amountDue !== invoice.total - invoice.creditApplied || invoice.amountDue < 0) {
+    const preCredited = sum((notesByInvoice.get(invoice.id) ?? []).map((n) => n.outOfBandAmount));
+    if (
+      invoice.amountDue !== invoice.total - invoice.creditApplied - preCredited ||
+      invoice.amountDue < 0
+    ) {
       out.push(
-        `8: ${label(invoice)} amountDue ${invoice.amountDue} ≠ total ${invoice.total} − creditApplied ${invoice.creditApplied}`,
+        `8: ${label(invoice)} amountDue ${invoice.amountDue} ≠ total ${invoice.total} − creditApplied ${invoice.creditApplied} − credit notes ${preCredited}`,
       );
     }
   }
@@ -481,6 +521,69 @@ const eventsMirrorInvoices = ({ invoiceRows, invoiceEvents }: Snapshot, out: str
   }
 };
 
+const creditNotesAgree = (
+  { invoiceRows, noteRows, refunds, entryRows }: Snapshot,
+  out: string[],
+) => {
+  const notesByInvoice = groupBy(noteRows, (n) => n.invoiceId);
+  for (const invoice of invoiceRows) {
+    const notes = notesByInvoice.get(invoice.id) ?? [];
+    const credited = sum(notes.map((n) => n.amount));
+    if (credited !== invoice.amountCredited) {
+      out.push(
+        `10: ${label(invoice)} credited ${invoice.amountCredited}; its notes sum to ${credited}`,
+      );
+    }
+    if (credited > invoice.total) {
+      out.push(`10: ${label(invoice)} credited ${credited}, more than its total ${invoice.total}`);
+    }
+    const refunded = sum(notes.map((n) => n.refundAmount));
+    if (refunded > invoice.amountPaid) {
+      out.push(`10: ${label(invoice)} refunded ${refunded}, more than paid ${invoice.amountPaid}`);
+    }
+  }
+  const refundsByNote = groupBy(
+    refunds.filter((r) => r.creditNoteId !== null),
+    (r) => r.creditNoteId as string,
+  );
+  const noteById = new Map(noteRows.map((n) => [n.id, n]));
+  for (const [noteId, list] of refundsByNote) {
+    const note = noteById.get(noteId);
+    if (!note)
+      out.push(`10: refund ${list[0]?.id} names credit note ${noteId}, which does not exist`);
+    else if (note.status !== "issued") {
+      out.push(`10: refund ${list[0]?.id} names credit note ${noteId}, which is ${note.status}`);
+    }
+  }
+  const creditsByNote = groupBy(
+    entryRows.filter((e) => e.kind === "credit_note"),
+    (e) => e.description,
+  );
+  const issued = noteRows.filter((n) => n.status === "issued");
+  for (const note of issued) {
+    const list = refundsByNote.get(note.id) ?? [];
+    const expected = note.refundAmount > 0 ? [note.refundAmount] : [];
+    if (JSON.stringify(list.map((r) => r.amount)) !== JSON.stringify(expected)) {
+      out.push(
+        `10: credit note ${note.number} refunds ${note.refundAmount}; the processor refunded [${list.map((r) => r.amount)}]`,
+      );
+    }
+    const credits = (creditsByNote.get(`Credit note ${note.number}`) ?? []).map((e) => e.amount);
+    const expectedCredits = note.creditAmount > 0 ? [note.creditAmount] : [];
+    if (JSON.stringify(credits) !== JSON.stringify(expectedCredits)) {
+      out.push(
+        `10: credit note ${note.number} credits ${note.creditAmount}; the ledger has [${credits}]`,
+      );
+    }
+  }
+  const numbers = issued
+    .map((n) => Number(n.number?.slice("NNO-CN-".length)))
+    .sort((a, b) => a - b);
+  if (numbers.some((n, k) => n !== k + 1)) {
+    out.push(`10: credit note numbers are not gap-free from 1: ${numbers.join(",")}`);
+  }
+};
+
 /** Every violation of the money invariants in the database (empty: all hold). */
 export const checkMoneyInvariants = async (
   ctx: Ctx,
@@ -498,6 +601,7 @@ export const checkMoneyInvariants = async (
   priceIsWhatWasCharged(snapshot, options.planChanges ?? [], out);
   invoiceTotals(snapshot, out);
   eventsMirrorInvoices(snapshot, out);
+  creditNotesAgree(snapshot, out);
   return out;
 };
 

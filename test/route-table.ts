@@ -62,7 +62,9 @@ export type Access =
   /** `POST /usage/events`: platforms named per event; usage:write keys of that platform too. */
   | "ingest"
   /** No API key: the request authenticates itself (a signed webhook). */
-  | "public";
+  | "public"
+  /** No API key: the unguessable token in the path is the credential (hosted documents). */
+  | "hosted";
 
 export interface RequestSpec {
   /** Path parameters; unnamed ones get a sample value. */
@@ -81,6 +83,11 @@ export interface Fixture {
   /** The platform's subscription (growth, monthly) and its first invoice. */
   subscriptionId: string;
   invoiceId: string;
+  /** A credit note (of 1, to the balance) on that invoice. */
+  creditNoteId: string;
+  /** The hosted tokens of the invoice (as it is now: rotating it makes a new one) and note. */
+  invoiceToken(): Promise<string>;
+  creditNoteToken: string;
   /** Attaches a fresh card to the customer (for requests that consume one, like detach). */
   freshPaymentMethod(): Promise<string>;
   /** A new API key of the platform, and a new operator-level ingestion key (to revoke). */
@@ -134,6 +141,10 @@ const signedEvent = (f: Fixture): RequestSpec => {
 };
 const withPlatform = ({ platformId }: Fixture) => ({ query: { platformId } });
 const customer = (f: Fixture) => ({ params: { id: f.customerId } });
+const ownInvoice = (f: Fixture) => ({ params: { id: f.invoiceId } });
+const ownCreditNote = (f: Fixture) => ({ params: { id: f.creditNoteId } });
+const invoiceToken = async (f: Fixture) => ({ params: { token: await f.invoiceToken() } });
+const creditNoteToken = (f: Fixture) => ({ params: { token: f.creditNoteToken } });
 
 export const routeCases: Record<string, RouteCase> = {
   "POST /usage/events": {
@@ -360,6 +371,51 @@ export const routeCases: Record<string, RouteCase> = {
     expect: 200,
     invalid: [{ name: "platformId empty", query: { platformId: "" } }],
   },
+  "GET /invoices/{id}/pdf": { access: "resource", valid: ownInvoice, expect: 200, invalid: [] },
+  "GET /credit-notes": {
+    access: "platform-query",
+    valid: withPlatform,
+    expect: 200,
+    invalid: [{ name: "platformId missing", query: {} }, ...badPage],
+  },
+  "GET /credit-notes/{id}": { access: "resource", valid: ownCreditNote, expect: 200, invalid: [] },
+  "GET /credit-notes/{id}/pdf": {
+    access: "resource",
+    valid: ownCreditNote,
+    expect: 200,
+    invalid: [],
+  },
+  "GET /documents/invoices/{token}": {
+    access: "hosted",
+    valid: invoiceToken,
+    expect: 200,
+    invalid: [],
+  },
+  "GET /documents/invoices/{token}/pdf": {
+    access: "hosted",
+    valid: invoiceToken,
+    expect: 200,
+    invalid: [],
+  },
+  "GET /documents/invoices/{token}/portal": {
+    access: "hosted",
+    valid: invoiceToken,
+    // The fixture's invoice is paid: there is no card to update for it.
+    expect: [303, 409],
+    invalid: [],
+  },
+  "GET /documents/credit-notes/{token}": {
+    access: "hosted",
+    valid: creditNoteToken,
+    expect: 200,
+    invalid: [],
+  },
+  "GET /documents/credit-notes/{token}/pdf": {
+    access: "hosted",
+    valid: creditNoteToken,
+    expect: 200,
+    invalid: [],
+  },
   "GET /payment-methods": {
     access: "acting-platform",
     valid: withPlatform,
@@ -408,6 +464,48 @@ export const routeCases: Record<string, RouteCase> = {
     invalid: [
       { name: "platformId missing", query: {} },
       { name: "platformId empty", query: { platformId: "" } },
+    ],
+  },
+  "POST /operator/invoices/{id}/void": {
+    access: "operator",
+    valid: ownInvoice,
+    // The fixture's invoice is paid: corrected by credit notes only.
+    expect: 409,
+    invalid: [],
+  },
+  "POST /operator/invoices/{id}/mark-uncollectible": {
+    access: "operator",
+    valid: ownInvoice,
+    expect: 409,
+    invalid: [],
+  },
+  "POST /operator/invoices/{id}/hosted-url/rotate": {
+    access: "operator",
+    valid: ownInvoice,
+    expect: 200,
+    invalid: [],
+  },
+  "POST /operator/credit-notes": {
+    access: "operator",
+    valid: (f) => ({
+      body: { invoiceId: f.invoiceId, amount: 1, reason: "duplicate", creditAmount: 1 },
+    }),
+    expect: 201,
+    invalid: [
+      { name: "reason missing", body: { invoiceId: "in_x", amount: 1 } },
+      { name: "reason unknown", body: { invoiceId: "in_x", amount: 1, reason: "whim" } },
+      { name: "amount and lines missing", body: { invoiceId: "in_x", reason: "duplicate" } },
+      { name: "amount zero", body: { invoiceId: "in_x", amount: 0, reason: "duplicate" } },
+      { name: "amount a string", body: { invoiceId: "in_x", amount: "1", reason: "duplicate" } },
+      { name: "lines empty", body: { invoiceId: "in_x", lines: [], reason: "duplicate" } },
+      {
+        name: "refundAmount negative",
+        body: { invoiceId: "in_x", amount: 1, reason: "duplicate", refundAmount: -1 },
+      },
+      {
+        name: "memo too long",
+        body: { invoiceId: "in_x", amount: 1, reason: "duplicate", memo: "m".repeat(1001) },
+      },
     ],
   },
   "POST /operator/credits": {
@@ -555,7 +653,18 @@ export const routeCases: Record<string, RouteCase> = {
     access: "resource",
     valid: (f) => ({ ...customer(f), body: { name: "New name" } }),
     expect: 200,
-    invalid: [{ name: "email not an email", body: { email: "nope" } }],
+    invalid: [
+      { name: "email not an email", body: { email: "nope" } },
+      {
+        name: "address country not ISO 3166",
+        body: { address: { line1: "a", city: "b", postalCode: "1", country: "ZZ" } },
+      },
+      {
+        name: "address city missing",
+        body: { address: { line1: "a", postalCode: "1", country: "US" } },
+      },
+      { name: "taxId with markup", body: { taxId: "<b>1</b>" } },
+    ],
   },
   "GET /customers/{id}/subscriptions": {
     access: "resource",

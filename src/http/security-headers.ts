@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
+import { HOSTED_PAGE_CSS_HASH } from "../documents/hosted-page-style.ts";
 import { routePathOf } from "./auth.ts";
 import type { AppEnv } from "./env.ts";
 
@@ -79,6 +80,26 @@ const portalHeaders = secureHeaders({
 const consoleHeaders = sameOriginPage(["'self'"]);
 
 const isConsolePage = (path: string) => path === "/console" || path.startsWith("/console/");
+
+/**
+ * The hosted invoice and credit note pages: no script, nothing loaded from anywhere (the logo is
+ * a `data:` image), and only their own constant style block, allowed by its hash.
+ */
+const documentHeaders = secureHeaders({
+  ...common,
+  contentSecurityPolicy: {
+    defaultSrc: never,
+    styleSrc: [HOSTED_PAGE_CSS_HASH],
+    imgSrc: ["data:"],
+    formAction: never,
+    baseUri: never,
+    frameAncestors: never,
+  },
+});
+
+const isDocumentPage = (path: string) =>
+  /^\/documents\/(invoices|credit-notes)\/[^/]+$/.test(routePathOf(path));
+
 const isDocsPage = (path: string) => routePathOf(path) === "/docs";
 const isPortalPage = (path: string) => path.startsWith("/emulator/stripe/portal/");
 
@@ -94,6 +115,8 @@ export const securityHeaders = createMiddleware<AppEnv>((c, next) => {
       ? portalHeaders
       : isConsolePage(path)
         ? consoleHeaders
-        : apiHeaders;
+        : isDocumentPage(path)
+          ? documentHeaders
+          : apiHeaders;
   return headers(c, next);
 });

@@ -40,6 +40,12 @@ export interface ProcessorCharge {
   status: string;
 }
 
+export interface ProcessorRefund {
+  id: string;
+  amount: number;
+  status: string;
+}
+
 export interface CallOptions {
   idempotencyKey?: string;
 }
@@ -245,6 +251,34 @@ export class StripeProcessor {
         requestOptions(opts),
       );
       return { paymentIntentId: pi.id, status: pi.status };
+    });
+  }
+
+  /**
+   * Refunds (part of) a payment intent's charge. The idempotency key must name what the refund is
+   * for (a credit note), so a retry never refunds twice; a refusal throws (400 from the processor
+   * becomes VALIDATION_ERROR, an outage PAYMENT_PROVIDER_ERROR).
+   */
+  refund(
+    input: {
+      paymentIntentId: string;
+      amount: number;
+      reason?: "duplicate" | "fraudulent" | "requested_by_customer";
+      metadata?: Record<string, string>;
+    },
+    opts: Required<CallOptions>,
+  ): Promise<ProcessorRefund> {
+    return this.#write("refunds.create", async () => {
+      const refund = await this.#stripe.refunds.create(
+        {
+          payment_intent: input.paymentIntentId,
+          amount: input.amount,
+          ...(input.reason ? { reason: input.reason } : {}),
+          ...(input.metadata ? { metadata: input.metadata } : {}),
+        },
+        requestOptions(opts),
+      );
+      return { id: refund.id, amount: refund.amount, status: refund.status ?? "succeeded" };
     });
   }
 

@@ -5,22 +5,32 @@ import { handleError } from "../http/error-handler.ts";
 import { idempotency } from "../http/idempotency.ts";
 import { rateLimitedResponse, validationHook, withSynchronousBody } from "../http/openapi.ts";
 import { limitRequests } from "../http/rate-limit.ts";
+import * as getCreditNote from "./credit-notes/get-credit-note.ts";
+import * as getCreditNotePdf from "./credit-notes/get-credit-note-pdf.ts";
+import * as listCreditNotes from "./credit-notes/list-credit-notes.ts";
 import * as createCustomer from "./customers/create-customer.ts";
 import * as getCustomer from "./customers/get-customer.ts";
 import * as getDefaultPaymentMethod from "./customers/get-default-payment-method.ts";
 import * as listCustomerPaymentMethods from "./customers/list-customer-payment-methods.ts";
 import * as listCustomerSubscriptions from "./customers/list-customer-subscriptions.ts";
 import * as updateCustomer from "./customers/update-customer.ts";
+import * as hostedCreditNote from "./documents/hosted-credit-note.ts";
+import * as hostedInvoice from "./documents/hosted-invoice.ts";
 import * as getEvent from "./events/get-event.ts";
 import * as listEvents from "./events/list-events.ts";
 import * as redeliverEvent from "./events/redeliver-event.ts";
 import * as getInvoice from "./invoices/get-invoice.ts";
+import * as getInvoicePdf from "./invoices/get-invoice-pdf.ts";
 import * as listInvoices from "./invoices/list-invoices.ts";
 import * as createIngestionKey from "./operator/api-keys/create-ingestion-key.ts";
 import * as listIngestionKeys from "./operator/api-keys/list-ingestion-keys.ts";
 import * as revokeIngestionKey from "./operator/api-keys/revoke-ingestion-key.ts";
 import * as applyCredit from "./operator/apply-credit.ts";
+import * as createCreditNote from "./operator/credit-notes/create-credit-note.ts";
 import * as generateInvoice from "./operator/generate-invoice.ts";
+import * as markUncollectible from "./operator/invoices/mark-uncollectible.ts";
+import * as rotateHostedUrl from "./operator/invoices/rotate-hosted-url.ts";
+import * as voidInvoice from "./operator/invoices/void-invoice.ts";
 import * as listFailures from "./operator/list-failures.ts";
 import * as overrideSubscription from "./operator/override-subscription.ts";
 import * as overview from "./operator/overview.ts";
@@ -107,6 +117,11 @@ const tags = [
     description: "Cards on file, the default card, SetupIntents and the billing portal.",
   },
   { name: "Invoices", description: "Invoices with their lines, newest first." },
+  {
+    name: "Documents",
+    description:
+      "Hosted invoice and credit note pages and their PDFs, reached by an unguessable token URL (`hostedInvoiceUrl`, `hostedUrl`) without an API key.",
+  },
   { name: "Usage", description: "Usage ingestion, snapshots, history and alerts." },
   {
     name: "Operator",
@@ -189,6 +204,10 @@ export const createBillingRouter = () => {
     .openapi(secured(ingestEvents.route), ingestEvents.handler)
     .openapi(secured(listInvoices.route), listInvoices.handler)
     .openapi(secured(getInvoice.route), getInvoice.handler)
+    .openapi(secured(getInvoicePdf.route), getInvoicePdf.handler)
+    .openapi(secured(listCreditNotes.route), listCreditNotes.handler)
+    .openapi(secured(getCreditNote.route), getCreditNote.handler)
+    .openapi(secured(getCreditNotePdf.route), getCreditNotePdf.handler)
     .openapi(secured(listPlatformPaymentMethods.route), listPlatformPaymentMethods.handler)
     .openapi(secured(getPaymentMethod.route), getPaymentMethod.handler)
     .openapi(secured(attachPaymentMethod.route), attachPaymentMethod.handler)
@@ -211,6 +230,10 @@ export const createBillingRouter = () => {
     .openapi(secured(overrideSubscription.route), overrideSubscription.handler)
     .openapi(secured(startTrial.route), startTrial.handler)
     .openapi(secured(overview.route), overview.handler)
+    .openapi(secured(voidInvoice.route), voidInvoice.handler)
+    .openapi(secured(markUncollectible.route), markUncollectible.handler)
+    .openapi(secured(rotateHostedUrl.route), rotateHostedUrl.handler)
+    .openapi(secured(createCreditNote.route), createCreditNote.handler)
     .openapi(secured(listFailures.route), listFailures.handler)
     .openapi(secured(createPlatform.route), createPlatform.handler)
     .openapi(secured(listPlatforms.route), listPlatforms.handler)
@@ -235,5 +258,10 @@ export const createBillingRouter = () => {
     .openapi(secured(rotateWebhookSecret.route), rotateWebhookSecret.handler)
     .openapi(secured(listWebhookDeliveries.route), listWebhookDeliveries.handler)
     .openapi(secured(testWebhookEndpoint.route), testWebhookEndpoint.handler)
-    .openapi(stripeWebhook.route, stripeWebhook.handler);
+    .openapi(stripeWebhook.route, stripeWebhook.handler)
+    .openapi(hostedInvoice.pageRoute, hostedInvoice.pageHandler)
+    .openapi(hostedInvoice.pdfRoute, hostedInvoice.pdfHandler)
+    .openapi(hostedInvoice.portalRoute, hostedInvoice.portalHandler)
+    .openapi(hostedCreditNote.pageRoute, hostedCreditNote.pageHandler)
+    .openapi(hostedCreditNote.pdfRoute, hostedCreditNote.pdfHandler);
 };

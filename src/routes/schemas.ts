@@ -189,6 +189,11 @@ export const InvoiceSchema = z
     createdAt: Timestamp,
     finalizedAt: Timestamp.nullable(),
     paidAt: Timestamp.nullable(),
+    amountCredited: Money.openapi({ description: "the sum of the credit notes against it" }),
+    hostedInvoiceUrl: z.string().nullable().openapi({
+      description:
+        "the hosted page (works without an API key; the token in it is the credential); null for drafts",
+    }),
   })
   .openapi("Invoice");
 
@@ -200,6 +205,18 @@ export const CustomerSchema = z
     name: z.string().nullable(),
     metadata: z.record(z.string(), z.string()),
     defaultPaymentMethodId: z.string().nullable(),
+    address: z
+      .object({
+        line1: z.string(),
+        line2: z.string().optional(),
+        city: z.string(),
+        postalCode: z.string(),
+        state: z.string().optional(),
+        country: z.string(),
+      })
+      .nullable()
+      .openapi({ description: "billing address printed on documents" }),
+    taxId: z.string().nullable().openapi({ description: "tax id printed on documents" }),
     createdAt: Timestamp,
   })
   .openapi("Customer");

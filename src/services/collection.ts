@@ -372,6 +372,7 @@ export const settlePaidAlone = async ({
       tx,
       input: {
         now: settledAt,
+        baseUrl: ctx.config.publicBaseUrl,
         events: paidRows.map((invoice) => ({ type: "invoice.paid" as const, invoice })),
       },
     });
@@ -414,7 +415,11 @@ const settlePaid = async (
   const recordPaid = (tx: Tx, paid: InvoiceRow) =>
     recordInvoiceEvents({
       tx,
-      input: { now: settledAt, events: [{ type: "invoice.paid", invoice: paid }] },
+      input: {
+        now: settledAt,
+        baseUrl: ctx.config.publicBaseUrl,
+        events: [{ type: "invoice.paid", invoice: paid }],
+      },
     });
   const recordChanged = async (tx: Tx, after: SubscriptionRow[]) => {
     await recordSubscriptionChanges({
@@ -516,6 +521,7 @@ const settleFailed = async (
           tx,
           input: {
             now: settledAt,
+            baseUrl: ctx.config.publicBaseUrl,
             events: [
               {
                 type: "invoice.payment_failed",
@@ -526,7 +532,9 @@ const settleFailed = async (
           },
         });
       }
-      await voidInvoice(tx, claimed, settledAt, { attemptCount: attempt });
+      await voidInvoice(tx, claimed, settledAt, ctx.config.publicBaseUrl, {
+        attemptCount: attempt,
+      });
       return;
     }
     // The card the next attempt would take: another one than this attempt's is tried at once.
@@ -553,6 +561,7 @@ const settleFailed = async (
       tx,
       input: {
         now: settledAt,
+        baseUrl: ctx.config.publicBaseUrl,
         events: [{ type: "invoice.payment_failed", invoice: recorded, failure }],
       },
     });
@@ -619,6 +628,7 @@ export const voidInvoice = async (
   tx: Tx,
   claimed: { invoice: Pick<InvoiceRow, "id">; claim: string | null },
   now: Date,
+  baseUrl: string,
   extra: Partial<Pick<InvoiceRow, "attemptCount">> = {},
 ): Promise<boolean> => {
   const [voided] = await tx
@@ -635,7 +645,7 @@ export const voidInvoice = async (
   if (!voided) return false;
   await recordInvoiceEvents({
     tx,
-    input: { now, events: [{ type: "invoice.voided", invoice: voided }] },
+    input: { now, baseUrl, events: [{ type: "invoice.voided", invoice: voided }] },
   });
   if (voided.creditApplied > 0) {
     await appendBalanceEntries({
@@ -673,7 +683,8 @@ export const voidInvoice = async (
 
 /**
  * A customer supplied a (new) default payment method: every open invoice nobody is charging now
- * is due again at once, including those whose retries were exhausted, and is attempted. An
+ * is due again at once, including those whose retries were exhausted and those marked
+ * uncollectible (which are open again), and is attempted. An
  * invoice whose attempt is in flight is left to it: if that attempt fails, the new card makes the
  * next one due at once.
  */
@@ -687,11 +698,12 @@ export const retryOpenInvoices = async ({
   const now = ctx.clock.now();
   const reopened = await ctx.db
     .update(invoices)
-    .set({ nextPaymentAttempt: now })
+    // An uncollectible invoice is still owed: a new card pays it as Stripe lets one pay it.
+    .set({ nextPaymentAttempt: now, status: "open" })
     .where(
       and(
         eq(invoices.customerId, customerId),
-        eq(invoices.status, "open"),
+        inArray(invoices.status, ["open", "uncollectible"]),
         isNull(invoices.claim),
         ne(invoices.kind, "proration"),
       ),

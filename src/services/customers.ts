@@ -4,6 +4,7 @@ import {
   type CustomerRow,
   customers,
   liveSubscriptionStatuses,
+  type PostalAddress,
   subscriptions,
 } from "../db/schema/index.ts";
 import { AppError, notFound } from "../errors.ts";
@@ -19,8 +20,37 @@ export interface Customer {
   name: string | null;
   metadata: Record<string, string>;
   defaultPaymentMethodId: string | null;
+  /** Printed on invoices; kept by this service only. */
+  address: PostalAddress | null;
+  taxId: string | null;
   createdAt: string;
 }
+
+/** What documents print about the buyer; null clears a field. */
+export interface BillingDetails {
+  address?: PostalAddress | null | undefined;
+  taxId?: string | null | undefined;
+}
+
+/** Stores the buyer details documents print (never sent to the processor). */
+const storeBillingDetails = async (
+  tx: Tx,
+  customerId: string,
+  details: BillingDetails,
+  now: Date,
+): Promise<CustomerRow | undefined> => {
+  if (details.address === undefined && details.taxId === undefined) return undefined;
+  const [row] = await tx
+    .update(customers)
+    .set({
+      ...(details.address !== undefined ? { address: details.address } : {}),
+      ...(details.taxId !== undefined ? { taxId: details.taxId } : {}),
+      updatedAt: now,
+    })
+    .where(eq(customers.id, customerId))
+    .returning();
+  return row;
+};
 
 export const presentCustomer = (row: CustomerRow): Customer => ({
   id: row.id,
@@ -29,6 +59,8 @@ export const presentCustomer = (row: CustomerRow): Customer => ({
   name: row.name,
   metadata: row.metadata,
   defaultPaymentMethodId: row.defaultPaymentMethodId,
+  address: row.address ?? null,
+  taxId: row.taxId ?? null,
   createdAt: row.createdAt.toISOString(),
 });
 
@@ -200,7 +232,7 @@ export const createCustomer = async ({
     metadata?: Record<string, string> | undefined;
     /** The caller's scoped Idempotency-Key, handed on to the processor. */
     idempotencyKey?: string | undefined;
-  };
+  } & BillingDetails;
 }): Promise<Customer> => {
   if (principal.kind !== "operator") {
     throw new AppError(
@@ -218,9 +250,9 @@ export const createCustomer = async ({
       ? { idempotencyKey: `customer-create-${input.idempotencyKey}` }
       : undefined,
   );
-  return presentCustomer(
-    await storeCustomer({ tx: ctx.db, input: { customer: created, now: ctx.clock.now() } }),
-  );
+  const now = ctx.clock.now();
+  const stored = await storeCustomer({ tx: ctx.db, input: { customer: created, now } });
+  return presentCustomer((await storeBillingDetails(ctx.db, stored.id, input, now)) ?? stored);
 };
 
 export const getCustomer = async (args: {
@@ -241,18 +273,27 @@ export const updateCustomer = async ({
     email?: string | undefined;
     name?: string | undefined;
     metadata?: Record<string, string> | undefined;
-  };
+  } & BillingDetails;
 }): Promise<Customer> => {
-  const { customerId, ...fields } = input;
+  const { customerId, address, taxId, ...fields } = input;
   const existing = await findOwnedCustomer({ ctx, principal, input: { customerId } });
   const patch = Object.fromEntries(
     Object.entries(fields).filter(([, value]) => value !== undefined),
   ) as { email?: string; name?: string; metadata?: Record<string, string> };
-  const updated = await ctx.processor.updateCustomer(existing.id, patch);
+  const now = ctx.clock.now();
+  // Only address or tax id: nothing for the processor to hear about.
+  const stored =
+    Object.keys(patch).length === 0
+      ? existing
+      : await storeCustomer({
+          tx: ctx.db,
+          input: {
+            customer: await ctx.processor.updateCustomer(existing.id, patch),
+            now,
+            platformId: existing.platformId,
+          },
+        });
   return presentCustomer(
-    await storeCustomer({
-      tx: ctx.db,
-      input: { customer: updated, now: ctx.clock.now(), platformId: existing.platformId },
-    }),
+    (await storeBillingDetails(ctx.db, existing.id, { address, taxId }, now)) ?? stored,
   );
 };

@@ -73,6 +73,7 @@ export const generateInvoice = async ({
       tx,
       input: {
         now,
+        baseUrl: ctx.config.publicBaseUrl,
         invoice: {
           kind: "manual",
           platformId: subscription.platformId,
@@ -91,7 +92,7 @@ export const generateInvoice = async ({
     return issued;
   });
   await collectCallerInvoice({ ctx, input: { invoice } });
-  const loaded = await loadInvoice(ctx.db, invoice.id);
+  const loaded = await loadInvoice(ctx.db, invoice.id, ctx.config.publicBaseUrl);
   if (!loaded) throw new Error("generated invoice vanished");
   return loaded;
 };

@@ -37,6 +37,7 @@ describe("issuing a batch of invoices", () => {
         tx,
         input: {
           now,
+          baseUrl: t.config.publicBaseUrl,
           invoices: [
             invoiceFor(a.customerId, 100, "sub_a1"),
             invoiceFor(b.customerId, 70, "sub_b1"),
@@ -82,7 +83,14 @@ describe("issuing a batch of invoices", () => {
     const db = t.deps.db;
     const now = t.clock.now();
     const [first] = await db.transaction((tx) =>
-      issueInvoices({ tx, input: { now, invoices: [invoiceFor(a.customerId, 100, "sub_dup")] } }),
+      issueInvoices({
+        tx,
+        input: {
+          now,
+          baseUrl: t.config.publicBaseUrl,
+          invoices: [invoiceFor(a.customerId, 100, "sub_dup")],
+        },
+      }),
     );
     expect(first).toMatchObject({ creditApplied: 40, amountDue: 60 });
 
@@ -91,6 +99,7 @@ describe("issuing a batch of invoices", () => {
         tx,
         input: {
           now,
+          baseUrl: t.config.publicBaseUrl,
           invoices: [
             invoiceFor(a.customerId, 100, "sub_dup"),
             invoiceFor(a.customerId, 25, "sub_other"),

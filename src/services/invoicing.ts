@@ -13,7 +13,7 @@ import {
   type PlanChangeRecord,
 } from "../db/schema/index.ts";
 import { notFound } from "../errors.ts";
-import { newId } from "../ids.ts";
+import { HOSTED_TOKEN_LENGTH, newId, randomToken } from "../ids.ts";
 import { appendBalanceEntries } from "./balance-ledger.ts";
 import { ATTEMPT_LEASE_MS } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
@@ -52,11 +52,26 @@ export interface Invoice {
   createdAt: string;
   finalizedAt: string | null;
   paidAt: string | null;
+  /** The sum of the credit notes against it. */
+  amountCredited: number;
+  /** The hosted page (no API key: the token is the credential); null for drafts or revoked. */
+  hostedInvoiceUrl: string | null;
 }
+
+/** Where the hosted page of the document with this token is served. */
+export const hostedDocumentUrl = (
+  baseUrl: string,
+  kind: "invoices" | "credit-notes",
+  token: string | null,
+) => (token ? `${baseUrl}/documents/${kind}/${token}` : null);
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export const presentInvoice = (row: InvoiceRow, lines: InvoiceLineRow[]): Invoice => ({
+export const presentInvoice = (
+  row: InvoiceRow,
+  lines: InvoiceLineRow[],
+  baseUrl: string,
+): Invoice => ({
   id: row.id,
   number: row.number,
   status: row.status,
@@ -89,6 +104,8 @@ export const presentInvoice = (row: InvoiceRow, lines: InvoiceLineRow[]): Invoic
   createdAt: row.createdAt.toISOString(),
   finalizedAt: iso(row.finalizedAt),
   paidAt: iso(row.paidAt),
+  amountCredited: row.amountCredited,
+  hostedInvoiceUrl: hostedDocumentUrl(baseUrl, "invoices", row.hostedToken),
 });
 
 /** The customer's credit balance in a currency (minor units): the sum of its ledger. */
@@ -183,10 +200,10 @@ const lockBalances = async (tx: Tx, inputs: readonly NewInvoice[]) => {
  */
 export const issueInvoices = async ({
   tx,
-  input: { now, invoices: inputs },
+  input: { now, invoices: inputs, baseUrl },
 }: {
   tx: Tx;
-  input: { now: Date; invoices: readonly NewInvoice[] };
+  input: { now: Date; invoices: readonly NewInvoice[]; baseUrl: string };
 }): Promise<Array<InvoiceRow | undefined>> => {
   if (inputs.length === 0) return [];
   const balances = await lockBalances(tx, inputs);
@@ -275,7 +292,7 @@ export const issueInvoices = async ({
   }));
   const toFinalize = kept.filter((d) => !d.input.draft);
   if (toFinalize.length === 0) {
-    await recordInvoiceEvents({ tx, input: { now, events: created, lines } });
+    await recordInvoiceEvents({ tx, input: { now, events: created, lines, baseUrl } });
     const stored = await tx
       .select()
       .from(invoices)
@@ -296,6 +313,7 @@ export const issueInvoices = async ({
       // The caller's claim, with a lease: should the caller die, the worker takes it up then.
       next_attempt: paidNow ? null : byCaller ? leaseEnd : now.toISOString(),
       claim: byCaller ? newId("claim") : null,
+      hosted_token: randomToken(HOSTED_TOKEN_LENGTH),
     };
   });
   const finalized = await tx
@@ -307,9 +325,10 @@ export const issueInvoices = async ({
       paidAt: sql`v.paid_at`,
       nextPaymentAttempt: sql`v.next_attempt`,
       claim: sql`v.claim`,
+      hostedToken: sql`v.hosted_token`,
     })
     .from(
-      sql`jsonb_to_recordset(${JSON.stringify(finalization)}::jsonb) as v(id text, number text, status text, paid_at timestamptz, next_attempt timestamptz, claim text)`,
+      sql`jsonb_to_recordset(${JSON.stringify(finalization)}::jsonb) as v(id text, number text, status text, paid_at timestamptz, next_attempt timestamptz, claim text, hosted_token text)`,
     )
     .where(eq(invoices.id, sql`v.id`))
     .returning(getTableColumns(invoices));
@@ -318,6 +337,7 @@ export const issueInvoices = async ({
     input: {
       now,
       lines,
+      baseUrl,
       events: [
         ...created,
         ...finalized.map((invoice) => ({ type: "invoice.finalized" as const, invoice })),
@@ -346,7 +366,12 @@ export interface PaymentFailure {
 
 export type InvoiceEvent =
   | {
-      type: "invoice.created" | "invoice.finalized" | "invoice.paid" | "invoice.voided";
+      type:
+        | "invoice.created"
+        | "invoice.finalized"
+        | "invoice.paid"
+        | "invoice.voided"
+        | "invoice.marked_uncollectible";
       invoice: InvoiceRow;
     }
   | { type: "invoice.payment_failed"; invoice: InvoiceRow; failure: PaymentFailure };
@@ -358,10 +383,16 @@ export type InvoiceEvent =
  */
 export const recordInvoiceEvents = async ({
   tx,
-  input: { now, events, lines },
+  input: { now, events, lines, baseUrl },
 }: {
   tx: Tx;
-  input: { now: Date; events: readonly InvoiceEvent[]; lines?: readonly InvoiceLineRow[] };
+  input: {
+    now: Date;
+    events: readonly InvoiceEvent[];
+    lines?: readonly InvoiceLineRow[];
+    /** `PUBLIC_BASE_URL`, for the invoice's `hostedInvoiceUrl` as the API shows it. */
+    baseUrl: string;
+  };
 }): Promise<void> => {
   if (events.length === 0) return;
   const ids = [...new Set(events.map((e) => e.invoice.id))];
@@ -377,7 +408,7 @@ export const recordInvoiceEvents = async ({
     input: {
       now,
       events: events.map((e): NewEvent => {
-        const object = presentInvoice(e.invoice, [...(byInvoice.get(e.invoice.id) ?? [])]);
+        const object = presentInvoice(e.invoice, [...(byInvoice.get(e.invoice.id) ?? [])], baseUrl);
         const platformId = e.invoice.platformId;
         return e.type === "invoice.payment_failed"
           ? { type: e.type, platformId, object: { ...object, failure: e.failure } }
@@ -393,18 +424,27 @@ export const issueInvoice = async ({
   input,
 }: {
   tx: Tx;
-  input: { now: Date; invoice: NewInvoice };
+  input: { now: Date; invoice: NewInvoice; baseUrl: string };
 }): Promise<InvoiceRow | undefined> =>
-  (await issueInvoices({ tx, input: { now: input.now, invoices: [input.invoice] } }))[0];
+  (
+    await issueInvoices({
+      tx,
+      input: { now: input.now, invoices: [input.invoice], baseUrl: input.baseUrl },
+    })
+  )[0];
 
 export const linesOf = async (tx: Tx, invoiceIds: string[]) =>
   invoiceIds.length === 0
     ? []
     : tx.select().from(invoiceLines).where(inArray(invoiceLines.invoiceId, invoiceIds));
 
-export const loadInvoice = async (tx: Tx, invoiceId: string): Promise<Invoice | undefined> => {
+export const loadInvoice = async (
+  tx: Tx,
+  invoiceId: string,
+  baseUrl: string,
+): Promise<Invoice | undefined> => {
   const [row] = await tx.select().from(invoices).where(eq(invoices.id, invoiceId));
-  return row ? presentInvoice(row, await linesOf(tx, [row.id])) : undefined;
+  return row ? presentInvoice(row, await linesOf(tx, [row.id]), baseUrl) : undefined;
 };
 
 /**
@@ -421,7 +461,7 @@ export const getInvoice = async ({
   input: { invoiceId: string; platformId?: string | undefined };
 }): Promise<Invoice> => {
   const { invoiceId, platformId } = input;
-  const invoice = await loadInvoice(ctx.db, invoiceId);
+  const invoice = await loadInvoice(ctx.db, invoiceId, ctx.config.publicBaseUrl);
   assertOwns(principal, invoice, "invoice", invoiceId);
   if (platformId !== undefined && invoice.platformId !== platformId) {
     throw notFound("invoice", invoiceId);
@@ -467,6 +507,7 @@ export const listInvoices = async ({
       presentInvoice(
         r,
         lines.filter((l) => l.invoiceId === r.id),
+        ctx.config.publicBaseUrl,
       ),
   );
 };

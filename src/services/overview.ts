@@ -1,6 +1,11 @@
-import { count, countDistinct, inArray } from "drizzle-orm";
+import { and, count, countDistinct, eq, gte, inArray, sql } from "drizzle-orm";
 import { monthlyRecurringRevenue } from "../billing/mrr.ts";
-import { jobFailures, type SubscriptionStatus, subscriptions } from "../db/schema/index.ts";
+import {
+  creditNotes,
+  jobFailures,
+  type SubscriptionStatus,
+  subscriptions,
+} from "../db/schema/index.ts";
 import type { ServiceContext } from "./context.ts";
 
 const liveStatuses: SubscriptionStatus[] = [
@@ -55,6 +60,17 @@ export const billingOverview = async ({ ctx }: { ctx: ServiceContext }) => {
     if (row.status !== "incomplete") tiers[row.tier] = (tiers[row.tier] ?? 0) + Number(row.n);
   }
   const [failing] = await ctx.db.select({ n: count() }).from(jobFailures);
+  // Refunds of credit notes issued since the start of the clock's calendar month (UTC).
+  const now = ctx.clock.now();
+  const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const refunds = await ctx.db
+    .select({
+      currency: creditNotes.currency,
+      amount: sql<number>`sum(${creditNotes.refundAmount})::bigint`,
+    })
+    .from(creditNotes)
+    .where(and(eq(creditNotes.status, "issued"), gte(creditNotes.issuedAt, monthStart)))
+    .groupBy(creditNotes.currency);
   return {
     mrr: monthlyRecurringRevenue(
       rows.map((r) => ({
@@ -75,5 +91,9 @@ export const billingOverview = async ({ ctx }: { ctx: ServiceContext }) => {
     tiers,
     /** Items set aside by the worker after failing (details: `GET /operator/failures`). */
     failingItems: Number(failing?.n ?? 0),
+    /** Refunded through credit notes this calendar month (UTC), minor units per currency. */
+    refundedThisMonth: Object.fromEntries(
+      refunds.filter((r) => Number(r.amount) > 0).map((r) => [r.currency, Number(r.amount)]),
+    ) as Record<string, number>,
   };
 };

@@ -59,7 +59,7 @@ export const expireIncompleteSubscriptions = async ({
         .for("update");
       if (open.some((invoice) => invoice.claim !== null)) continue;
       for (const invoice of open) {
-        if (!(await voidInvoice(tx, { invoice, claim: null }, now))) {
+        if (!(await voidInvoice(tx, { invoice, claim: null }, now, ctx.config.publicBaseUrl))) {
           throw new Error(`invoice '${invoice.id}' could not be voided under its lock`);
         }
       }

@@ -219,7 +219,11 @@ const renewBatch = async (
     // without pending items), so it takes no number.
     const issued = await issueInvoices({
       tx,
-      input: { now, invoices: advances.flatMap((a) => (a.invoice ? [a.invoice] : [])) },
+      input: {
+        now,
+        invoices: advances.flatMap((a) => (a.invoice ? [a.invoice] : [])),
+        baseUrl: ctx.config.publicBaseUrl,
+      },
     });
     const renewedRows = await tx
       .update(subscriptions)

@@ -175,7 +175,11 @@ const usageBatch = async (
     const results = due.map((row) => usageInvoiceOf(row, linesOf.get(row.id) ?? [], now));
     const issued = await issueInvoices({
       tx,
-      input: { now, invoices: results.flatMap((r) => (r.invoice ? [r.invoice] : [])) },
+      input: {
+        now,
+        invoices: results.flatMap((r) => (r.invoice ? [r.invoice] : [])),
+        baseUrl: ctx.config.publicBaseUrl,
+      },
     });
     await tx
       .update(subscriptions)

@@ -12,10 +12,13 @@ export const balanceEntries = pgTable(
     customerId: text().notNull(),
     currency: text().notNull(),
     amount: bigint({ mode: "number" }).notNull(),
-    kind: text().$type<"operator_credit" | "proration_credit" | "invoice_application">().notNull(),
+    kind: text()
+      .$type<"operator_credit" | "proration_credit" | "invoice_application" | "credit_note">()
+      .notNull(),
     description: text().notNull(),
     invoiceId: text(),
     createdAt: timestamptz("created_at").notNull(),
   },
   (t) => [index("balance_entries_customer_idx").on(t.customerId, t.currency, t.createdAt)],
 );
+export type BalanceEntryRow = typeof balanceEntries.$inferSelect;

@@ -16,6 +16,10 @@ export const customers = pgTable(
     name: text(),
     metadata: jsonb().$type<Record<string, string>>().notNull().default({}),
     defaultPaymentMethodId: text(),
+    /** The billing address printed on documents; kept here only (the processor never sees it). */
+    address: jsonb().$type<PostalAddress>(),
+    /** The buyer's tax id printed on documents (VAT number, EIN, ...). */
+    taxId: text(),
     createdAt: timestamptz("created_at").notNull(),
     updatedAt: timestamptz("updated_at").notNull(),
   },
@@ -26,5 +30,15 @@ export const customers = pgTable(
     index("customers_created_at_idx").on(t.createdAt, t.id),
   ],
 );
+
+export interface PostalAddress {
+  line1: string;
+  line2?: string | undefined;
+  city: string;
+  postalCode: string;
+  state?: string | undefined;
+  /** ISO 3166-1 alpha-2, upper case. */
+  country: string;
+}
 
 export type CustomerRow = typeof customers.$inferSelect;

@@ -2,6 +2,7 @@ export * from "../../emulator/stripe/schema.ts";
 export * from "./api-keys.ts";
 export * from "./balance-entries.ts";
 export * from "./console-sessions.ts";
+export * from "./credit-notes.ts";
 export * from "./customers.ts";
 export * from "./events.ts";
 export * from "./idempotency-keys.ts";

@@ -65,6 +65,13 @@ export const invoices = pgTable(
     /** The plan change a proration invoice pays for, applied when it is paid. */
     planChange: jsonb().$type<PlanChangeRecord>(),
     paymentIntentId: text(),
+    /**
+     * The hosted page's unguessable token (`/documents/invoices/<token>`), set at finalization;
+     * null once revoked. Holding it is the only credential the page asks for.
+     */
+    hostedToken: text(),
+    /** The sum of the credit notes against the invoice (pending ones included). */
+    amountCredited: bigint({ mode: "number" }).notNull().default(0),
     createdAt: timestamptz("created_at").notNull(),
     finalizedAt: timestamptz("finalized_at"),
     paidAt: timestamptz("paid_at"),
@@ -72,6 +79,7 @@ export const invoices = pgTable(
   (t) => [
     primaryKey({ columns: [t.id] }),
     uniqueIndex("invoices_number_idx").on(t.number),
+    uniqueIndex("invoices_hosted_token_idx").on(t.hostedToken),
     // A subscription period is invoiced at most once per kind, whatever the claim logic does.
     uniqueIndex("invoices_subscription_period_idx")
       .on(t.subscriptionId, t.periodStart, t.kind)

@@ -10,6 +10,7 @@ import { registerEventRoutes } from "./routes/events.ts";
 import { registerPaymentIntentRoutes } from "./routes/payment-intents.ts";
 import { registerPaymentMethodRoutes } from "./routes/payment-methods.ts";
 import { registerPortalRoutes } from "./routes/portal.ts";
+import { registerRefundRoutes } from "./routes/refunds.ts";
 import { registerSetupIntentRoutes } from "./routes/setup-intents.ts";
 import { stripeId } from "./stripe-ids.ts";
 
@@ -104,6 +105,7 @@ export const createEmulatorApp = (runtime: EmulatorRuntime) => {
   registerSetupIntentRoutes(app);
   registerPaymentIntentRoutes(app);
   registerChargeRoutes(app);
+  registerRefundRoutes(app);
   registerBillingPortalRoutes(app);
   registerEventRoutes(app);
   registerPortalRoutes(app);

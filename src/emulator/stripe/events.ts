@@ -27,6 +27,9 @@ export type EmulatorEventType =
   | "payment_intent.canceled"
   | "charge.succeeded"
   | "charge.failed"
+  | "charge.refunded"
+  | "refund.created"
+  | "refund.updated"
   | "billing_portal.session.created";
 
 export interface StripeEventObject {

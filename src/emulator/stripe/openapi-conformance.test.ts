@@ -200,6 +200,21 @@ describe("the emulator against Stripe's OpenAPI description", () => {
       "list:payment_intent",
     );
     await sample("retrieve charge", "GET", `/v1/charges/${paid.latest_charge}`);
+    const refund = await sample(
+      "refund",
+      "POST",
+      "/v1/refunds",
+      `payment_intent=${paid.id}&amount=100`,
+    );
+    await sample("retrieve refund", "GET", `/v1/refunds/${refund.id}`);
+    await sample(
+      "list refunds",
+      "GET",
+      `/v1/refunds?payment_intent=${paid.id}`,
+      undefined,
+      "list:refund",
+    );
+    await sample("retrieve refunded charge", "GET", `/v1/charges/${paid.latest_charge}`);
     await sample("list charges", "GET", "/v1/charges?limit=5", undefined, "list:charge");
 
     const declined = await sample(
@@ -256,6 +271,9 @@ describe("the emulator against Stripe's OpenAPI description", () => {
         "list:payment_intent",
         "list:charge",
         "list:event",
+        // Not vendored (a stub in the fixture): its shape is held to the SDK's Stripe.Refund type.
+        "refund",
+        "list:refund",
       ]),
     );
     expect((declined.error as { request_log_url?: unknown }).request_log_url).toEqual(

@@ -24,6 +24,7 @@ const displayNames: Record<string, string> = {
   setup_intent: "setupintent",
   payment_intent: "payment_intent",
   charge: "charge",
+  refund: "refund",
   "billing_portal.session": "billing portal session",
   event: "event",
 };

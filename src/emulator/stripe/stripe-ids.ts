@@ -1,7 +1,7 @@
 import { randomToken } from "../../ids.ts";
 
 /** Prefixes of the objects the emulator creates, as Stripe spells them. */
-export type StripeIdPrefix = "cus" | "pm" | "seti" | "pi" | "ch" | "evt" | "bps" | "req";
+export type StripeIdPrefix = "cus" | "pm" | "seti" | "pi" | "ch" | "evt" | "bps" | "req" | "re";
 
 // Customers get Stripe's short 14-character ids; the rest look like Stripe's 24-character ones.
 const lengths: Record<StripeIdPrefix, number> = {
@@ -13,6 +13,7 @@ const lengths: Record<StripeIdPrefix, number> = {
   evt: 24,
   bps: 24,
   req: 14,
+  re: 24,
 };
 
 export const stripeId = (prefix: StripeIdPrefix): string =>

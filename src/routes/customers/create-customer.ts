@@ -2,10 +2,17 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
 import { createCustomer } from "../../services/customers.ts";
+import { AddressSchema, TaxIdSchema } from "../document-schemas.ts";
 import { CustomerSchema, Email, Metadata } from "../schemas.ts";
 
 export const CreateCustomerBody = z
-  .object({ email: Email, name: z.string().max(256).optional(), metadata: Metadata.optional() })
+  .object({
+    email: Email,
+    name: z.string().max(256).optional(),
+    metadata: Metadata.optional(),
+    address: AddressSchema.optional(),
+    taxId: TaxIdSchema.optional(),
+  })
   .strict()
   .openapi("CreateCustomerRequest");
 

@@ -2,6 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/env.ts";
 import { bearerAuth, errorResponses, jsonBody, jsonResponse } from "../../http/openapi.ts";
 import { updateCustomer } from "../../services/customers.ts";
+import { AddressSchema, TaxIdSchema } from "../document-schemas.ts";
 import { CustomerSchema, Email, IdParam, Metadata } from "../schemas.ts";
 
 export const UpdateCustomerBody = z
@@ -9,6 +10,8 @@ export const UpdateCustomerBody = z
     email: Email.optional(),
     name: z.string().max(256).optional(),
     metadata: Metadata.optional(),
+    address: AddressSchema.nullable().optional(),
+    taxId: TaxIdSchema.nullable().optional(),
   })
   .strict()
   .openapi("UpdateCustomerRequest");

@@ -28,6 +28,10 @@ export const route = createRoute({
             description:
               "renewals and payment attempts set aside after failing (GET /operator/failures)",
           }),
+          refundedThisMonth: z.record(z.string(), z.number().int()).openapi({
+            description:
+              "refunded through credit notes since the start of this calendar month (UTC), minor units per currency",
+          }),
         })
         .openapi("BillingOverview"),
       "The overview",

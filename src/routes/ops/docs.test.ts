@@ -1,9 +1,5 @@
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, watchedPage } from "../../../test/browser.ts";
+import { describe, expect, it } from "vitest";
+import { settle, useBrowser } from "../../../test/browser.ts";
 import { useTestApp } from "../../../test/harness.ts";
 
 /**
@@ -11,41 +7,17 @@ import { useTestApp } from "../../../test/harness.ts";
  * Content-Security-Policy they are served with: the docs page must still render Swagger UI and
  * load the API's operations, the portal page its styles, with no console error, no policy
  * violation, and no request leaving this machine (DESIGN §4: pages work offline).
- * `.ci/run` installs chromium when it is missing (`test/browser.ts`).
  */
-
 const t = await useTestApp();
-let server: Server;
-let base: string;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" }, () =>
-      resolve(s as Server),
-    );
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-});
-
-const watched = () => watchedPage(browser);
-
-/** Lets late console messages and requests arrive before the problems are read. */
-const settle = (page: Page) => page.waitForLoadState("networkidle");
+const { state, watchedPage } = useBrowser(t);
 
 describe("the docs page in a browser", () => {
   it.each(["/docs", "/api/billing/docs"])(
     "%s renders the API reference with no console error, no CSP violation, nothing fetched from elsewhere",
     async (path) => {
-      const { page, check } = await watched();
+      const { page, check } = await watchedPage();
       await check(async () => {
-        const response = await page.goto(`${base}${path}`);
+        const response = await page.goto(`${state.base}${path}`);
         expect(response?.status()).toBe(200);
         expect(response?.headers()["content-security-policy"]).toContain("script-src 'self'");
         await page.locator(".swagger-ui .info .title").waitFor({ timeout: 10_000 });
@@ -73,10 +45,10 @@ describe("the docs page, used", () => {
     "%s: a deep link opens its operation; authorised with a key, Try it out → Execute answers 200",
     async (path, operationPath) => {
       const platform = await t.createPlatform();
-      const { page, check } = await watched();
+      const { page, check } = await watchedPage();
       await check(async () => {
         // A deep link (tag / operationId) opens that operation, and only it.
-        await page.goto(`${base}${path}#/Plans/listPlans`);
+        await page.goto(`${state.base}${path}#/Plans/listPlans`);
         const operation = page.locator("#operations-Plans-listPlans");
         await operation.locator(".opblock-body").waitFor({ timeout: 10_000 });
         expect(await page.locator(".opblock.is-open").count()).toBe(1);
@@ -119,9 +91,9 @@ describe("deep links", () => {
   ])(
     "/docs#/%s opens that operation with no console error",
     async (link, elementId) => {
-      const { page, check } = await watched();
+      const { page, check } = await watchedPage();
       await check(async () => {
-        await page.goto(`${base}/docs#/${link}`);
+        await page.goto(`${state.base}/docs#/${link}`);
         await page.locator(`#${elementId} .opblock-body`).waitFor({ timeout: 10_000 });
         expect(await page.locator(".opblock.is-open").count()).toBe(1);
         await settle(page);
@@ -162,9 +134,9 @@ describe("the billing portal page in a browser", () => {
     });
     expect(session.status).toBe(200);
     const path = new URL(session.body.url).pathname;
-    const { page, check } = await watched();
+    const { page, check } = await watchedPage();
     await check(async () => {
-      expect((await page.goto(`${base}${path}`))?.status()).toBe(200);
+      expect((await page.goto(`${state.base}${path}`))?.status()).toBe(200);
       // The page's inline stylesheet applied (body { max-width: 48rem }).
       expect(await page.evaluate(() => getComputedStyle(document.body).maxWidth)).toBe("768px");
       // Adding a card posts the form to the page's own path and comes back to it.

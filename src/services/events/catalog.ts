@@ -1,3 +1,5 @@
+import type { BalanceEntryRow } from "../../db/schema/index.ts";
+import type { CreditNote } from "../credit-notes/present-credit-note.ts";
 import type { Customer } from "../customers.ts";
 import type { Invoice } from "../invoicing.ts";
 import type { PaymentMethod } from "../payment-methods.ts";
@@ -20,7 +22,7 @@ export interface CustomerBalance {
   balance: number;
   /** The change that moved it, in minor units. */
   amount: number;
-  reason: "operator_credit" | "proration_credit" | "invoice_application";
+  reason: BalanceEntryRow["kind"];
 }
 
 /** A webhook endpoint as `GET /webhook-endpoints/{id}` returns it (no secret). */
@@ -33,6 +35,21 @@ export interface WebhookEndpointObject {
   disabled: boolean;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A refund of a credit note through the processor (`refund.created`, `refund.failed`). */
+export interface RefundObject {
+  /** The processor's refund id; null when the processor refused it. */
+  id: string | null;
+  creditNoteId: string;
+  invoiceId: string;
+  platformId: string | null;
+  customerId: string;
+  currency: string;
+  amount: number;
+  status: "succeeded" | "failed";
+  /** Why the processor refused it (`refund.failed`). */
+  failureMessage: string | null;
 }
 
 /** The object each event type carries in `data.object`. */
@@ -55,6 +72,10 @@ export interface EventObjects {
     failure: { code: string | null; declineCode: string | null; message: string };
   };
   "invoice.voided": Invoice;
+  "invoice.marked_uncollectible": Invoice;
+  "credit_note.created": CreditNote;
+  "refund.created": RefundObject;
+  "refund.failed": RefundObject;
   "usage.alert.triggered": UsageAlert;
   "webhook_endpoint.disabled": WebhookEndpointObject;
   ping: { message: string; endpointId: string };
@@ -73,7 +94,7 @@ export const eventCatalog: Record<EventType, string> = {
   "payment_method.detached": "A card was detached from the customer.",
   "subscription.created": "A subscription was created.",
   "subscription.updated":
-    "A subscription's status, tier, price, quantity, cancelAtPeriodEnd or trialEnd changed; `previousAttributes` has the old values.",
+    "A subscription's status, tier, price, quantity, interval, cancelAtPeriodEnd, trialEnd or pendingChange changed; `previousAttributes` has the old values.",
   "subscription.trial_will_end": "The trial ends in 3 days.",
   "subscription.canceled": "The subscription ended (status `canceled`).",
   "invoice.created": "An invoice was created.",
@@ -83,6 +104,12 @@ export const eventCatalog: Record<EventType, string> = {
   "invoice.payment_failed":
     "A payment attempt failed; `failure` has the decline code, `nextPaymentAttempt` the next attempt (null: none).",
   "invoice.voided": "An invoice was voided.",
+  "invoice.marked_uncollectible":
+    "The operator marked an open invoice uncollectible: no more payment attempts (a new default card still pays it).",
+  "credit_note.created":
+    "A credit note was issued against an invoice (lowering an open invoice's amount due, or refunding and/or crediting a paid one).",
+  "refund.created": "A credit note's refund went through at the processor.",
+  "refund.failed": "The processor refused a credit note's refund; the credit note was not issued.",
   "usage.alert.triggered":
     "A meter reached 80 % or 100 % of its included quantity in the current period.",
   "webhook_endpoint.disabled":

@@ -135,6 +135,7 @@ export const cancelNow = async ({
             tx,
             input: {
               now,
+              baseUrl: ctx.config.publicBaseUrl,
               invoice: {
                 kind: "final",
                 platformId: locked.platformId,

@@ -281,6 +281,7 @@ export const changePlan = async ({
       tx,
       input: {
         now: at,
+        baseUrl: ctx.config.publicBaseUrl,
         invoice: {
           kind: "proration",
           platformId: row.platformId,
@@ -329,7 +330,7 @@ export const changePlan = async ({
   if (!subscription) throw new Error("subscription vanished after a plan change");
   return {
     subscription: await presentSubscription(ctx.db, subscription),
-    invoice: (await loadInvoice(ctx.db, invoice.id)) ?? null,
+    invoice: (await loadInvoice(ctx.db, invoice.id, ctx.config.publicBaseUrl)) ?? null,
     credited: claimed.credited,
   };
 };

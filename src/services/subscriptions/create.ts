@@ -86,7 +86,7 @@ export const createSubscription = async ({
         .where(eq(platforms.platformId, platformId))
         .for("update");
       const live = await findLiveSubscription({ ctx, tx, input: { platformId }, forUpdate: true });
-      if (live) await abandonIncomplete(tx, live, now);
+      if (live) await abandonIncomplete(ctx, tx, live, now);
       const [created] = await tx
         .insert(subscriptions)
         .values({
@@ -162,6 +162,7 @@ export const createSubscription = async ({
       tx,
       input: {
         now,
+        baseUrl: ctx.config.publicBaseUrl,
         invoice: {
           kind: "subscription_create",
           platformId,
@@ -213,7 +214,7 @@ export const createSubscription = async ({
  * Anything else live — or an incomplete one whose first charge is being attempted right now — is
  * a 409.
  */
-const abandonIncomplete = async (tx: Tx, live: SubscriptionRow, now: Date) => {
+const abandonIncomplete = async (ctx: ServiceContext, tx: Tx, live: SubscriptionRow, now: Date) => {
   if (live.status !== "incomplete") {
     throw conflict(
       `platform '${live.platformId}' already has a ${live.status} subscription '${live.id}'`,
@@ -233,7 +234,8 @@ const abandonIncomplete = async (tx: Tx, live: SubscriptionRow, now: Date) => {
     throw busy();
   }
   for (const invoice of open) {
-    if (!(await voidInvoice(tx, { invoice, claim: null }, now))) throw busy();
+    if (!(await voidInvoice(tx, { invoice, claim: null }, now, ctx.config.publicBaseUrl)))
+      throw busy();
   }
   await saveSubscription(tx, live, { status: "canceled", canceledAt: now, updatedAt: now });
 };
