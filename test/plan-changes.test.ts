@@ -384,6 +384,18 @@ describe("changes at period end", () => {
     const cleared = await s.t.request("DELETE", "/subscription/pending-change", { key });
     expect(cleared.status, cleared.text).toBe(200);
     expect(cleared.body.pendingChange).toBeNull();
+    // Each schedule, replacement and cancellation is a subscription.updated, with what it was.
+    const events = await s.t.request(
+      "GET",
+      `/events?platformId=${platformId}&type=subscription.updated&limit=10`,
+    );
+    const pendingBefore = (
+      events.body.data as Array<{ previousAttributes: Record<string, unknown> }>
+    )
+      .reverse()
+      .filter((e) => "pendingChange" in e.previousAttributes)
+      .map((e) => (e.previousAttributes.pendingChange as { tier: string } | null)?.tier ?? null);
+    expect(pendingBefore).toEqual([null, "scale", "starter"]);
     const again = await s.t.request("DELETE", "/subscription/pending-change", { key });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("CONFLICT");
