@@ -141,7 +141,7 @@ export const WebhooksSection = ({
         <Field
           form="webhook"
           name="description"
-          label="Description (optional)"
+          label="Endpoint note (optional)"
           problem={create}
           maxlength={500}
         />

@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import { creditNoteReasons } from "../../db/schema/index.ts";
+import { creditNoteReasons } from "../../services/credit-notes/create-credit-note.ts";
 import type { CreditNote } from "../../services/credit-notes/present-credit-note.ts";
 import type { Invoice } from "../../services/invoicing.ts";
 import { errorsFor, Field, FormMessage, type FormProblem } from "./fields.tsx";
