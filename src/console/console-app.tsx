@@ -173,6 +173,36 @@ const loadPlatformView = async (
   };
 };
 
+/**
+ * The platform's page with a secret shown in this response only (a new API key, a webhook
+ * endpoint's signing secret); a replay of the form goes to the page without it.
+ */
+const pageWithSecret = async (
+  c: C,
+  ctx: ServiceContext,
+  platformId: string,
+  secret: Pick<Parameters<typeof PlatformPage>[0], "newKey" | "newSecret">,
+  status: ContentfulStatusCode,
+) =>
+  html(
+    c,
+    <PlatformPage page={pageOf(c)} view={await loadPlatformView(ctx, platformId)} {...secret} />,
+    status,
+  );
+
+/** A service's refusal of a form's input (4xx) as the problem shown by the form; else rethrown. */
+const refusalOf = (
+  error: unknown,
+  form: string,
+): { problem: FormProblem; status: ContentfulStatusCode } => {
+  if (!(error instanceof AppError) || error.status >= 500 || error.code === "FORBIDDEN")
+    throw error;
+  return {
+    problem: { form, message: error.message, fields: fieldErrors(error) },
+    status: error.status as ContentfulStatusCode,
+  };
+};
+
 const platformPath = (platformId: string) =>
   `${CONSOLE_PATH}/platforms/${encodeURIComponent(platformId)}`;
 
@@ -208,11 +238,9 @@ const platformAction =
         return done.response ? { location, response: await done.response(location) } : { location };
       });
     } catch (error) {
-      if (!(error instanceof AppError) || error.status >= 500 || error.code === "FORBIDDEN")
-        throw error;
-      const problem: FormProblem = { form, message: error.message, fields: fieldErrors(error) };
+      const { problem, status } = refusalOf(error, form);
       const view = await loadPlatformView(ctx, platformId);
-      return html(c, <PlatformPage page={pageOf(c)} view={view} problem={problem} />, error.status);
+      return html(c, <PlatformPage page={pageOf(c)} view={view} problem={problem} />, status);
     }
   };
 
@@ -250,11 +278,9 @@ const invoiceAction =
         return { location: `${invoicePath(invoice.id)}?notice=${notice}` };
       });
     } catch (error) {
-      if (!(error instanceof AppError) || error.status >= 500 || error.code === "FORBIDDEN")
-        throw error;
-      const problem: FormProblem = { form, message: error.message, fields: fieldErrors(error) };
+      const { problem, status } = refusalOf(error, form);
       const view = await loadInvoiceView(ctx, invoice.id);
-      return html(c, <InvoicePage page={pageOf(c)} {...view} problem={problem} />, error.status);
+      return html(c, <InvoicePage page={pageOf(c)} {...view} problem={problem} />, status);
     }
   };
 
@@ -434,16 +460,8 @@ export const createConsoleRoutes = () => {
       return {
         notice: "key-created",
         anchor: "api-keys",
-        response: async () =>
-          html(
-            c,
-            <PlatformPage
-              page={pageOf(c)}
-              view={await loadPlatformView(ctx, platformId)}
-              newKey={{ id: key.id, key: key.key }}
-            />,
-            201,
-          ),
+        response: () =>
+          pageWithSecret(c, ctx, platformId, { newKey: { id: key.id, key: key.key } }, 201),
       };
     }),
   );
@@ -480,14 +498,12 @@ export const createConsoleRoutes = () => {
       return {
         notice: "webhook-created",
         anchor: "webhooks",
-        response: async () =>
-          html(
+        response: () =>
+          pageWithSecret(
             c,
-            <PlatformPage
-              page={pageOf(c)}
-              view={await loadPlatformView(ctx, platformId)}
-              newSecret={{ endpointId: created.id, secret: created.secret }}
-            />,
+            ctx,
+            platformId,
+            { newSecret: { endpointId: created.id, secret: created.secret } },
             201,
           ),
       };
@@ -541,14 +557,13 @@ export const createConsoleRoutes = () => {
       return {
         notice: "webhook-rotated",
         anchor: "webhooks",
-        response: async () =>
-          html(
+        response: () =>
+          pageWithSecret(
             c,
-            <PlatformPage
-              page={pageOf(c)}
-              view={await loadPlatformView(ctx, platformId)}
-              newSecret={{ endpointId: rotated.id, secret: rotated.secret }}
-            />,
+            ctx,
+            platformId,
+            { newSecret: { endpointId: rotated.id, secret: rotated.secret } },
+            200,
           ),
       };
     }),
