@@ -3,7 +3,7 @@ import type { WebhookEndpointObject } from "../../services/events/catalog.ts";
 import type { Event } from "../../services/events/queries.ts";
 import type { Page } from "../../services/pagination.ts";
 import type { WebhookAttempt } from "../../services/webhooks/redeliver.ts";
-import { errorsFor, Field, FormMessage, type FormProblem } from "./fields.tsx";
+import { ActionForm, errorsFor, Field, FormMessage, type FormProblem } from "./fields.tsx";
 import { day, FormGuard, instant, Layout, type PageContext } from "./layout.tsx";
 
 export const eventPath = (eventId: string) => `/console/events/${encodeURIComponent(eventId)}`;
@@ -175,42 +175,33 @@ export const WebhooksSection = ({
               <dd>{day(e.createdAt)}</dd>
             </dl>
             <div class="actions">
-              <form method="post" action={`${path}/${e.disabled ? "enable" : "disable"}`}>
-                <FormGuard page={page} />
-                <button
-                  type="submit"
-                  class="secondary"
-                  aria-label={`${e.disabled ? "Enable" : "Disable"} ${e.id}`}
-                >
-                  {e.disabled ? "Enable" : "Disable"}
-                </button>
-              </form>
-              <form method="post" action={`${path}/ping`}>
-                <FormGuard page={page} />
-                <button type="submit" class="secondary" aria-label={`Send test ping to ${e.id}`}>
-                  Send test ping
-                </button>
-              </form>
-              <form
-                method="post"
+              <ActionForm
+                page={page}
+                action={`${path}/${e.disabled ? "enable" : "disable"}`}
+                label={e.disabled ? "Enable" : "Disable"}
+                ariaLabel={`${e.disabled ? "Enable" : "Disable"} ${e.id}`}
+              />
+              <ActionForm
+                page={page}
+                action={`${path}/ping`}
+                label="Send test ping"
+                ariaLabel={`Send test ping to ${e.id}`}
+              />
+              <ActionForm
+                page={page}
                 action={`${path}/rotate`}
-                data-confirm="Rotate the signing secret? The old one keeps signing for 24 hours."
-              >
-                <FormGuard page={page} />
-                <button type="submit" class="secondary" aria-label={`Rotate the secret of ${e.id}`}>
-                  Rotate secret
-                </button>
-              </form>
-              <form
-                method="post"
+                label="Rotate secret"
+                ariaLabel={`Rotate the secret of ${e.id}`}
+                confirm="Rotate the signing secret? The old one keeps signing for 24 hours."
+              />
+              <ActionForm
+                page={page}
                 action={`${path}/delete`}
-                data-confirm="Delete this endpoint? Its pending deliveries are dropped."
-              >
-                <FormGuard page={page} />
-                <button type="submit" class="danger" aria-label={`Delete ${e.id}`}>
-                  Delete
-                </button>
-              </form>
+                label="Delete"
+                kind="danger"
+                ariaLabel={`Delete ${e.id}`}
+                confirm="Delete this endpoint? Its pending deliveries are dropped."
+              />
             </div>
             <h3>Latest deliveries</h3>
             {attempts.data.length === 0 ? (

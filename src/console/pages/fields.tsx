@@ -1,5 +1,5 @@
 /** @jsxImportSource hono/jsx */
-import { FieldError } from "./layout.tsx";
+import { FieldError, FormGuard, type PageContext } from "./layout.tsx";
 
 /** A form of a page the service refused, with its messages per field. */
 export interface FormProblem {
@@ -55,3 +55,40 @@ export const FormMessage = ({ problem }: { problem: FormProblem | undefined }) =
       {problem.message}
     </p>
   ) : null;
+
+/**
+ * A form of one button posting an action (CSRF token and idempotency key included), confirmed
+ * first when `confirm` is given, with the service's refusal of it below.
+ */
+export const ActionForm = ({
+  page,
+  action,
+  label,
+  kind = "secondary",
+  confirm,
+  ariaLabel,
+  disabled,
+  problem,
+}: {
+  page: PageContext;
+  action: string;
+  label: string;
+  kind?: "primary" | "secondary" | "danger";
+  confirm?: string | undefined;
+  ariaLabel?: string | undefined;
+  disabled?: boolean | undefined;
+  problem?: FormProblem | undefined;
+}) => (
+  <form method="post" action={action} class="inline" data-confirm={confirm}>
+    <FormGuard page={page} />
+    <button
+      type="submit"
+      class={kind === "primary" ? undefined : kind}
+      aria-label={ariaLabel}
+      disabled={disabled}
+    >
+      {label}
+    </button>
+    <FormMessage problem={problem} />
+  </form>
+);

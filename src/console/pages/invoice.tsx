@@ -2,7 +2,7 @@
 import { creditNoteReasons } from "../../services/credit-notes/create-credit-note.ts";
 import type { CreditNote } from "../../services/credit-notes/present-credit-note.ts";
 import type { Invoice } from "../../services/invoicing.ts";
-import { errorsFor, Field, FormMessage, type FormProblem } from "./fields.tsx";
+import { ActionForm, errorsFor, Field, FormMessage, type FormProblem } from "./fields.tsx";
 import {
   day,
   FieldError,
@@ -142,30 +142,21 @@ export const InvoicePage = ({
         <section class="card">
           <h2 id="corrections">Stop collecting</h2>
           <div class="grid2">
-            <form
-              method="post"
+            <ActionForm
+              page={page}
               action={`${base}/void`}
-              class="inline"
-              data-confirm="Void this invoice? Collection stops and its credit returns to the balance."
-            >
-              <FormGuard page={page} />
-              <button type="submit" class="danger">
-                Void
-              </button>
-              <FormMessage problem={errorsFor(problem, "void")} />
-            </form>
-            <form
-              method="post"
+              label="Void"
+              kind="danger"
+              confirm="Void this invoice? Collection stops and its credit returns to the balance."
+              problem={errorsFor(problem, "void")}
+            />
+            <ActionForm
+              page={page}
               action={`${base}/uncollectible`}
-              class="inline"
-              data-confirm="Mark this invoice uncollectible? No further payment attempt is made."
-            >
-              <FormGuard page={page} />
-              <button type="submit" class="secondary">
-                Mark uncollectible
-              </button>
-              <FormMessage problem={errorsFor(problem, "uncollectible")} />
-            </form>
+              label="Mark uncollectible"
+              confirm="Mark this invoice uncollectible? No further payment attempt is made."
+              problem={errorsFor(problem, "uncollectible")}
+            />
           </div>
         </section>
       ) : null}

@@ -12,7 +12,7 @@ import type { Subscription } from "../../services/subscriptions/presentation.ts"
 import type { UsageSnapshot } from "../../services/usage/current-usage.ts";
 import type { DailyUsage } from "../../services/usage/daily-usage.ts";
 import { type EndpointView, EventsSection, WebhooksSection } from "./events.tsx";
-import { errorsFor, Field, FormMessage, type FormProblem } from "./fields.tsx";
+import { ActionForm, errorsFor, Field, FormMessage, type FormProblem } from "./fields.tsx";
 import { InvoiceDocuments, invoicePath } from "./invoice.tsx";
 import {
   Chart,
@@ -195,18 +195,15 @@ export const PlatformPage = ({
               </button>
               <FormMessage problem={errorsFor(problem, "override")} />
             </form>
-            <form
-              method="post"
+            <ActionForm
+              page={page}
               action={`${base}/cancel`}
-              class="inline"
-              data-confirm="Cancel this subscription at the end of its period?"
-            >
-              <FormGuard page={page} />
-              <button type="submit" class="danger" disabled={sub.cancelAtPeriodEnd}>
-                Cancel at period end
-              </button>
-              <FormMessage problem={errorsFor(problem, "cancel")} />
-            </form>
+              label="Cancel at period end"
+              kind="danger"
+              confirm="Cancel this subscription at the end of its period?"
+              disabled={sub.cancelAtPeriodEnd}
+              problem={errorsFor(problem, "cancel")}
+            />
           </div>
         </section>
       ) : (
@@ -438,16 +435,14 @@ export const PlatformPage = ({
                   {k.revokedAt ? (
                     `revoked ${day(k.revokedAt)}`
                   ) : (
-                    <form
-                      method="post"
+                    <ActionForm
+                      page={page}
                       action={`${base}/api-keys/${encodeURIComponent(k.id)}/revoke`}
-                      data-confirm="Revoke this key? Requests with it will be refused."
-                    >
-                      <FormGuard page={page} />
-                      <button type="submit" class="danger" aria-label={`Revoke ${k.id}`}>
-                        Revoke
-                      </button>
-                    </form>
+                      label="Revoke"
+                      kind="danger"
+                      ariaLabel={`Revoke ${k.id}`}
+                      confirm="Revoke this key? Requests with it will be refused."
+                    />
                   )}
                 </td>
               </tr>
