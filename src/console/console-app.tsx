@@ -3,9 +3,10 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import type { Child } from "hono/jsx";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { AppError } from "../errors.ts";
+import { AppError, invalid } from "../errors.ts";
 import type { AppEnv } from "../http/env.ts";
 import { type ErrorBody, handleError } from "../http/error-handler.ts";
+import { CreateCreditNoteBody } from "../routes/document-schemas.ts";
 import { ApplyCreditBody } from "../routes/operator/apply-credit.ts";
 import { OverrideBody } from "../routes/operator/override-subscription.ts";
 import { CreateApiKeyBody } from "../routes/operator/platforms/create-api-key.ts";
@@ -24,18 +25,36 @@ import {
 import { searchPlatforms } from "../services/console/platform-directory.ts";
 import { signInToConsole, signOutOfConsole } from "../services/console/sessions.ts";
 import type { ServiceContext } from "../services/context.ts";
+import {
+  markInvoiceUncollectible,
+  voidOpenInvoice,
+} from "../services/corrections/invoice-corrections.ts";
+import { createCreditNote } from "../services/credit-notes/create-credit-note.ts";
+import { creditNotesOfInvoices } from "../services/credit-notes/list-credit-notes.ts";
 import { applyCredit } from "../services/credits.ts";
-import { listInvoices } from "../services/invoicing.ts";
+import { getEvent, listEvents } from "../services/events/queries.ts";
+import { getInvoice, listInvoices } from "../services/invoicing.ts";
 import { listPlatformPaymentMethods } from "../services/payment-methods.ts";
 import { getPlatform } from "../services/platforms.ts";
+import type { Principal } from "../services/principal.ts";
 import { cancelPlatformSubscription } from "../services/subscriptions/cancel.ts";
 import { changeTier, previewTierChange } from "../services/subscriptions/change.ts";
 import { overrideSubscription, startTrial } from "../services/subscriptions/operator.ts";
 import { getPlatformSubscription } from "../services/subscriptions/queries.ts";
 import { getCurrentUsage, getDailyUsage } from "../services/usage/index.ts";
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  listWebhookEndpoints,
+  rotateWebhookSecret,
+  updateWebhookEndpoint,
+} from "../services/webhooks/endpoints.ts";
+import { listDeliveryAttempts, sendTestPing } from "../services/webhooks/redeliver.ts";
 import { createConsoleAssetRoutes } from "./assets.ts";
 import { fieldErrors, numberField, parseWith, readForm, requireCsrf, submitOnce } from "./forms.ts";
 import { ChangeTierPage } from "./pages/change-tier.tsx";
+import { EventPage } from "./pages/events.tsx";
+import { InvoicePage, invoicePath } from "./pages/invoice.tsx";
 import { InvoicesPage } from "./pages/invoices.tsx";
 import { ErrorPage, type PageContext } from "./pages/layout.tsx";
 import { OverviewPage } from "./pages/overview.tsx";
@@ -73,18 +92,63 @@ const unlessMissing = <T,>(work: Promise<T>): Promise<T | null> =>
 
 const utcDay = (at: Date) => at.toISOString().slice(0, 10);
 
+/**
+ * The operator acting as one platform, for the services whose objects belong to the caller
+ * (webhook endpoints: the operator's own principal manages the operator's endpoints, not a
+ * platform's). The console is signed in with the operator key, which acts on every platform.
+ */
+const actingAs = (platformId: string): Principal => ({
+  kind: "platform",
+  platformId,
+  keyId: "console",
+  scopes: ["platform"],
+});
+
+const OPERATOR: Principal = { kind: "operator" };
+
+/** A platform's endpoints with their latest delivery attempts. */
+const loadEndpoints = async (ctx: ServiceContext, platformId: string) => {
+  const principal = actingAs(platformId);
+  const endpoints = await listWebhookEndpoints({ ctx, principal, input: { limit: 16 } });
+  return Promise.all(
+    endpoints.data.map(async (endpoint) => ({
+      endpoint,
+      attempts: await listDeliveryAttempts({
+        ctx,
+        principal,
+        input: { endpointId: endpoint.id, limit: 5 },
+      }),
+    })),
+  );
+};
+
 /** Everything a platform's page shows, read through the services the API routes use. */
-const loadPlatformView = async (ctx: ServiceContext, platformId: string): Promise<PlatformView> => {
+const loadPlatformView = async (
+  ctx: ServiceContext,
+  platformId: string,
+  eventsCursor?: string | undefined,
+): Promise<PlatformView> => {
   const platform = await getPlatform({ ctx, input: { platformId } });
   const page = { limit: 20 };
-  const [subscription, usage, invoices, paymentMethods, ledger, apiKeys] = await Promise.all([
-    unlessMissing(getPlatformSubscription({ ctx, input: { platformId } })),
-    unlessMissing(getCurrentUsage({ ctx, input: { platformId } })),
-    listInvoices({ ctx, input: { platformId, ...page } }),
-    unlessMissing(listPlatformPaymentMethods({ ctx, input: { platformId, page } })),
-    platformBalanceLedger({ ctx, input: { platformId, ...page } }),
-    listApiKeys({ ctx, input: { platformId } }),
-  ]);
+  const [subscription, usage, invoices, paymentMethods, ledger, apiKeys, events, endpoints] =
+    await Promise.all([
+      unlessMissing(getPlatformSubscription({ ctx, input: { platformId } })),
+      unlessMissing(getCurrentUsage({ ctx, input: { platformId } })),
+      listInvoices({ ctx, input: { platformId, ...page } }),
+      unlessMissing(listPlatformPaymentMethods({ ctx, input: { platformId, page } })),
+      platformBalanceLedger({ ctx, input: { platformId, ...page } }),
+      listApiKeys({ ctx, input: { platformId } }),
+      listEvents({
+        ctx,
+        principal: OPERATOR,
+        input: { platformId, ...page, ...(eventsCursor ? { cursor: eventsCursor } : {}) },
+      }),
+      loadEndpoints(ctx, platformId),
+    ]);
+  const creditNotes = await creditNotesOfInvoices({
+    ctx,
+    input: { invoiceIds: invoices.data.map((i) => i.id) },
+  });
   // The daily chart covers the current period, at most its last 31 days.
   const today = ctx.clock.now();
   const monthAgo = new Date(today.getTime() - 30 * 86_400_000);
@@ -103,6 +167,39 @@ const loadPlatformView = async (ctx: ServiceContext, platformId: string): Promis
     ledger,
     apiKeys,
     plans: ctx.catalog.plans,
+    creditNotes,
+    events,
+    endpoints,
+  };
+};
+
+/**
+ * The platform's page with a secret shown in this response only (a new API key, a webhook
+ * endpoint's signing secret); a replay of the form goes to the page without it.
+ */
+const pageWithSecret = async (
+  c: C,
+  ctx: ServiceContext,
+  platformId: string,
+  secret: Pick<Parameters<typeof PlatformPage>[0], "newKey" | "newSecret">,
+  status: ContentfulStatusCode,
+) =>
+  html(
+    c,
+    <PlatformPage page={pageOf(c)} view={await loadPlatformView(ctx, platformId)} {...secret} />,
+    status,
+  );
+
+/** A service's refusal of a form's input (4xx) as the problem shown by the form; else rethrown. */
+const refusalOf = (
+  error: unknown,
+  form: string,
+): { problem: FormProblem; status: ContentfulStatusCode } => {
+  if (!(error instanceof AppError) || error.status >= 500 || error.code === "FORBIDDEN")
+    throw error;
+  return {
+    problem: { form, message: error.message, fields: fieldErrors(error) },
+    status: error.status as ContentfulStatusCode,
   };
 };
 
@@ -141,16 +238,59 @@ const platformAction =
         return done.response ? { location, response: await done.response(location) } : { location };
       });
     } catch (error) {
-      if (!(error instanceof AppError) || error.status >= 500 || error.code === "FORBIDDEN")
-        throw error;
-      const problem: FormProblem = { form, message: error.message, fields: fieldErrors(error) };
+      const { problem, status } = refusalOf(error, form);
       const view = await loadPlatformView(ctx, platformId);
-      return html(c, <PlatformPage page={pageOf(c)} view={view} problem={problem} />, error.status);
+      return html(c, <PlatformPage page={pageOf(c)} view={view} problem={problem} />, status);
     }
   };
 
 const subscriptionIdOf = async (ctx: ServiceContext, platformId: string) =>
   (await getPlatformSubscription({ ctx, input: { platformId } })).id;
+
+/** The invoice page: the invoice with its credit notes, read as the API reads them. */
+const loadInvoiceView = async (ctx: ServiceContext, invoiceId: string) => {
+  const invoice = await getInvoice({ ctx, principal: OPERATOR, input: { invoiceId } });
+  const notes = await creditNotesOfInvoices({ ctx, input: { invoiceIds: [invoice.id] } });
+  return { invoice, notes: notes.get(invoice.id) ?? [] };
+};
+
+/**
+ * An invoice form's POST (void, mark uncollectible, credit note): as `platformAction`, back to
+ * the invoice's page with a notice, or that page again with the service's refusal by the form.
+ */
+const invoiceAction =
+  (
+    form: string,
+    perform: (args: {
+      ctx: ServiceContext;
+      fields: Record<string, string>;
+      invoiceId: string;
+    }) => Promise<string>,
+  ) =>
+  async (c: C) => {
+    const ctx = c.get("deps");
+    const fields = await readForm(c);
+    // An unknown invoice is the page's 404, not a form's problem.
+    const { invoice } = await loadInvoiceView(ctx, c.req.param("invoiceId") as string);
+    try {
+      return await submitOnce(c, fields, async () => {
+        const notice = await perform({ ctx, fields, invoiceId: invoice.id });
+        return { location: `${invoicePath(invoice.id)}?notice=${notice}` };
+      });
+    } catch (error) {
+      const { problem, status } = refusalOf(error, form);
+      const view = await loadInvoiceView(ctx, invoice.id);
+      return html(c, <InvoicePage page={pageOf(c)} {...view} problem={problem} />, status);
+    }
+  };
+
+/** Enabled event types from a form's comma-separated field. */
+const eventList = (value: string | undefined) =>
+  (value ?? "")
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "")
+    .slice(0, 100);
 
 const invoiceFilterOf = (c: C): InvoiceFilter & { cursor?: string } => {
   const q = c.req.query();
@@ -234,7 +374,8 @@ export const createConsoleRoutes = () => {
   });
 
   app.get("/platforms/:platformId", async (c) => {
-    const view = await loadPlatformView(c.get("deps"), c.req.param("platformId"));
+    const eventsCursor = c.req.query("eventsCursor")?.slice(0, 500);
+    const view = await loadPlatformView(c.get("deps"), c.req.param("platformId"), eventsCursor);
     const notice = c.req.query("notice");
     return html(c, <PlatformPage page={pageOf(c)} view={view} notice={notice} />);
   });
@@ -319,16 +460,8 @@ export const createConsoleRoutes = () => {
       return {
         notice: "key-created",
         anchor: "api-keys",
-        response: async () =>
-          html(
-            c,
-            <PlatformPage
-              page={pageOf(c)}
-              view={await loadPlatformView(ctx, platformId)}
-              newKey={{ id: key.id, key: key.key }}
-            />,
-            201,
-          ),
+        response: () =>
+          pageWithSecret(c, ctx, platformId, { newKey: { id: key.id, key: key.key } }, 201),
       };
     }),
   );
@@ -341,11 +474,166 @@ export const createConsoleRoutes = () => {
     }),
   );
 
+  app.post(
+    "/platforms/:platformId/webhooks",
+    platformAction("webhook", async ({ c, ctx, fields, platformId }) => {
+      const enabledEvents = eventList(fields.enabledEvents);
+      if (enabledEvents.length === 0) {
+        throw invalid("name at least one event type, or * for all", [
+          { path: ["enabledEvents"], message: "at least one event type, or *" },
+        ]);
+      }
+      const url = (fields.url ?? "").trim();
+      if (url === "" || url.length > 2048) {
+        throw invalid("url: 1 to 2048 characters", [
+          { path: ["url"], message: "1 to 2048 characters" },
+        ]);
+      }
+      const description = fields.description?.trim().slice(0, 500) || undefined;
+      const created = await createWebhookEndpoint({
+        ctx,
+        principal: actingAs(platformId),
+        input: { url, enabledEvents, description },
+      });
+      return {
+        notice: "webhook-created",
+        anchor: "webhooks",
+        response: () =>
+          pageWithSecret(
+            c,
+            ctx,
+            platformId,
+            { newSecret: { endpointId: created.id, secret: created.secret } },
+            201,
+          ),
+      };
+    }),
+  );
+
+  const endpointAction = (
+    notice: string,
+    act: (args: { ctx: ServiceContext; principal: Principal; id: string }) => Promise<unknown>,
+  ) =>
+    platformAction("webhook-action", async ({ c, ctx, platformId }) => {
+      const id = c.req.param("endpointId") as string;
+      await act({ ctx, principal: actingAs(platformId), id });
+      return { notice, anchor: "webhooks" };
+    });
+
+  app.post(
+    "/platforms/:platformId/webhooks/:endpointId/disable",
+    endpointAction("webhook-disabled", ({ ctx, principal, id }) =>
+      updateWebhookEndpoint({ ctx, principal, input: { id, disabled: true } }),
+    ),
+  );
+  app.post(
+    "/platforms/:platformId/webhooks/:endpointId/enable",
+    endpointAction("webhook-enabled", ({ ctx, principal, id }) =>
+      updateWebhookEndpoint({ ctx, principal, input: { id, disabled: false } }),
+    ),
+  );
+  app.post(
+    "/platforms/:platformId/webhooks/:endpointId/delete",
+    endpointAction("webhook-deleted", ({ ctx, principal, id }) =>
+      deleteWebhookEndpoint({ ctx, principal, input: { id } }),
+    ),
+  );
+  app.post(
+    "/platforms/:platformId/webhooks/:endpointId/ping",
+    endpointAction("webhook-pinged", ({ ctx, principal, id }) =>
+      sendTestPing({ ctx, principal, input: { endpointId: id } }),
+    ),
+  );
+  app.post(
+    "/platforms/:platformId/webhooks/:endpointId/rotate",
+    platformAction("webhook-action", async ({ c, ctx, platformId }) => {
+      const id = c.req.param("endpointId") as string;
+      const rotated = await rotateWebhookSecret({
+        ctx,
+        principal: actingAs(platformId),
+        input: { id },
+      });
+      // The new secret is shown in this response only, as a new endpoint's.
+      return {
+        notice: "webhook-rotated",
+        anchor: "webhooks",
+        response: () =>
+          pageWithSecret(
+            c,
+            ctx,
+            platformId,
+            { newSecret: { endpointId: rotated.id, secret: rotated.secret } },
+            200,
+          ),
+      };
+    }),
+  );
+
+  app.get("/events/:eventId", async (c) => {
+    const event = await getEvent({
+      ctx: c.get("deps"),
+      principal: OPERATOR,
+      input: { id: c.req.param("eventId").slice(0, 255) },
+    });
+    return html(c, <EventPage page={pageOf(c)} event={event} />);
+  });
+
+  app.get("/invoices/:invoiceId", async (c) => {
+    const view = await loadInvoiceView(c.get("deps"), c.req.param("invoiceId").slice(0, 255));
+    return html(c, <InvoicePage page={pageOf(c)} {...view} notice={c.req.query("notice")} />);
+  });
+
+  app.post(
+    "/invoices/:invoiceId/void",
+    invoiceAction("void", async ({ ctx, invoiceId }) => {
+      await voidOpenInvoice({ ctx, input: { invoiceId } });
+      return "voided";
+    }),
+  );
+
+  app.post(
+    "/invoices/:invoiceId/uncollectible",
+    invoiceAction("uncollectible", async ({ ctx, invoiceId }) => {
+      await markInvoiceUncollectible({ ctx, input: { invoiceId } });
+      return "uncollectible";
+    }),
+  );
+
+  app.post(
+    "/invoices/:invoiceId/credit-notes",
+    invoiceAction("credit-note", async ({ ctx, fields, invoiceId }) => {
+      const input = parseWith(CreateCreditNoteBody, {
+        invoiceId,
+        amount: numberField(fields.amount),
+        reason: fields.reason,
+        refundAmount: numberField(fields.refundAmount),
+        creditAmount: numberField(fields.creditAmount),
+        memo: fields.memo?.trim() || undefined,
+      });
+      await createCreditNote({ ctx, input });
+      return "credit-note";
+    }),
+  );
+
   app.get("/invoices", async (c) => {
     const filter = invoiceFilterOf(c);
     try {
-      const list = await searchInvoices({ ctx: c.get("deps"), input: { ...filter, limit: 50 } });
-      return html(c, <InvoicesPage page={pageOf(c)} filter={filter} list={list} errors={{}} />);
+      const ctx = c.get("deps");
+      const list = await searchInvoices({ ctx, input: { ...filter, limit: 50 } });
+      const creditNotes = await creditNotesOfInvoices({
+        ctx,
+        input: { invoiceIds: list.data.map((i) => i.id) },
+      });
+      return html(
+        c,
+        <InvoicesPage
+          page={pageOf(c)}
+          filter={filter}
+          list={list}
+          creditNotes={creditNotes}
+          errors={{}}
+        />,
+      );
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== "VALIDATION_ERROR") throw error;
       const empty = { data: [], hasMore: false, nextCursor: null };

@@ -103,6 +103,16 @@ const chartPoints = (page: Page, name: string) =>
     return drawn ? (drawn.data as (number | null)[][]) : null;
   }, name);
 
+/** The invoice and event pages of the growth platform, for the phone-width check. */
+const phonePages = async () => {
+  const invoices = await t.request("GET", `/invoices?platformId=${growth.platformId}`);
+  const events = await t.request("GET", `/events?platformId=${growth.platformId}`);
+  return [
+    `/console/invoices/${invoices.body.data[0].id}`,
+    `/console/events/${events.body.data[0].id}`,
+  ];
+};
+
 describe("the console in a browser", () => {
   it("signs in with the keyboard; the key is in no storage the page can read", async () => {
     const { page, check } = await watched();
@@ -251,6 +261,92 @@ describe("the console in a browser", () => {
     });
   });
 
+  it("voids an open invoice from its page and shows the new status", async () => {
+    // A declined card leaves the first invoice open.
+    const declined = await t.createPlatform();
+    const sub = await t.request("POST", "/subscriptions", {
+      key: declined.key,
+      body: {
+        userId: declined.platformId,
+        priceId: "price_starter_monthly",
+        paymentMethodId: "pm_card_chargeDeclined",
+      },
+    });
+    expect(sub.status, sub.text).toBe(402);
+    const invoices = await t.request("GET", `/invoices?platformId=${declined.platformId}`);
+    const open = invoices.body.data[0] as { id: string; number: string; status: string };
+    expect(open.status).toBe("open");
+    const { page, check } = await watched();
+    await check(async () => {
+      await signIn(page);
+      await page.goto(`${base}/console/platforms/${declined.platformId}`);
+      const row = page.locator(`tr[data-invoice='${open.id}']`);
+      expect(await row.getByRole("link", { name: /^Hosted page/ }).count()).toBe(1);
+      expect(await row.getByRole("link", { name: /^PDF/ }).count()).toBe(1);
+      await Promise.all([
+        page.waitForURL(`${base}/console/invoices/${open.id}`),
+        row.getByRole("link", { name: open.number, exact: true }).click(),
+      ]);
+      expect(await page.getByTestId("invoice-status").textContent()).toBe("open");
+      await shoot(page, "invoice");
+      page.once("dialog", (dialog) => dialog.accept());
+      await Promise.all([
+        page.waitForURL(/notice=voided/),
+        page.getByRole("button", { name: "Void" }).click(),
+      ]);
+      expect(await page.getByTestId("invoice-status").textContent()).toBe("void");
+      expect(await page.getByRole("button", { name: "Void" }).count()).toBe(0);
+      expect((await t.request("GET", `/invoices/${open.id}`)).body.status).toBe("void");
+    });
+  });
+
+  it("creates a webhook endpoint and shows its secret once", async () => {
+    const { page, check } = await watched();
+    await check(async () => {
+      await signIn(page);
+      await page.goto(`${base}/console/platforms/${growth.platformId}`);
+      await page.getByLabel("URL").fill("http://127.0.0.1:9/hooks/billing");
+      await page.getByLabel(/^Enabled events/).fill("invoice.paid, invoice.voided");
+      await page.getByLabel(/^Endpoint note/).fill("Accounting");
+      await page.getByRole("button", { name: "Add endpoint" }).click();
+      const shown = page.getByTestId("new-webhook-secret");
+      await shown.waitFor();
+      const secret = (await shown.locator(".secret").textContent()) as string;
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/=]{40,}$/);
+      await shoot(page, "webhook-created");
+      const endpoints = await t.request("GET", "/webhook-endpoints", { key: growth.key });
+      const endpoint = endpoints.body.data.find(
+        (e: { url: string }) => e.url === "http://127.0.0.1:9/hooks/billing",
+      );
+      expect(endpoint).toMatchObject({ enabledEvents: ["invoice.paid", "invoice.voided"] });
+      const card = page.locator(`section[data-endpoint='${endpoint.id}']`);
+      expect(await card.getByTestId("endpoint-state").textContent()).toBe("enabled");
+      // Shown once: the page visited again has the endpoint but not its secret.
+      await page.goto(`${base}/console/platforms/${growth.platformId}`);
+      expect(await page.locator(`section[data-endpoint='${endpoint.id}']`).count()).toBe(1);
+      expect(await page.content()).not.toContain(secret);
+    });
+  });
+
+  it("opens an event's detail with its payload", async () => {
+    const { page, check } = await watched();
+    await check(async () => {
+      await signIn(page);
+      await page.goto(`${base}/console/platforms/${growth.platformId}`);
+      const first = page.getByTestId("events").locator("tbody tr").first();
+      const id = (await first.getAttribute("data-event")) as string;
+      await Promise.all([
+        page.waitForURL(`${base}/console/events/${id}`),
+        first.getByRole("link", { name: id }).click(),
+      ]);
+      await shoot(page, "event");
+      const shown = JSON.parse((await page.getByTestId("event-json").textContent()) as string);
+      const api = await t.request("GET", `/events/${id}`);
+      expect(api.status, api.text).toBe(200);
+      expect(shown).toEqual(api.body);
+    });
+  });
+
   it("signs out, and the console refuses the browser afterwards", async () => {
     const { page, check } = await watched();
     await check(async () => {
@@ -278,6 +374,7 @@ describe("the console in a browser", () => {
         "/console",
         `/console/platforms/${growth.platformId}`,
         "/console/invoices",
+        ...(await phonePages()),
       ]) {
         await page.goto(`${base}${path}`);
         await page.waitForLoadState("networkidle");

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { consoleClient, hiddenField, signInToConsole } from "../../test/console-client.ts";
 import { useTestApp } from "../../test/harness.ts";
+import { platformWithFirstInvoice } from "../../test/invoice-fixtures.ts";
+import { deliverDueWebhooks } from "../services/webhooks/deliver.ts";
 
 const t = await useTestApp();
 
@@ -264,5 +266,322 @@ describe("the CSV export", () => {
     const long = await c.get("/console/invoices.csv?from=2024-01-01&to=2026-01-01");
     expect(long.status).toBe(400);
     expect(await long.text()).toContain("at most 366 days");
+  });
+});
+
+/** An invoice's status and amounts, read through the API. */
+const invoiceOf = async (invoiceId: string) => {
+  const res = await t.request("GET", `/invoices/${invoiceId}`);
+  expect(res.status, res.text).toBe(200);
+  return res.body as { status: string; amountDue: number; amountCredited: number };
+};
+
+const creditNotesOf = async (platformId: string) => {
+  const res = await t.request("GET", `/credit-notes?platformId=${platformId}`);
+  expect(res.status, res.text).toBe(200);
+  return res.body.data as Array<{ id: string; number: string; amount: number; hostedUrl: string }>;
+};
+
+describe("invoice documents and corrections", () => {
+  it("links a finalized invoice's hosted page and PDF, and its credit notes, on both lists", async () => {
+    const paid = await platformWithFirstInvoice(t);
+    const url = paid.invoice.hostedInvoiceUrl as string;
+    expect(url).toMatch(/\/documents\/invoices\//);
+    const note = await t.request("POST", "/operator/credit-notes", {
+      body: { invoiceId: paid.invoice.id, amount: 500, reason: "duplicate", creditAmount: 500 },
+    });
+    expect(note.status, note.text).toBe(201);
+    const c = await consoleClient(t);
+    for (const path of [
+      `/console/platforms/${paid.platformId}`,
+      `/console/invoices?platformId=${paid.platformId}`,
+      `/console/invoices/${paid.invoice.id}`,
+    ]) {
+      const html = await (await c.get(path)).text();
+      expect(html, path).toContain(`href="${url}"`);
+      expect(html, path).toContain(`href="${url}/pdf"`);
+      expect(html, path).toContain(`href="${note.body.hostedUrl}"`);
+      expect(html, path).toContain(`${note.body.number}</a> $5.00`);
+    }
+    // The links work without a key: the token is the credential.
+    const hosted = await t.app.request(new URL(url).pathname);
+    expect(hosted.status).toBe(200);
+    const pdf = await t.app.request(`${new URL(url).pathname}/pdf`);
+    expect(pdf.headers.get("content-type")).toContain("application/pdf");
+  });
+
+  it("voids an open invoice once through the service; a double submit does it once", async () => {
+    const open = await platformWithFirstInvoice(t, "pm_card_chargeDeclined");
+    expect(open.invoice.status).toBe("open");
+    const c = await consoleClient(t);
+    const page = await (await c.get(`/console/invoices/${open.invoice.id}`)).text();
+    expect(page).toContain(`action="/console/invoices/${open.invoice.id}/void"`);
+    const key = hiddenField(page, "_idempotency");
+    const path = `/console/invoices/${open.invoice.id}/void`;
+    const [first, second] = await Promise.all([
+      c.post(path, { _idempotency: key }),
+      c.post(path, { _idempotency: key }),
+    ]);
+    const statuses = [first.status, second.status].sort();
+    expect(statuses[0]).toBe(303);
+    expect([303, 409]).toContain(statuses[1]);
+    const replay = await c.post(path, { _idempotency: key });
+    expect(replay.status).toBe(303);
+    expect(replay.headers.get("location")).toBe(
+      `/console/invoices/${open.invoice.id}?notice=voided`,
+    );
+    expect((await invoiceOf(open.invoice.id)).status).toBe("void");
+    const events = await t.request(
+      "GET",
+      `/events?platformId=${open.platformId}&type=invoice.voided`,
+    );
+    expect(events.body.data).toHaveLength(1);
+    // A new submission on a void invoice is the service's 409, shown on the page.
+    const again = await c.post(path, { _idempotency: "void-again" });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain("void");
+  });
+
+  it("refuses a correction without the CSRF token, or with another session's, changing nothing", async () => {
+    const open = await platformWithFirstInvoice(t, "pm_card_chargeDeclined");
+    const mine = await consoleClient(t);
+    const other = await consoleClient(t);
+    for (const action of ["void", "uncollectible"]) {
+      const path = `/console/invoices/${open.invoice.id}/${action}`;
+      const missing = await t.app.request(path, {
+        method: "POST",
+        headers: { cookie: mine.cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ _idempotency: `${action}-1` }).toString(),
+      });
+      expect(missing.status).toBe(403);
+      const foreign = await mine.post(path, {
+        _csrf: other.csrfToken,
+        _idempotency: `${action}-2`,
+      });
+      expect(foreign.status).toBe(403);
+    }
+    const credit = await mine.post(`/console/invoices/${open.invoice.id}/credit-notes`, {
+      _csrf: other.csrfToken,
+      _idempotency: "cn-foreign",
+      amount: "100",
+      reason: "duplicate",
+    });
+    expect(credit.status).toBe(403);
+    expect(await invoiceOf(open.invoice.id)).toMatchObject({ status: "open", amountCredited: 0 });
+
+    const marked = await mine.post(`/console/invoices/${open.invoice.id}/uncollectible`, {
+      _idempotency: "unc-ok",
+    });
+    expect(marked.status).toBe(303);
+    expect((await invoiceOf(open.invoice.id)).status).toBe("uncollectible");
+  });
+
+  it("issues a credit note on a paid invoice once, and shows validation next to the field", async () => {
+    const paid = await platformWithFirstInvoice(t);
+    const c = await consoleClient(t);
+    const path = `/console/invoices/${paid.invoice.id}/credit-notes`;
+    const page = await (await c.get(`/console/invoices/${paid.invoice.id}`)).text();
+    expect(page).toContain('id="credit-note-refundAmount"');
+    expect(page).not.toContain(`action="/console/invoices/${paid.invoice.id}/void"`);
+
+    const tooMuch = await c.post(path, {
+      _idempotency: "cn1",
+      amount: "99999",
+      reason: "duplicate",
+      memo: "",
+    });
+    expect(tooMuch.status).toBe(400);
+    const html = await tooMuch.text();
+    expect(html).toMatch(/id="credit-note-amount-error"[^>]*>[^<]*exceeds what is left/);
+    expect(html).toContain('aria-invalid="true"');
+    const badSplit = await c.post(path, {
+      _idempotency: "cn1",
+      amount: "1000",
+      reason: "duplicate",
+      refundAmount: "600",
+      creditAmount: "600",
+    });
+    expect(badSplit.status).toBe(400);
+    expect(await badSplit.text()).toMatch(
+      /id="credit-note-refundAmount-error"[^>]*>[^<]*must equal/,
+    );
+    const badReason = await c.post(path, { _idempotency: "cn1", amount: "1000", reason: "whim" });
+    expect(badReason.status).toBe(400);
+    expect(await badReason.text()).toContain('id="credit-note-reason-error"');
+    expect(await creditNotesOf(paid.platformId)).toHaveLength(0);
+
+    const form = {
+      _idempotency: "cn1",
+      amount: "1000",
+      reason: "order_change",
+      refundAmount: "400",
+      creditAmount: "600",
+      memo: "partial",
+    };
+    const [first, second] = await Promise.all([c.post(path, form), c.post(path, form)]);
+    expect([first.status, second.status].sort()[0]).toBe(303);
+    expect((await c.post(path, form)).status).toBe(303);
+    const notes = await creditNotesOf(paid.platformId);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ amount: 1000, refundAmount: 400, creditAmount: 600 });
+    expect(await invoiceOf(paid.invoice.id)).toMatchObject({ amountCredited: 1000 });
+    expect(await balanceOf(paid.customerId)).toBe(600);
+  });
+
+  it("answers an unknown invoice's page and forms with a 404", async () => {
+    const c = await consoleClient(t);
+    expect((await c.get("/console/invoices/in_missing")).status).toBe(404);
+    const res = await c.post("/console/invoices/in_missing/void", { _idempotency: "x" });
+    expect(res.status).toBe(404);
+  });
+});
+
+describe("events and webhook endpoints", () => {
+  it("lists a platform's events newest first, a page at a time, with an escaped detail view", async () => {
+    const p = await platformWithFirstInvoice(t);
+    const other = await subscribedPlatform();
+    // A credit note with markup in its memo: the event's payload must be shown escaped.
+    const note = await t.request("POST", "/operator/credit-notes", {
+      body: {
+        invoiceId: p.invoice.id,
+        amount: 100,
+        reason: "duplicate",
+        creditAmount: 100,
+        memo: "<script>alert(1)</script>",
+      },
+    });
+    expect(note.status, note.text).toBe(201);
+    const api = await t.request("GET", `/events?platformId=${p.platformId}&limit=100`);
+    const ids = (api.body.data as { id: string }[]).map((e) => e.id);
+    expect(ids.length).toBeGreaterThan(1);
+    const c = await consoleClient(t);
+    const html = await (await c.get(`/console/platforms/${p.platformId}`)).text();
+    const shown = [...html.matchAll(/data-event="([^"]+)"/g)].map((m) => m[1]);
+    expect(shown).toEqual(ids.slice(0, 20));
+    const otherIds = (
+      await t.request("GET", `/events?platformId=${other.platformId}&limit=100`)
+    ).body.data.map((e: { id: string }) => e.id);
+    for (const id of otherIds) expect(html).not.toContain(id);
+
+    const withMarkup = (
+      await Promise.all(ids.map(async (id) => (await t.request("GET", `/events/${id}`)).body))
+    ).find((e) => JSON.stringify(e).includes("<script>"));
+    expect(withMarkup).toBeDefined();
+    const detail = await (await c.get(`/console/events/${withMarkup.id}`)).text();
+    expect(detail).toContain(withMarkup.type);
+    expect(detail).not.toContain("<script>alert(1)</script>");
+    expect(detail).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(detail).toContain(`&quot;id&quot;: &quot;${withMarkup.id}&quot;`);
+    expect((await c.get("/console/events/evt_missing")).status).toBe(404);
+  });
+
+  it("pages through events with the cursor", async () => {
+    const p = await t.createPlatform();
+    for (let i = 0; i < 22; i++) {
+      const res = await t.request("POST", "/operator/credits", {
+        body: { customerId: p.customerId, amount: 1, currency: "usd", description: `c${i}` },
+      });
+      expect(res.status, res.text).toBe(200);
+    }
+    const all = (await t.request("GET", `/events?platformId=${p.platformId}&limit=100`)).body
+      .data as { id: string }[];
+    expect(all.length).toBeGreaterThan(20);
+    const c = await consoleClient(t);
+    const first = await (await c.get(`/console/platforms/${p.platformId}`)).text();
+    const next = first.match(/href="([^"]*eventsCursor=[^"#]*)#events"[^>]*>Older events/)?.[1];
+    expect(next).toBeDefined();
+    const second = await (await c.get((next as string).replace(/&amp;/g, "&"))).text();
+    const shown = [...second.matchAll(/data-event="([^"]+)"/g)].map((m) => m[1]);
+    expect(shown).toEqual(all.slice(20, 40).map((e) => e.id));
+  });
+
+  it("creates an endpoint showing its secret once; disables, enables, pings, rotates and deletes it", async () => {
+    const p = await t.createPlatform();
+    const other = await t.createPlatform();
+    const c = await consoleClient(t);
+    const base = `/console/platforms/${p.platformId}/webhooks`;
+    const bad = await c.post(base, {
+      _idempotency: "we1",
+      url: "http://127.0.0.1:9/hook",
+      enabledEvents: "invoice.paid, no.such",
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/id="webhook-enabledEvents-error"[^>]*>[^<]*no\.such/);
+    const form = {
+      _idempotency: "we1",
+      url: "http://127.0.0.1:9/hook",
+      enabledEvents: "invoice.paid, invoice.voided",
+      description: "books",
+    };
+    const created = await c.post(base, form);
+    expect(created.status).toBe(201);
+    const html = await created.text();
+    const secret = html.match(/class="secret">(whsec_[A-Za-z0-9+/=]+)</)?.[1] as string;
+    expect(secret).toBeDefined();
+    const replay = await c.post(base, form);
+    expect(replay.status).toBe(303);
+    const page = await (await c.get(replay.headers.get("location") as string)).text();
+    expect(page).not.toContain(secret);
+    expect(page).toContain("http://127.0.0.1:9/hook");
+    expect(page).toContain("invoice.paid, invoice.voided");
+
+    const listed = await t.request("GET", "/webhook-endpoints", { key: p.key });
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.body.data).toHaveLength(1);
+    const id = listed.body.data[0].id as string;
+    expect(
+      (await t.request("GET", "/webhook-endpoints", { key: other.key })).body.data,
+    ).toHaveLength(0);
+    // Another platform's page cannot act on it.
+    const foreign = await c.post(`/console/platforms/${other.platformId}/webhooks/${id}/disable`, {
+      _idempotency: "foreign",
+    });
+    expect(foreign.status).toBe(404);
+
+    expect((await c.post(`${base}/${id}/disable`, { _idempotency: "d1" })).status).toBe(303);
+    expect((await t.request("GET", `/webhook-endpoints/${id}`, { key: p.key })).body.disabled).toBe(
+      true,
+    );
+    expect((await c.post(`${base}/${id}/enable`, { _idempotency: "e1" })).status).toBe(303);
+    expect((await t.request("GET", `/webhook-endpoints/${id}`, { key: p.key })).body.disabled).toBe(
+      false,
+    );
+
+    expect((await c.post(`${base}/${id}/ping`, { _idempotency: "p1" })).status).toBe(303);
+    expect((await c.post(`${base}/${id}/ping`, { _idempotency: "p1" })).status).toBe(303);
+    const pings = await t.request("GET", `/events?type=ping&platformId=${p.platformId}`);
+    expect(pings.body.data).toHaveLength(1);
+
+    const rotated = await c.post(`${base}/${id}/rotate`, { _idempotency: "r1" });
+    expect(rotated.status).toBe(200);
+    const newSecret = (await rotated.text()).match(/class="secret">(whsec_[A-Za-z0-9+/=]+)</)?.[1];
+    expect(newSecret).toBeDefined();
+    expect(newSecret).not.toBe(secret);
+
+    expect((await c.post(`${base}/${id}/delete`, { _idempotency: "x1" })).status).toBe(303);
+    expect((await t.request("GET", `/webhook-endpoints/${id}`, { key: p.key })).status).toBe(404);
+  });
+
+  it("shows an endpoint's delivery attempts with status code, duration and error", async () => {
+    const p = await t.createPlatform();
+    const c = await consoleClient(t);
+    const created = await t.request("POST", "/webhook-endpoints", {
+      key: p.key,
+      body: { url: "http://127.0.0.1:9/hook", enabledEvents: ["*"] },
+    });
+    expect(created.status, created.text).toBe(201);
+    await c.post(`/console/platforms/${p.platformId}/webhooks/${created.body.id}/ping`, {
+      _idempotency: "ping",
+    });
+    await deliverDueWebhooks({ ctx: t.deps });
+    const attempts = await t.request("GET", `/webhook-endpoints/${created.body.id}/deliveries`, {
+      key: p.key,
+    });
+    expect(attempts.status, attempts.text).toBe(200);
+    expect(attempts.body.data.length).toBeGreaterThan(0);
+    const html = await (await c.get(`/console/platforms/${p.platformId}`)).text();
+    expect(html).toContain('data-testid="deliveries"');
+    expect(html).toContain(`${attempts.body.data[0].durationMs} ms`);
+    expect(html).toContain(attempts.body.data[0].error);
   });
 });

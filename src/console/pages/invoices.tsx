@@ -4,18 +4,22 @@ import {
   type InvoiceListing,
   invoiceStatuses,
 } from "../../services/console/invoice-search.ts";
+import type { CreditNote } from "../../services/credit-notes/present-credit-note.ts";
 import type { Page } from "../../services/pagination.ts";
+import { InvoiceDocuments, invoicePath } from "./invoice.tsx";
 import { day, FieldError, Layout, Money, type PageContext, Status } from "./layout.tsx";
 
 export const InvoicesPage = ({
   page,
   filter,
   list,
+  creditNotes,
   errors,
 }: {
   page: PageContext;
   filter: InvoiceFilter;
   list: Page<InvoiceListing>;
+  creditNotes?: Map<string, CreditNote[]> | undefined;
   errors: Record<string, string>;
 }) => {
   const query = Object.fromEntries(
@@ -99,12 +103,15 @@ export const InvoicesPage = ({
               </th>
               <th scope="col">Period</th>
               <th scope="col">Created</th>
+              <th scope="col">Documents</th>
             </tr>
           </thead>
           <tbody>
             {list.data.map((inv) => (
               <tr data-invoice={inv.id}>
-                <td>{inv.number ?? <span class="muted">draft</span>}</td>
+                <td>
+                  <a href={invoicePath(inv.id)}>{inv.number ?? "draft"}</a>
+                </td>
                 <td>
                   {inv.platformId ? (
                     <a href={`/console/platforms/${encodeURIComponent(inv.platformId)}`}>
@@ -126,6 +133,9 @@ export const InvoicesPage = ({
                   {day(inv.periodStart)} – {day(inv.periodEnd)}
                 </td>
                 <td>{day(inv.createdAt)}</td>
+                <td>
+                  <InvoiceDocuments invoice={inv} notes={creditNotes?.get(inv.id)} />
+                </td>
               </tr>
             ))}
           </tbody>

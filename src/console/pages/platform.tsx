@@ -2,6 +2,8 @@
 import type { Plan } from "../../billing/plan-catalog.ts";
 import type { listApiKeys } from "../../services/api-keys.ts";
 import type { platformBalanceLedger } from "../../services/console/balance-ledger.ts";
+import type { CreditNote } from "../../services/credit-notes/present-credit-note.ts";
+import type { Event } from "../../services/events/queries.ts";
 import type { Invoice } from "../../services/invoicing.ts";
 import type { Page } from "../../services/pagination.ts";
 import type { PaymentMethod } from "../../services/payment-methods.ts";
@@ -9,11 +11,13 @@ import type { Platform } from "../../services/platforms.ts";
 import type { Subscription } from "../../services/subscriptions/presentation.ts";
 import type { UsageSnapshot } from "../../services/usage/current-usage.ts";
 import type { DailyUsage } from "../../services/usage/daily-usage.ts";
+import { type EndpointView, EventsSection, WebhooksSection } from "./events.tsx";
+import { ActionForm, errorsFor, Field, FormMessage, type FormProblem } from "./fields.tsx";
+import { InvoiceDocuments, invoicePath } from "./invoice.tsx";
 import {
   Chart,
   type ChartData,
   day,
-  FieldError,
   FormGuard,
   instant,
   Layout,
@@ -22,12 +26,7 @@ import {
   Status,
 } from "./layout.tsx";
 
-export interface FormProblem {
-  /** Which form on the page was refused. */
-  form: string;
-  message: string;
-  fields: Record<string, string>;
-}
+export type { FormProblem };
 
 export interface PlatformView {
   platform: Platform;
@@ -39,6 +38,10 @@ export interface PlatformView {
   ledger: Awaited<ReturnType<typeof platformBalanceLedger>>;
   apiKeys: Awaited<ReturnType<typeof listApiKeys>>;
   plans: readonly Plan[];
+  /** Issued credit notes of the listed invoices, by invoice id. */
+  creditNotes: Map<string, CreditNote[]>;
+  events: Page<Event>;
+  endpoints: EndpointView[];
 }
 
 const notices: Record<string, string> = {
@@ -49,6 +52,12 @@ const notices: Record<string, string> = {
   overridden: "Subscription overridden.",
   "key-revoked": "API key revoked.",
   "key-created": "API key created. Its secret was shown once and is not shown again.",
+  "webhook-created": "Webhook endpoint added. Its secret was shown once and is not shown again.",
+  "webhook-rotated": "Signing secret rotated. The new one was shown once and is not shown again.",
+  "webhook-disabled": "Webhook endpoint disabled.",
+  "webhook-enabled": "Webhook endpoint enabled.",
+  "webhook-deleted": "Webhook endpoint deleted.",
+  "webhook-pinged": "Test ping queued.",
 };
 
 /** The daily usage as chart points: one series per meter, one point per UTC day. */
@@ -63,65 +72,20 @@ export const usageChartData = (daily: DailyUsage): ChartData => {
   };
 };
 
-const errorsFor = (problem: FormProblem | undefined, form: string) =>
-  problem?.form === form ? problem : undefined;
-
-/** A labelled input with its error (from the API's validation) beside it. */
-const Field = ({
-  form,
-  name,
-  label,
-  problem,
-  ...input
-}: {
-  form: string;
-  name: string;
-  label: string;
-  problem: FormProblem | undefined;
-  type?: string;
-  value?: string;
-  required?: boolean;
-  step?: string;
-  min?: string;
-  maxlength?: number;
-  inputmode?: "decimal" | "numeric";
-}) => {
-  const id = `${form}-${name}`;
-  const message = problem?.fields[name];
-  return (
-    <label for={id}>
-      {label}
-      <input
-        id={id}
-        name={name}
-        aria-invalid={message ? "true" : undefined}
-        aria-describedby={message ? `${id}-error` : undefined}
-        {...input}
-      />
-      <FieldError id={`${id}-error`} message={message} />
-    </label>
-  );
-};
-
-const FormMessage = ({ problem }: { problem: FormProblem | undefined }) =>
-  problem && Object.keys(problem.fields).length === 0 ? (
-    <p class="error" role="alert">
-      {problem.message}
-    </p>
-  ) : null;
-
 export const PlatformPage = ({
   page,
   view,
   notice,
   problem,
   newKey,
+  newSecret,
 }: {
   page: PageContext;
   view: PlatformView;
   notice?: string | undefined;
   problem?: FormProblem | undefined;
   newKey?: { id: string; key: string } | undefined;
+  newSecret?: { endpointId: string; secret: string } | undefined;
 }) => {
   const { platform, subscription: sub, usage, daily, ledger } = view;
   const base = `/console/platforms/${encodeURIComponent(platform.platformId)}`;
@@ -231,18 +195,15 @@ export const PlatformPage = ({
               </button>
               <FormMessage problem={errorsFor(problem, "override")} />
             </form>
-            <form
-              method="post"
+            <ActionForm
+              page={page}
               action={`${base}/cancel`}
-              class="inline"
-              data-confirm="Cancel this subscription at the end of its period?"
-            >
-              <FormGuard page={page} />
-              <button type="submit" class="danger" disabled={sub.cancelAtPeriodEnd}>
-                Cancel at period end
-              </button>
-              <FormMessage problem={errorsFor(problem, "cancel")} />
-            </form>
+              label="Cancel at period end"
+              kind="danger"
+              confirm="Cancel this subscription at the end of its period?"
+              disabled={sub.cancelAtPeriodEnd}
+              problem={errorsFor(problem, "cancel")}
+            />
           </div>
         </section>
       ) : (
@@ -316,12 +277,15 @@ export const PlatformPage = ({
                 Paid
               </th>
               <th scope="col">Created</th>
+              <th scope="col">Documents</th>
             </tr>
           </thead>
           <tbody>
             {view.invoices.data.map((inv) => (
               <tr data-invoice={inv.id}>
-                <td>{inv.number ?? <span class="muted">draft</span>}</td>
+                <td>
+                  <a href={invoicePath(inv.id)}>{inv.number ?? "draft"}</a>
+                </td>
                 <td>
                   <Status value={inv.status} />
                 </td>
@@ -336,6 +300,9 @@ export const PlatformPage = ({
                   <Money amount={inv.amountPaid} currency={inv.currency} />
                 </td>
                 <td>{day(inv.createdAt)}</td>
+                <td>
+                  <InvoiceDocuments invoice={inv} notes={view.creditNotes.get(inv.id)} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -468,16 +435,14 @@ export const PlatformPage = ({
                   {k.revokedAt ? (
                     `revoked ${day(k.revokedAt)}`
                   ) : (
-                    <form
-                      method="post"
+                    <ActionForm
+                      page={page}
                       action={`${base}/api-keys/${encodeURIComponent(k.id)}/revoke`}
-                      data-confirm="Revoke this key? Requests with it will be refused."
-                    >
-                      <FormGuard page={page} />
-                      <button type="submit" class="danger" aria-label={`Revoke ${k.id}`}>
-                        Revoke
-                      </button>
-                    </form>
+                      label="Revoke"
+                      kind="danger"
+                      ariaLabel={`Revoke ${k.id}`}
+                      confirm="Revoke this key? Requests with it will be refused."
+                    />
                   )}
                 </td>
               </tr>
@@ -485,6 +450,16 @@ export const PlatformPage = ({
           </tbody>
         </table>
       </div>
+
+      <EventsSection base={base} events={view.events} />
+
+      <WebhooksSection
+        page={page}
+        base={base}
+        endpoints={view.endpoints}
+        problem={problem}
+        newSecret={newSecret}
+      />
     </Layout>
   );
 };

@@ -3,6 +3,7 @@ import { minorToDecimalString } from "../../billing/money.ts";
 import { type InvoiceStatus, invoiceStatuses, invoices } from "../../db/schema/index.ts";
 import { invalid } from "../../errors.ts";
 import type { ServiceContext } from "../context.ts";
+import { hostedDocumentUrl } from "../invoicing.ts";
 import { decodeCursor, olderThan, type Page, toPage } from "../pagination.ts";
 
 /** The statuses an invoice can have, for filters. */
@@ -38,6 +39,8 @@ export interface InvoiceListing {
   periodEnd: string;
   createdAt: string;
   paidAt: string | null;
+  /** The hosted page (its PDF at `…/pdf`); null for drafts or a revoked link. */
+  hostedInvoiceUrl: string | null;
 }
 
 const dayStart = (day: string, field: "from" | "to") => {
@@ -66,7 +69,7 @@ const filterOf = (filter: InvoiceFilter): SQL | undefined => {
   );
 };
 
-const present = (r: typeof invoices.$inferSelect): InvoiceListing => ({
+const present = (r: typeof invoices.$inferSelect, baseUrl: string): InvoiceListing => ({
   id: r.id,
   number: r.number,
   platformId: r.platformId,
@@ -80,6 +83,7 @@ const present = (r: typeof invoices.$inferSelect): InvoiceListing => ({
   periodEnd: r.periodEnd.toISOString(),
   createdAt: r.createdAt.toISOString(),
   paidAt: r.paidAt?.toISOString() ?? null,
+  hostedInvoiceUrl: hostedDocumentUrl(baseUrl, "invoices", r.hostedToken),
 });
 
 /** Invoices of every platform, newest first, filtered (the operator's view). */
@@ -97,7 +101,12 @@ export const searchInvoices = async ({
     .where(and(filterOf(input), olderThan(after, invoices.createdAt, invoices.id)))
     .orderBy(desc(invoices.createdAt), desc(invoices.id))
     .limit(input.limit + 1);
-  return toPage(rows, input.limit, (r) => ({ createdAt: r.createdAt, id: r.id }), present);
+  return toPage(
+    rows,
+    input.limit,
+    (r) => ({ createdAt: r.createdAt, id: r.id }),
+    (r) => present(r, ctx.config.publicBaseUrl),
+  );
 };
 
 /** A CSV field (RFC 4180), with text that a spreadsheet would run as a formula made inert. */

@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import { creditNotes } from "../../db/schema/index.ts";
 import { notFound } from "../../errors.ts";
 import type { ServiceContext } from "../context.ts";
@@ -57,4 +57,36 @@ export const getCreditNote = async ({
   assertOwns(principal, note, "credit note", creditNoteId);
   if (note.status !== "issued") throw notFound("credit note", creditNoteId);
   return note;
+};
+
+/** The issued credit notes of some invoices (a page of a list), oldest first per invoice. */
+export const creditNotesOfInvoices = async ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { invoiceIds: string[] };
+}): Promise<Map<string, CreditNote[]>> => {
+  const byInvoice = new Map<string, CreditNote[]>();
+  if (input.invoiceIds.length === 0) return byInvoice;
+  const rows = await ctx.db
+    .select()
+    .from(creditNotes)
+    .where(
+      and(
+        inArray(creditNotes.invoiceId, input.invoiceIds.slice(0, 200)),
+        eq(creditNotes.status, "issued"),
+      ),
+    )
+    .orderBy(asc(creditNotes.issuedAt), asc(creditNotes.id));
+  const lines = await creditNoteLinesOf(
+    ctx.db,
+    rows.map((r) => r.id),
+  );
+  for (const row of rows) {
+    const notes = byInvoice.get(row.invoiceId) ?? [];
+    notes.push(presentCreditNote(row, lines, ctx.config.publicBaseUrl));
+    byInvoice.set(row.invoiceId, notes);
+  }
+  return byInvoice;
 };
