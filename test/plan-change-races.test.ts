@@ -136,6 +136,9 @@ describe("races on scheduled changes", () => {
       );
       problems.status(worker, [200], "worker");
       problems.status(scheduled, [200], "schedule");
+      // A worker that met the schedule's row lock skipped the row (SKIP LOCKED); the next pass
+      // renews it.
+      problems.status(await workerPass(t, workerAt(t, s.periodEnd)), [200], "next worker pass");
       const row = await subscriptionRow(t, s.subscriptionId);
       const renewals = await invoicesOf(t, s, "renewal");
       const renewedAt = renewals.map((i) => i.total);
