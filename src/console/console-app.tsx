@@ -358,8 +358,24 @@ export const createConsoleRoutes = () => {
     return c.redirect(`${CONSOLE_PATH}/sign-in`, 303);
   });
 
+  // Overview requests that arrive while one is being computed share it (request coalescing): ten
+  // operators on the page cost one computation, and each sees figures at most one computation
+  // old. Per console instance, keyed by the service context (the clock it reads).
+  let computing: { ctx: ServiceContext; result: ReturnType<typeof consoleOverview> } | undefined;
+  const overviewOf = (ctx: ServiceContext) => {
+    if (computing?.ctx === ctx) return computing.result;
+    const result = consoleOverview({ ctx });
+    const entry = { ctx, result };
+    computing = entry;
+    const release = () => {
+      if (computing === entry) computing = undefined;
+    };
+    result.then(release, release);
+    return result;
+  };
+
   app.get("/", async (c) => {
-    const data = await consoleOverview({ ctx: c.get("deps") });
+    const data = await overviewOf(c.get("deps"));
     return html(c, <OverviewPage page={pageOf(c)} data={data} />);
   });
 

@@ -1,4 +1,4 @@
-import { and, count, countDistinct, eq, gte, inArray, sql } from "drizzle-orm";
+import { and, count, eq, gte, inArray, sql } from "drizzle-orm";
 import { monthlyRecurringRevenue } from "../billing/mrr.ts";
 import {
   creditNotes,
@@ -46,13 +46,10 @@ export const billingOverview = async ({ ctx }: { ctx: ServiceContext }) => {
       subscriptions.interval,
       subscriptions.currency,
     );
-  const platforms = await ctx.db
-    .select({ status: subscriptions.status, n: countDistinct(subscriptions.platformId) })
-    .from(subscriptions)
-    .where(inArray(subscriptions.status, liveStatuses))
-    .groupBy(subscriptions.status);
+  // A platform has at most one live subscription (`subscriptions_one_live_idx`), so the live
+  // subscriptions of a status are its platforms: no second scan to count them.
   const platformsIn = (status: string) =>
-    Number(platforms.find((r) => r.status === status)?.n ?? 0);
+    rows.filter((r) => r.status === status).reduce((n, r) => n + Number(r.n), 0);
   const tiers: Record<string, number> = Object.fromEntries(
     ctx.catalog.plans.map((p) => [p.tier, 0]),
   );
