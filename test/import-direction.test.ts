@@ -132,12 +132,22 @@ const violations = (file: string, source: string): string[] => {
   return found;
 };
 
-const sourceFiles = (dir: string): string[] =>
+const sourceFiles = (dir: string, tests = false): string[] =>
   readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
     const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) return sourceFiles(path);
-    return /\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name) ? [path] : [];
+    if (entry.isDirectory()) return sourceFiles(path, tests);
+    const test = /\.test\.tsx?$/.test(entry.name);
+    return /\.tsx?$/.test(entry.name) && test === tests ? [path] : [];
   });
+
+/**
+ * Tests in a route folder test the route through HTTP; a test that reads the tables behind it
+ * belongs in `test/` (DESIGN §10), so route folders never import the database, tests included.
+ */
+const routeTestImportsDatabase = (file: string, source: string) =>
+  importsOf(source)
+    .filter((specifier) => specifier === "drizzle-orm" || /\/db\//.test(specifier))
+    .map((specifier) => `${file} → ${specifier} (route tests go through HTTP; move it to test/)`);
 
 describe("import direction", () => {
   it("holds for every source file under src/", () => {
@@ -145,6 +155,18 @@ describe("import direction", () => {
     expect(files.length).toBeGreaterThan(100);
     const found = files.flatMap((file) => violations(file, readFileSync(join(root, file), "utf8")));
     expect(found).toEqual([]);
+  });
+
+  it("holds for the tests in route folders: they never read the database", () => {
+    const files = sourceFiles("src/routes", true);
+    expect(files.length).toBeGreaterThan(0);
+    const found = files.flatMap((file) =>
+      routeTestImportsDatabase(file, readFileSync(join(root, file), "utf8")),
+    );
+    expect(found).toEqual([]);
+    expect(
+      routeTestImportsDatabase("src/routes/a/b.test.ts", 'import { eq } from "drizzle-orm";'),
+    ).toHaveLength(1);
   });
 
   it("catches each kind of wrong import", () => {

@@ -49,16 +49,17 @@ const list = (item: string) => ({
     url: { type: "string" },
   },
 });
-const validators = new Map<string, ValidateFunction>();
+/** The compiled validator of a schema (or `list:<schema>`), kept by ajv under that name. */
 const validatorFor = (schema: string): ValidateFunction => {
-  let validate = validators.get(schema);
-  if (!validate) {
-    validate = schema.startsWith("list:")
-      ? ajv.compile(list(schema.slice(5)))
-      : ajv.compile({ $ref: `stripe#/$defs/${schema}` });
-    validators.set(schema, validate);
-  }
-  return validate;
+  // A plain name (no `:`, which would read as a URI scheme) so `stripe#…` refs resolve.
+  const key = `check-${schema.replace(":", "-")}`;
+  const compiled = ajv.getSchema(key);
+  if (compiled) return compiled;
+  ajv.addSchema(
+    schema.startsWith("list:") ? list(schema.slice(5)) : { $ref: `stripe#/$defs/${schema}` },
+    key,
+  );
+  return ajv.getSchema(key) as ValidateFunction;
 };
 
 /** Which schema describes a body, by its `object`. */

@@ -1,10 +1,10 @@
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { useTestApp } from "../../../../test/harness.ts";
-import { platformWithFirstInvoice } from "../../../../test/invoice-fixtures.ts";
-import { creditNotes, invoices, stripeEmuObjects } from "../../../db/schema/index.ts";
-import { creditNoteSteps } from "../../../services/credit-notes/create-credit-note.ts";
-import { customerBalance } from "../../../services/invoicing.ts";
+import { creditNotes, invoices, stripeEmuObjects } from "../src/db/schema/index.ts";
+import { creditNoteSteps } from "../src/services/credit-notes/create-credit-note.ts";
+import { customerBalance } from "../src/services/invoicing.ts";
+import { useTestApp } from "./harness.ts";
+import { platformWithFirstInvoice } from "./invoice-fixtures.ts";
 
 const t = await useTestApp();
 

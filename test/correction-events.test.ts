@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { useTestApp } from "../../../../test/harness.ts";
-import { platformWithFirstInvoice } from "../../../../test/invoice-fixtures.ts";
-import { invoices } from "../../../db/schema/index.ts";
+import { invoices } from "../src/db/schema/index.ts";
+import { useTestApp } from "./harness.ts";
+import { platformWithFirstInvoice } from "./invoice-fixtures.ts";
 
 /**
  * Every correction writes its event in the transaction of the change (issue 16 through the event
