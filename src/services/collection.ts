@@ -443,17 +443,10 @@ const settlePaid = async (
     if (!paid) return warnClaimLost(ctx, claimed);
     await recordPaid(tx, paid);
     if (invoice.planChange) {
-      const { cycle } = invoice.planChange;
       const changed = await tx
         .update(subscriptions)
         .set({
           ...planChangeFields(invoice.planChange),
-          ...(cycle
-            ? {
-                usagePeriods: sql`${subscriptions.usagePeriods} || ${JSON.stringify([cycle.closed])}::jsonb`,
-                usageDueAt: sql`least(${subscriptions.usageDueAt}, ${cycle.lateUsageDueAt}::timestamptz)`,
-              }
-            : {}),
           pendingInvoiceId: null,
           version: sql`${subscriptions.version} + 1`,
           updatedAt: settledAt,

@@ -22,7 +22,7 @@ import {
   saveSubscription,
 } from "./claim.ts";
 import { chargeForCaller } from "./payment.ts";
-import { planChangeFields, usageAfter } from "./plan-change-record.ts";
+import { planChangeFields } from "./plan-change-record.ts";
 import {
   presentSubscription,
   type Subscription,
@@ -306,7 +306,6 @@ export const changePlan = async ({
       invoice.status === "paid"
         ? {
             ...planChangeFields(record),
-            ...usageAfter(row, record),
             updatedAt: at,
           }
         : { pendingInvoiceId: invoice.id, updatedAt: at },
@@ -361,12 +360,11 @@ export const scheduleChange = async ({
       );
     }
     const now = ctx.clock.now();
-    const { cycle: _, ...scheduled } = changedFields(change);
     return presentSubscription(
       tx,
       await saveSubscription(tx, row, {
         pendingChange: {
-          ...scheduled,
+          ...changedFields(change),
           interval: change.price.interval,
           scheduledAt: now.toISOString(),
         },

@@ -1,4 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
+import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Tx } from "../../db/client.ts";
 import {
   endedSubscriptionStatuses,
@@ -57,7 +58,7 @@ export const assertNoChangeInFlight = (row: SubscriptionRow) => {
 export const saveSubscription = async (
   tx: Tx,
   row: SubscriptionRow,
-  set: Partial<Omit<typeof subscriptions.$inferInsert, "id" | "platformId" | "version">>,
+  set: Omit<PgUpdateSetSource<typeof subscriptions>, "id" | "platformId" | "version">,
 ): Promise<SubscriptionRow> => {
   const [saved] = await tx
     .update(subscriptions)
