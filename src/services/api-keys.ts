@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { preparedRead } from "../db/prepared.ts";
 import { apiKeys, operatorApiKeys } from "../db/schema/index.ts";
 import { notFound } from "../errors.ts";
 import { newId, randomToken } from "../ids.ts";
@@ -48,6 +49,16 @@ export const createApiKey = async ({
 };
 
 /** A platform's API keys, newest first, revoked ones included; never their secrets. */
+const apiKeysOf = preparedRead("api_keys_of_platform", (db, name) =>
+  db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.platformId, sql.placeholder("platformId")))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+    .limit(200)
+    .prepare(name),
+);
+
 export const listApiKeys = async ({
   ctx,
   input,
@@ -55,12 +66,7 @@ export const listApiKeys = async ({
   ctx: ServiceContext;
   input: { platformId: string };
 }) => {
-  const rows = await ctx.db
-    .select()
-    .from(apiKeys)
-    .where(eq(apiKeys.platformId, input.platformId))
-    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-    .limit(200);
+  const rows = await apiKeysOf(ctx.db).execute({ platformId: input.platformId });
   return rows.map((r) => ({
     id: r.id,
     prefix: r.prefix,

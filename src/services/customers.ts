@@ -1,5 +1,6 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
+import { preparedRead } from "../db/prepared.ts";
 import {
   type CustomerRow,
   customers,
@@ -210,13 +211,18 @@ export const customerOfPlatform = async ({
   ctx: ServiceContext;
   input: { platformId: string };
 }): Promise<CustomerRow> => {
-  const [row] = await ctx.db
-    .select()
-    .from(customers)
-    .where(and(eq(customers.platformId, input.platformId)));
+  const [row] = await customerByPlatform(ctx.db).execute({ platformId: input.platformId });
   if (!row) throw notFound("platform", input.platformId);
   return row;
 };
+
+const customerByPlatform = preparedRead("customer_by_platform", (db, name) =>
+  db
+    .select()
+    .from(customers)
+    .where(eq(customers.platformId, sql.placeholder("platformId")))
+    .prepare(name),
+);
 
 /** A customer that belongs to no platform, created directly by the operator. */
 export const createCustomer = async ({

@@ -1,6 +1,7 @@
-import { and, desc, eq, getTableColumns, inArray, isNotNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, isNotNull, sql } from "drizzle-orm";
 import { assembleInvoice, type InvoiceLine } from "../billing/invoice-assembly.ts";
 import type { Tx } from "../db/client.ts";
+import { preparedRead } from "../db/prepared.ts";
 import {
   balanceEntries,
   customers,
@@ -18,7 +19,7 @@ import { appendBalanceEntries } from "./balance-ledger.ts";
 import { ATTEMPT_LEASE_MS } from "./collection.ts";
 import type { ServiceContext } from "./context.ts";
 import { type NewEvent, recordEvents } from "./events/record-event.ts";
-import { decodeCursor, type Page, toPage } from "./pagination.ts";
+import { olderThanPlaceholder, type Page, pagePlaceholders, toPage } from "./pagination.ts";
 import { assertOwns, type Principal } from "./principal.ts";
 
 export interface Invoice {
@@ -470,6 +471,30 @@ export const getInvoice = async ({
 };
 
 /** A platform's invoices, newest first. */
+const invoicesOfPlatform = preparedRead("invoices_of_platform", (db, name) =>
+  db
+    .select()
+    .from(invoices)
+    .where(
+      and(
+        eq(invoices.platformId, sql.placeholder("platformId")),
+        olderThanPlaceholder(invoices.createdAt, invoices.id),
+      ),
+    )
+    .orderBy(desc(invoices.createdAt), desc(invoices.id))
+    .limit(sql.placeholder("limit"))
+    .prepare(name),
+);
+
+/** `linesOf` as a prepared read on the database (outside a transaction). */
+const linesOfInvoices = preparedRead("lines_of_invoices", (db, name) =>
+  db
+    .select()
+    .from(invoiceLines)
+    .where(sql`${invoiceLines.invoiceId} = any(${sql.placeholder("invoiceIds")}::text[])`)
+    .prepare(name),
+);
+
 export const listInvoices = async ({
   ctx,
   input,
@@ -477,28 +502,14 @@ export const listInvoices = async ({
   ctx: ServiceContext;
   input: { platformId: string; limit: number; cursor?: string | undefined };
 }): Promise<Page<Invoice>> => {
-  const { platformId } = input;
-  const after = decodeCursor(input.cursor);
-  const rows = await ctx.db
-    .select()
-    .from(invoices)
-    .where(
-      and(
-        eq(invoices.platformId, platformId),
-        after
-          ? or(
-              lt(invoices.createdAt, after.createdAt),
-              and(eq(invoices.createdAt, after.createdAt), lt(invoices.id, after.id)),
-            )
-          : undefined,
-      ),
-    )
-    .orderBy(desc(invoices.createdAt), desc(invoices.id))
-    .limit(input.limit + 1);
-  const lines = await linesOf(
-    ctx.db,
-    rows.map((r) => r.id),
-  );
+  const rows = await invoicesOfPlatform(ctx.db).execute({
+    platformId: input.platformId,
+    ...pagePlaceholders(input),
+  });
+  const lines =
+    rows.length === 0
+      ? []
+      : await linesOfInvoices(ctx.db).execute({ invoiceIds: rows.map((r) => r.id) });
   return toPage(
     rows,
     input.limit,

@@ -1,4 +1,4 @@
-import { type AnyColumn, and, eq, lt, or, type SQL } from "drizzle-orm";
+import { type AnyColumn, and, eq, lt, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { invalid } from "../errors.ts";
 
@@ -63,6 +63,30 @@ export const olderThan = (
   after
     ? or(lt(createdAt, after.createdAt), and(eq(createdAt, after.createdAt), lt(id, after.id)))
     : undefined;
+
+/**
+ * `olderThan` for a prepared read (`preparedRead`): the position comes from the placeholders
+ * `afterCreatedAt` and `afterId`, which `pagePlaceholders` fills.
+ */
+export const olderThanPlaceholder = (createdAt: AnyColumn, id: AnyColumn): SQL =>
+  or(
+    lt(createdAt, sql.placeholder("afterCreatedAt")),
+    and(eq(createdAt, sql.placeholder("afterCreatedAt")), lt(id, sql.placeholder("afterId"))),
+  ) as SQL;
+
+/**
+ * The values of a prepared page read: its position (`olderThanPlaceholder`), before every row
+ * for the first page (PostgreSQL's `infinity` is later than any time), and `limit + 1` rows to
+ * tell whether another page follows (`toPage`).
+ */
+export const pagePlaceholders = (page: PageInput) => {
+  const after = decodeCursor(page.cursor);
+  return {
+    afterCreatedAt: after ? after.createdAt : "infinity",
+    afterId: after ? after.id : "",
+    limit: page.limit + 1,
+  };
+};
 
 /** A list that cannot grow past a few entries, as one page in the list shape. */
 export const wholeList = <T>(data: T[]): Page<T> => ({ data, hasMore: false, nextCursor: null });

@@ -1,5 +1,6 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
+import { preparedRead } from "../db/prepared.ts";
 import {
   customers,
   type PaymentMethodRow,
@@ -17,7 +18,13 @@ import {
   storeCustomer,
 } from "./customers.ts";
 import { recordEvent } from "./events/record-event.ts";
-import { decodeCursor, olderThan, type Page, type PageInput, toPage } from "./pagination.ts";
+import {
+  olderThanPlaceholder,
+  type Page,
+  type PageInput,
+  pagePlaceholders,
+  toPage,
+} from "./pagination.ts";
 import type { Principal } from "./principal.ts";
 
 export interface PaymentMethod {
@@ -203,18 +210,11 @@ const listLocal = async (
   page: PageInput,
   type?: string,
 ): Promise<Page<PaymentMethod>> => {
-  const rows = await ctx.db
-    .select()
-    .from(paymentMethods)
-    .where(
-      and(
-        eq(paymentMethods.customerId, customer.id),
-        type ? eq(paymentMethods.type, type) : undefined,
-        olderThan(decodeCursor(page.cursor), paymentMethods.createdAt, paymentMethods.id),
-      ),
-    )
-    .orderBy(desc(paymentMethods.createdAt), desc(paymentMethods.id))
-    .limit(page.limit + 1);
+  const rows = await paymentMethodsOf(ctx.db).execute({
+    customerId: customer.id,
+    type: type ?? null,
+    ...pagePlaceholders(page),
+  });
   return toPage(
     rows,
     page.limit,
@@ -222,6 +222,23 @@ const listLocal = async (
     (r) => presentRow(r, customer.defaultPaymentMethodId),
   );
 };
+
+/** A customer's payment methods, of one type or (`type` null) all, a page at a time. */
+const paymentMethodsOf = preparedRead("payment_methods_of_customer", (db, name) =>
+  db
+    .select()
+    .from(paymentMethods)
+    .where(
+      and(
+        eq(paymentMethods.customerId, sql.placeholder("customerId")),
+        sql`(${sql.placeholder("type")}::text is null or ${paymentMethods.type} = ${sql.placeholder("type")})`,
+        olderThanPlaceholder(paymentMethods.createdAt, paymentMethods.id),
+      ),
+    )
+    .orderBy(desc(paymentMethods.createdAt), desc(paymentMethods.id))
+    .limit(sql.placeholder("limit"))
+    .prepare(name),
+);
 
 export const listCustomerPaymentMethods = async ({
   ctx,

@@ -1,4 +1,5 @@
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq, lt, or, sql } from "drizzle-orm";
+import { preparedRead } from "../db/prepared.ts";
 import { type PlatformRow, platforms } from "../db/schema/index.ts";
 import { conflict, notFound } from "../errors.ts";
 import type { ServiceContext } from "./context.ts";
@@ -56,12 +57,17 @@ export const findPlatform = async ({
   ctx: ServiceContext;
   input: { platformId: string };
 }): Promise<PlatformRow | undefined> => {
-  const [row] = await ctx.db
-    .select()
-    .from(platforms)
-    .where(eq(platforms.platformId, input.platformId));
+  const [row] = await platformById(ctx.db).execute({ platformId: input.platformId });
   return row;
 };
+
+const platformById = preparedRead("platform_by_id", (db, name) =>
+  db
+    .select()
+    .from(platforms)
+    .where(eq(platforms.platformId, sql.placeholder("platformId")))
+    .prepare(name),
+);
 
 export const getPlatform = async (args: {
   ctx: ServiceContext;

@@ -1,8 +1,9 @@
 import { and, desc, eq, sql } from "drizzle-orm";
+import { preparedRead } from "../../db/prepared.ts";
 import { balanceEntries } from "../../db/schema/index.ts";
 import type { ServiceContext } from "../context.ts";
 import { customerOfPlatform } from "../customers.ts";
-import { decodeCursor, olderThan, type Page, toPage } from "../pagination.ts";
+import { olderThanPlaceholder, type Page, pagePlaceholders, toPage } from "../pagination.ts";
 
 export interface BalanceEntry {
   id: string;
@@ -14,6 +15,33 @@ export interface BalanceEntry {
   invoiceId: string | null;
   createdAt: string;
 }
+
+const balancesOf = preparedRead("balances_of_customer", (db, name) =>
+  db
+    .select({
+      currency: balanceEntries.currency,
+      balance: sql<string>`sum(${balanceEntries.amount})::text`,
+    })
+    .from(balanceEntries)
+    .where(eq(balanceEntries.customerId, sql.placeholder("customerId")))
+    .groupBy(balanceEntries.currency)
+    .prepare(name),
+);
+
+const entriesOf = preparedRead("balance_entries_of_customer", (db, name) =>
+  db
+    .select()
+    .from(balanceEntries)
+    .where(
+      and(
+        eq(balanceEntries.customerId, sql.placeholder("customerId")),
+        olderThanPlaceholder(balanceEntries.createdAt, balanceEntries.id),
+      ),
+    )
+    .orderBy(desc(balanceEntries.createdAt), desc(balanceEntries.id))
+    .limit(sql.placeholder("limit"))
+    .prepare(name),
+);
 
 /**
  * A platform's customer balance: the balance per currency (the sum of the ledger) and the ledger
@@ -31,26 +59,10 @@ export const platformBalanceLedger = async ({
   entries: Page<BalanceEntry>;
 }> => {
   const customer = await customerOfPlatform({ ctx, input });
-  const after = decodeCursor(input.cursor);
-  const sums = await ctx.db
-    .select({
-      currency: balanceEntries.currency,
-      balance: sql<string>`sum(${balanceEntries.amount})::text`,
-    })
-    .from(balanceEntries)
-    .where(eq(balanceEntries.customerId, customer.id))
-    .groupBy(balanceEntries.currency);
-  const rows = await ctx.db
-    .select()
-    .from(balanceEntries)
-    .where(
-      and(
-        eq(balanceEntries.customerId, customer.id),
-        olderThan(after, balanceEntries.createdAt, balanceEntries.id),
-      ),
-    )
-    .orderBy(desc(balanceEntries.createdAt), desc(balanceEntries.id))
-    .limit(input.limit + 1);
+  const [sums, rows] = await Promise.all([
+    balancesOf(ctx.db).execute({ customerId: customer.id }),
+    entriesOf(ctx.db).execute({ customerId: customer.id, ...pagePlaceholders(input) }),
+  ]);
   return {
     customerId: customer.id,
     balances: Object.fromEntries(sums.map((s) => [s.currency, Number(s.balance)])),

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { and, eq, gt, lt } from "drizzle-orm";
+import { and, eq, gt, lt, sql } from "drizzle-orm";
+import { preparedRead } from "../../db/prepared.ts";
 import { consoleSessions } from "../../db/schema/index.ts";
 import { AppError } from "../../errors.ts";
 import { randomToken } from "../../ids.ts";
@@ -58,7 +59,16 @@ export const findConsoleSession = async ({
   input: { sessionId: string };
 }): Promise<ConsoleSession | undefined> => {
   if (input.sessionId.length > 128) return undefined;
-  const [row] = await ctx.db
+  const [row] = await liveSession(ctx.db).execute({
+    idHash: hashOf(input.sessionId),
+    now: sessionClock(ctx).now(),
+  });
+  return row;
+};
+
+/** Every console request reads its session: prepared once. */
+const liveSession = preparedRead("console_session_live", (db, name) =>
+  db
     .select({
       idHash: consoleSessions.idHash,
       csrfToken: consoleSessions.csrfToken,
@@ -67,12 +77,12 @@ export const findConsoleSession = async ({
     .from(consoleSessions)
     .where(
       and(
-        eq(consoleSessions.idHash, hashOf(input.sessionId)),
-        gt(consoleSessions.expiresAt, sessionClock(ctx).now()),
+        eq(consoleSessions.idHash, sql.placeholder("idHash")),
+        gt(consoleSessions.expiresAt, sql.placeholder("now")),
       ),
-    );
-  return row;
-};
+    )
+    .prepare(name),
+);
 
 /** Ends a session: its cookie and CSRF token are worth nothing afterwards. */
 export const signOutOfConsole = async ({

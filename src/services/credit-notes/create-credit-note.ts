@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Tx } from "../../db/client.ts";
 import {
-  balanceEntries,
   type CreditNoteReason,
   type CreditNoteRow,
   creditNoteLines,

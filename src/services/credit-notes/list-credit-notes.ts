@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { preparedRead } from "../../db/prepared.ts";
 import { creditNotes } from "../../db/schema/index.ts";
 import { notFound } from "../../errors.ts";
 import type { ServiceContext } from "../context.ts";
@@ -60,6 +61,20 @@ export const getCreditNote = async ({
 };
 
 /** The issued credit notes of some invoices (a page of a list), oldest first per invoice. */
+const issuedNotesOfInvoices = preparedRead("issued_credit_notes_of_invoices", (db, name) =>
+  db
+    .select()
+    .from(creditNotes)
+    .where(
+      and(
+        sql`${creditNotes.invoiceId} = any(${sql.placeholder("invoiceIds")}::text[])`,
+        eq(creditNotes.status, "issued"),
+      ),
+    )
+    .orderBy(asc(creditNotes.issuedAt), asc(creditNotes.id))
+    .prepare(name),
+);
+
 export const creditNotesOfInvoices = async ({
   ctx,
   input,
@@ -69,16 +84,9 @@ export const creditNotesOfInvoices = async ({
 }): Promise<Map<string, CreditNote[]>> => {
   const byInvoice = new Map<string, CreditNote[]>();
   if (input.invoiceIds.length === 0) return byInvoice;
-  const rows = await ctx.db
-    .select()
-    .from(creditNotes)
-    .where(
-      and(
-        inArray(creditNotes.invoiceId, input.invoiceIds.slice(0, 200)),
-        eq(creditNotes.status, "issued"),
-      ),
-    )
-    .orderBy(asc(creditNotes.issuedAt), asc(creditNotes.id));
+  const rows = await issuedNotesOfInvoices(ctx.db).execute({
+    invoiceIds: input.invoiceIds.slice(0, 200),
+  });
   const lines = await creditNoteLinesOf(
     ctx.db,
     rows.map((r) => r.id),

@@ -66,7 +66,8 @@ export const presentSubscriptions = async (
 export const presentSubscription = async (tx: Tx, row: SubscriptionRow): Promise<Subscription> =>
   (await presentSubscriptions(tx, [row]))[0] as Subscription;
 
-const presentRow = (row: SubscriptionRow, nextCharge: string | null): Subscription => ({
+/** A subscription as the API shows it, given the card its next charge will use. */
+export const presentRow = (row: SubscriptionRow, nextCharge: string | null): Subscription => ({
   id: row.id,
   platformId: row.platformId,
   customerId: row.customerId,

@@ -1,16 +1,23 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import type { Tx } from "../../db/client.ts";
+import { preparedRead } from "../../db/prepared.ts";
 import {
   liveSubscriptionStatuses,
   type SubscriptionRow,
   subscriptions,
 } from "../../db/schema/index.ts";
 import { AppError } from "../../errors.ts";
+import { chargeableCard } from "../collection.ts";
 import type { ServiceContext } from "../context.ts";
 import { findOwnedCustomer } from "../customers.ts";
 import { decodeCursor, olderThan, type Page, type PageInput, toPage } from "../pagination.ts";
 import { assertOwns, type Principal } from "../principal.ts";
-import { presentSubscription, presentSubscriptions, type Subscription } from "./presentation.ts";
+import {
+  presentRow,
+  presentSubscription,
+  presentSubscriptions,
+  type Subscription,
+} from "./presentation.ts";
 
 /** Statuses in which a subscription may change plan. */
 export const changeableStatuses = ["trialing", "active", "past_due"] as const;
@@ -60,9 +67,12 @@ export const requireLiveSubscription = async ({
   input: { platformId: string };
 }): Promise<SubscriptionRow> => {
   const live = await findLiveSubscription({ ctx, input });
-  if (!live) throw new AppError("NOT_FOUND", `platform '${input.platformId}' has no subscription`);
+  if (!live) throw noSubscription(input.platformId);
   return live;
 };
+
+const noSubscription = (platformId: string) =>
+  new AppError("NOT_FOUND", `platform '${platformId}' has no subscription`);
 
 /** The platform's most recent subscription, live or ended, if any. */
 export const latestSubscription = async ({
@@ -116,8 +126,30 @@ export const getPlatformSubscription = async ({
 }: {
   ctx: ServiceContext;
   input: { platformId: string };
-}): Promise<Subscription> =>
-  presentSubscription(ctx.db, await requireLiveSubscription({ ctx, input }));
+}): Promise<Subscription> => {
+  const [row] = await liveSubscriptionWithCard(ctx.db).execute({ platformId: input.platformId });
+  if (!row) throw noSubscription(input.platformId);
+  const { nextChargePaymentMethodId, ...subscription } = row;
+  return presentRow(subscription, nextChargePaymentMethodId);
+};
+
+/** The platform's live subscription and its next charge's card in one prepared read. */
+const liveSubscriptionWithCard = preparedRead("live_subscription_with_card", (db, name) =>
+  db
+    .select({
+      ...getTableColumns(subscriptions),
+      nextChargePaymentMethodId: chargeableCard("subscriptions"),
+    })
+    .from(subscriptions)
+    .where(
+      and(
+        eq(subscriptions.platformId, sql.placeholder("platformId")),
+        inArray(subscriptions.status, [...liveSubscriptionStatuses]),
+      ),
+    )
+    .limit(1)
+    .prepare(name),
+);
 
 /** The customer's subscriptions, newest first. */
 export const listCustomerSubscriptions = async ({
