@@ -122,41 +122,65 @@ const loadEndpoints = async (ctx: ServiceContext, platformId: string) => {
   );
 };
 
-/** Everything a platform's page shows, read through the services the API routes use. */
+/** The platform's usage this period and, when it has a period, its daily chart. */
+const usageWithDaily = async (ctx: ServiceContext, platformId: string) => {
+  const usage = await unlessMissing(getCurrentUsage({ ctx, input: { platformId } }));
+  if (!usage) return { usage, daily: null };
+  // The daily chart covers the current period, at most its last 31 days.
+  const today = ctx.clock.now();
+  const monthAgo = new Date(today.getTime() - 30 * 86_400_000);
+  const periodStart = new Date(usage.periodStart);
+  const from = utcDay(periodStart > monthAgo ? periodStart : monthAgo);
+  const daily = await getDailyUsage({ ctx, input: { platformId, from, to: utcDay(today) } });
+  return { usage, daily };
+};
+
+/** A page of the platform's invoices with their credit notes. */
+const invoicesWithNotes = async (ctx: ServiceContext, platformId: string, limit: number) => {
+  const invoices = await listInvoices({ ctx, input: { platformId, limit } });
+  const creditNotes = await creditNotesOfInvoices({
+    ctx,
+    input: { invoiceIds: invoices.data.map((i) => i.id) },
+  });
+  return { invoices, creditNotes };
+};
+
+/**
+ * Everything a platform's page shows, read through the services the API routes use, all at
+ * once: a read that needs another's result (the chart needs the period, credit notes need the
+ * invoices) follows it in its own chain, and an unknown platform rejects with the 404.
+ */
 const loadPlatformView = async (
   ctx: ServiceContext,
   platformId: string,
   eventsCursor?: string | undefined,
 ): Promise<PlatformView> => {
-  const platform = await getPlatform({ ctx, input: { platformId } });
   const page = { limit: 20 };
-  const [subscription, usage, invoices, paymentMethods, ledger, apiKeys, events, endpoints] =
-    await Promise.all([
-      unlessMissing(getPlatformSubscription({ ctx, input: { platformId } })),
-      unlessMissing(getCurrentUsage({ ctx, input: { platformId } })),
-      listInvoices({ ctx, input: { platformId, ...page } }),
-      unlessMissing(listPlatformPaymentMethods({ ctx, input: { platformId, page } })),
-      platformBalanceLedger({ ctx, input: { platformId, ...page } }),
-      listApiKeys({ ctx, input: { platformId } }),
-      listEvents({
-        ctx,
-        principal: OPERATOR,
-        input: { platformId, ...page, ...(eventsCursor ? { cursor: eventsCursor } : {}) },
-      }),
-      loadEndpoints(ctx, platformId),
-    ]);
-  const creditNotes = await creditNotesOfInvoices({
-    ctx,
-    input: { invoiceIds: invoices.data.map((i) => i.id) },
-  });
-  // The daily chart covers the current period, at most its last 31 days.
-  const today = ctx.clock.now();
-  const monthAgo = new Date(today.getTime() - 30 * 86_400_000);
-  const periodStart = usage ? new Date(usage.periodStart) : monthAgo;
-  const from = utcDay(periodStart > monthAgo ? periodStart : monthAgo);
-  const daily = usage
-    ? await getDailyUsage({ ctx, input: { platformId, from, to: utcDay(today) } })
-    : null;
+  const [
+    platform,
+    subscription,
+    { usage, daily },
+    { invoices, creditNotes },
+    paymentMethods,
+    ledger,
+    apiKeys,
+    events,
+    endpoints,
+  ] = await Promise.all([
+    getPlatform({ ctx, input: { platformId } }),
+    unlessMissing(getPlatformSubscription({ ctx, input: { platformId } })),
+    usageWithDaily(ctx, platformId),
+    invoicesWithNotes(ctx, platformId, page.limit),
+    unlessMissing(listPlatformPaymentMethods({ ctx, input: { platformId, page } })),
+    platformBalanceLedger({ ctx, input: { platformId, ...page } }),
+    listApiKeys({ ctx, input: { platformId } }),
+    listEvents({
+      ctx,
+      principal: OPERATOR,
+      input: { platformId, ...page, ...(eventsCursor ? { cursor: eventsCursor } : {}) },
+    }),
+    loadEndpoints(ctx, platformId),
+  ]);
   return {
     platform,
     subscription,
