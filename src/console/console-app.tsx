@@ -13,7 +13,7 @@ import { CreateApiKeyBody } from "../routes/operator/platforms/create-api-key.ts
 import { StartTrialBody } from "../routes/operator/start-trial.ts";
 import { ChangeTierBody } from "../routes/subscription/change-tier.ts";
 import { createApiKey, listApiKeys, revokeApiKey } from "../services/api-keys.ts";
-import { platformBalanceLedger } from "../services/console/balance-ledger.ts";
+import { customerBalanceLedger } from "../services/console/balance-ledger.ts";
 import { consoleOverview } from "../services/console/console-overview.ts";
 import {
   exportInvoicesCsv,
@@ -32,9 +32,10 @@ import {
 import { createCreditNote } from "../services/credit-notes/create-credit-note.ts";
 import { creditNotesOfInvoices } from "../services/credit-notes/list-credit-notes.ts";
 import { applyCredit } from "../services/credits.ts";
+import { customerOfPlatform } from "../services/customers.ts";
 import { getEvent, listEvents } from "../services/events/queries.ts";
 import { getInvoice, listInvoices } from "../services/invoicing.ts";
-import { listPlatformPaymentMethods } from "../services/payment-methods.ts";
+import { listPaymentMethodsOf } from "../services/payment-methods.ts";
 import { getPlatform } from "../services/platforms.ts";
 import type { Principal } from "../services/principal.ts";
 import { cancelPlatformSubscription } from "../services/subscriptions/cancel.ts";
@@ -145,6 +146,20 @@ const invoicesWithNotes = async (ctx: ServiceContext, platformId: string, limit:
   return { invoices, creditNotes };
 };
 
+/** The platform's customer: its payment methods and its balance ledger. */
+const customerWithMoney = async (
+  ctx: ServiceContext,
+  platformId: string,
+  page: { limit: number },
+) => {
+  const customer = await customerOfPlatform({ ctx, input: { platformId } });
+  const [paymentMethods, ledger] = await Promise.all([
+    listPaymentMethodsOf({ ctx, input: { customer, page } }),
+    customerBalanceLedger({ ctx, input: { customer, ...page } }),
+  ]);
+  return { paymentMethods, ledger };
+};
+
 /**
  * Everything a platform's page shows, read through the services the API routes use, all at
  * once: a read that needs another's result (the chart needs the period, credit notes need the
@@ -161,8 +176,7 @@ const loadPlatformView = async (
     subscription,
     { usage, daily },
     { invoices, creditNotes },
-    paymentMethods,
-    ledger,
+    { paymentMethods, ledger },
     apiKeys,
     events,
     endpoints,
@@ -171,8 +185,7 @@ const loadPlatformView = async (
     unlessMissing(getPlatformSubscription({ ctx, input: { platformId } })),
     usageWithDaily(ctx, platformId),
     invoicesWithNotes(ctx, platformId, page.limit),
-    unlessMissing(listPlatformPaymentMethods({ ctx, input: { platformId, page } })),
-    platformBalanceLedger({ ctx, input: { platformId, ...page } }),
+    customerWithMoney(ctx, platformId, page),
     listApiKeys({ ctx, input: { platformId } }),
     listEvents({
       ctx,
@@ -187,7 +200,7 @@ const loadPlatformView = async (
     usage,
     daily,
     invoices,
-    paymentMethods: paymentMethods ?? { data: [], hasMore: false, nextCursor: null },
+    paymentMethods,
     ledger,
     apiKeys,
     plans: ctx.catalog.plans,

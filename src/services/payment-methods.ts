@@ -2,6 +2,7 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import type { Tx } from "../db/client.ts";
 import { preparedRead } from "../db/prepared.ts";
 import {
+  type CustomerRow,
   customers,
   type PaymentMethodRow,
   paymentMethods,
@@ -263,6 +264,15 @@ export const listPlatformPaymentMethods = async ({
   const customer = await customerOfPlatform({ ctx, input });
   return listLocal(ctx, customer, input.page);
 };
+
+/** A customer's payment methods, a page at a time, for a caller that has read the customer. */
+export const listPaymentMethodsOf = ({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { customer: Pick<CustomerRow, "id" | "defaultPaymentMethodId">; page: PageInput };
+}): Promise<Page<PaymentMethod>> => listLocal(ctx, input.customer, input.page);
 
 export const getDefaultPaymentMethod = async (args: {
   ctx: ServiceContext;

@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { Plan } from "../../billing/plan-catalog.ts";
 import type { listApiKeys } from "../../services/api-keys.ts";
-import type { platformBalanceLedger } from "../../services/console/balance-ledger.ts";
+import type { customerBalanceLedger } from "../../services/console/balance-ledger.ts";
 import type { CreditNote } from "../../services/credit-notes/present-credit-note.ts";
 import type { Event } from "../../services/events/queries.ts";
 import type { Invoice } from "../../services/invoicing.ts";
@@ -35,7 +35,7 @@ export interface PlatformView {
   daily: DailyUsage | null;
   invoices: Page<Invoice>;
   paymentMethods: Page<PaymentMethod>;
-  ledger: Awaited<ReturnType<typeof platformBalanceLedger>>;
+  ledger: Awaited<ReturnType<typeof customerBalanceLedger>>;
   apiKeys: Awaited<ReturnType<typeof listApiKeys>>;
   plans: readonly Plan[];
   /** Issued credit notes of the listed invoices, by invoice id. */

@@ -1,8 +1,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { preparedRead } from "../../db/prepared.ts";
-import { balanceEntries } from "../../db/schema/index.ts";
+import { balanceEntries, type CustomerRow } from "../../db/schema/index.ts";
 import type { ServiceContext } from "../context.ts";
-import { customerOfPlatform } from "../customers.ts";
 import { olderThanPlaceholder, type Page, pagePlaceholders, toPage } from "../pagination.ts";
 
 export interface BalanceEntry {
@@ -44,21 +43,20 @@ const entriesOf = preparedRead("balance_entries_of_customer", (db, name) =>
 );
 
 /**
- * A platform's customer balance: the balance per currency (the sum of the ledger) and the ledger
- * itself, newest first.
+ * A customer's balance: the balance per currency (the sum of the ledger) and the ledger itself,
+ * newest first.
  */
-export const platformBalanceLedger = async ({
+export const customerBalanceLedger = async ({
   ctx,
-  input,
+  input: { customer, ...input },
 }: {
   ctx: ServiceContext;
-  input: { platformId: string; limit: number; cursor?: string | undefined };
+  input: { customer: Pick<CustomerRow, "id">; limit: number; cursor?: string | undefined };
 }): Promise<{
   customerId: string;
   balances: Record<string, number>;
   entries: Page<BalanceEntry>;
 }> => {
-  const customer = await customerOfPlatform({ ctx, input });
   const [sums, rows] = await Promise.all([
     balancesOf(ctx.db).execute({ customerId: customer.id }),
     entriesOf(ctx.db).execute({ customerId: customer.id, ...pagePlaceholders(input) }),
