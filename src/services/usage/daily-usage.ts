@@ -59,17 +59,20 @@ export const getDailyUsage = async ({
       { path: ["to"], message: `at most ${maxDailyRangeDays} days after from`, in: "query" },
     ]);
   }
-  await platformSubscriptionOrNotFound({ ctx, platformId: input.platformId });
   const days = Array.from({ length: count }, (_, i) => {
     const start = new Date(from.getTime() + i * msPerDay);
     return { start, end: new Date(start.getTime() + msPerDay) };
   });
-  const aggregates = await readRangeAggregates({
-    ctx,
-    platformId: input.platformId,
-    tenantId: input.tenantId,
-    ranges: days,
-  });
+  // An unknown platform is a 404; its aggregates, read meanwhile, would be empty.
+  const [, aggregates] = await Promise.all([
+    platformSubscriptionOrNotFound({ ctx, platformId: input.platformId }),
+    readRangeAggregates({
+      ctx,
+      platformId: input.platformId,
+      tenantId: input.tenantId,
+      ranges: days,
+    }),
+  ]);
   return {
     platformId: input.platformId,
     from: input.from,
