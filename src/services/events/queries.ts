@@ -1,4 +1,6 @@
-import { and, desc, eq, inArray, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
+import { preparedRead } from "../../db/prepared.ts";
 import {
   type EventRow,
   events,
@@ -7,7 +9,13 @@ import {
 } from "../../db/schema/index.ts";
 import { forbidden, notFound } from "../../errors.ts";
 import type { ServiceContext } from "../context.ts";
-import { decodeCursor, olderThan, type Page, type PageInput, toPage } from "../pagination.ts";
+import {
+  olderThanPlaceholder,
+  type Page,
+  type PageInput,
+  pagePlaceholders,
+  toPage,
+} from "../pagination.ts";
 import { assertOwns, type Principal } from "../principal.ts";
 
 /** An event as the API returns it and as webhooks deliver it. */
@@ -30,21 +38,41 @@ export const presentEvent = (row: EventRow): Event => ({
 });
 
 /**
- * The platforms whose events a caller sees: a platform key its own (asking for another is 403),
- * the operator every platform's and the operator's own, or one platform's when it names one.
+ * The platform whose events a caller sees: a platform key its own (asking for another is 403),
+ * the operator one platform's when it names one, else (undefined) every platform's and the
+ * operator's own.
  */
-const visibleTo = (principal: Principal, platformId: string | undefined): SQL | undefined => {
-  if (principal.kind === "operator") {
-    return platformId === undefined ? undefined : eq(events.platformId, platformId);
-  }
+const visiblePlatform = (
+  principal: Principal,
+  platformId: string | undefined,
+): string | undefined => {
+  if (principal.kind === "operator") return platformId;
   if (principal.kind === "platform") {
     if (platformId !== undefined && platformId !== principal.platformId) {
       throw forbidden(`this key belongs to platform '${principal.platformId}'`);
     }
-    return eq(events.platformId, principal.platformId);
+    return principal.platformId;
   }
   throw forbidden("a usage:write service key may only ingest usage events");
 };
+
+/** A page of events, newest first, of one platform or (`byPlatform` false) all of them. */
+const eventsPage = (byPlatform: boolean) => (db: Db, name: string) =>
+  db
+    .select()
+    .from(events)
+    .where(
+      and(
+        byPlatform ? eq(events.platformId, sql.placeholder("platformId")) : undefined,
+        sql`(${sql.placeholder("types")}::text[] is null or ${events.type} = any(${sql.placeholder("types")}::text[]))`,
+        olderThanPlaceholder(events.createdAt, events.id),
+      ),
+    )
+    .orderBy(desc(events.createdAt), desc(events.id))
+    .limit(sql.placeholder("limit"))
+    .prepare(name);
+const eventsOfPlatform = preparedRead("events_of_platform", eventsPage(true));
+const eventsOfAll = preparedRead("events_of_all_platforms", eventsPage(false));
 
 /** Events, newest first, of the caller's platform (the operator: all, or one platform's). */
 export const listEvents = async ({
@@ -56,19 +84,15 @@ export const listEvents = async ({
   principal: Principal;
   input: PageInput & { platformId?: string | undefined; type?: string[] | undefined };
 }): Promise<Page<Event>> => {
-  const after = decodeCursor(input.cursor);
-  const rows = await ctx.db
-    .select()
-    .from(events)
-    .where(
-      and(
-        visibleTo(principal, input.platformId),
-        input.type && input.type.length > 0 ? inArray(events.type, input.type) : undefined,
-        olderThan(after, events.createdAt, events.id),
-      ),
-    )
-    .orderBy(desc(events.createdAt), desc(events.id))
-    .limit(input.limit + 1);
+  const platformId = visiblePlatform(principal, input.platformId);
+  const values = {
+    types: input.type && input.type.length > 0 ? input.type : null,
+    ...pagePlaceholders(input),
+  };
+  const rows =
+    platformId === undefined
+      ? await eventsOfAll(ctx.db).execute(values)
+      : await eventsOfPlatform(ctx.db).execute({ ...values, platformId });
   return toPage(rows, input.limit, (r) => r, presentEvent);
 };
 
