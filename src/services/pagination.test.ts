@@ -128,3 +128,55 @@ describe("GET /operator/failures", () => {
     }
   });
 });
+
+/**
+ * Lists read by prepared statements (`preparedRead`): the first page's position is a placeholder
+ * too (`infinity`), so walking them checks that position and the ties after it.
+ */
+describe("prepared page reads", () => {
+  it("page a customer's payment methods attached in the same instant, with and without a type", async () => {
+    const p = await t.createPlatform();
+    for (const advance of [0, 0, 1_000, 0, 0]) {
+      t.clock.advance(advance);
+      const res = await t.request("POST", "/payment-methods/pm_card_visa/attach", {
+        key: p.key,
+        body: { customerId: p.customerId },
+      });
+      expect(res.status, res.text).toBe(200);
+    }
+    for (const path of [
+      "/payment-methods",
+      `/customers/${p.customerId}/payment-methods`,
+      `/customers/${p.customerId}/payment-methods?type=card`,
+    ]) {
+      const all = await onePage(path, p.key);
+      expect(all).toHaveLength(5);
+      expect(new Set(all).size).toBe(5);
+      for (const limit of [1, 2, 4]) {
+        expect((await walk(path, limit, p.key)).ids).toEqual(all);
+      }
+    }
+  });
+
+  it("page one platform's events of a type, events of the same instant included", async () => {
+    const p = await t.createPlatform();
+    for (let i = 0; i < 5; i++) {
+      const res = await t.request("POST", "/payment-methods/pm_card_visa/attach", {
+        key: p.key,
+        body: { customerId: p.customerId },
+      });
+      expect(res.status, res.text).toBe(200);
+    }
+    const path = `/events?platformId=${p.platformId}&type=payment_method.attached`;
+    const all = await onePage(path);
+    expect(all).toHaveLength(5);
+    for (const limit of [1, 2, 3]) {
+      expect((await walk(path, limit)).ids).toEqual(all);
+    }
+    // Another type of the same platform, and the platform's own key, see the same pages.
+    expect(await onePage(`/events?platformId=${p.platformId}&type=customer.created`)).toHaveLength(
+      1,
+    );
+    expect((await walk("/events?type=payment_method.attached", 2, p.key)).ids).toEqual(all);
+  });
+});
