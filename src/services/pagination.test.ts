@@ -180,3 +180,28 @@ describe("prepared page reads", () => {
     expect((await walk("/events?type=payment_method.attached", 2, p.key)).ids).toEqual(all);
   });
 });
+
+describe("GET /webhook-endpoints", () => {
+  it("pages the operator's endpoints and a platform's apart, ties included", async () => {
+    const p = await t.createPlatform();
+    const create = async (key?: string) => {
+      const res = await t.request("POST", "/webhook-endpoints", {
+        ...(key === undefined ? {} : { key }),
+        body: { url: "http://127.0.0.1:9/hooks", enabledEvents: ["*"] },
+      });
+      expect(res.status, res.text).toBe(201);
+      return res.body.id as string;
+    };
+    const operators = [await create(), await create(), await create()];
+    const platforms = [await create(p.key), await create(p.key), await create(p.key)];
+    const ofOperator = await onePage("/webhook-endpoints");
+    expect([...ofOperator].sort()).toEqual([...operators].sort());
+    expect([...(await onePage("/webhook-endpoints", p.key))].sort()).toEqual([...platforms].sort());
+    for (const limit of [1, 2]) {
+      expect((await walk("/webhook-endpoints", limit)).ids).toEqual(ofOperator);
+      expect((await walk("/webhook-endpoints", limit, p.key)).ids).toEqual(
+        await onePage("/webhook-endpoints", p.key),
+      );
+    }
+  });
+});

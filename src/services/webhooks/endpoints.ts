@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { and, desc, eq, isNull } from "drizzle-orm";
-import type { Tx } from "../../db/client.ts";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import type { Db, Tx } from "../../db/client.ts";
+import { preparedRead } from "../../db/prepared.ts";
 import {
   type WebhookEndpointRow,
   type WebhookSecret,
@@ -11,7 +12,13 @@ import { newId } from "../../ids.ts";
 import type { ServiceContext } from "../context.ts";
 import type { WebhookEndpointObject } from "../events/catalog.ts";
 import { eventTypes } from "../events/catalog.ts";
-import { decodeCursor, olderThan, type Page, type PageInput, toPage } from "../pagination.ts";
+import {
+  olderThanPlaceholder,
+  type Page,
+  type PageInput,
+  pagePlaceholders,
+  toPage,
+} from "../pagination.ts";
 import type { Principal } from "../principal.ts";
 import { checkWebhookUrl } from "./destination.ts";
 
@@ -126,20 +133,33 @@ export const listWebhookEndpoints = async ({
   principal: Principal;
   input: PageInput;
 }): Promise<Page<WebhookEndpointObject>> => {
-  const after = decodeCursor(input.cursor);
-  const rows = await ctx.db
+  const owner = ownerOf(principal);
+  const values = pagePlaceholders(input);
+  const rows =
+    owner === null
+      ? await operatorEndpoints(ctx.db).execute(values)
+      : await platformEndpoints(ctx.db).execute({ ...values, platformId: owner });
+  return toPage(rows, input.limit, (r) => r, presentEndpoint);
+};
+
+/** A page of endpoints, newest first: one platform's, or the operator's own. */
+const endpointsPage = (owner: "platform" | "operator") => (db: Db, name: string) =>
+  db
     .select()
     .from(webhookEndpoints)
     .where(
       and(
-        ownedBy(ownerOf(principal)),
-        olderThan(after, webhookEndpoints.createdAt, webhookEndpoints.id),
+        owner === "platform"
+          ? eq(webhookEndpoints.platformId, sql.placeholder("platformId"))
+          : isNull(webhookEndpoints.platformId),
+        olderThanPlaceholder(webhookEndpoints.createdAt, webhookEndpoints.id),
       ),
     )
     .orderBy(desc(webhookEndpoints.createdAt), desc(webhookEndpoints.id))
-    .limit(input.limit + 1);
-  return toPage(rows, input.limit, (r) => r, presentEndpoint);
-};
+    .limit(sql.placeholder("limit"))
+    .prepare(name);
+const platformEndpoints = preparedRead("webhook_endpoints_of_platform", endpointsPage("platform"));
+const operatorEndpoints = preparedRead("webhook_endpoints_of_operator", endpointsPage("operator"));
 
 export const getWebhookEndpoint = async ({
   ctx,
