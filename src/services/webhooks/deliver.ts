@@ -30,9 +30,9 @@ export const DISABLE_AFTER_MS = 5 * 86_400_000;
  */
 export const attemptLeaseMs = (timeoutMs: number) => 2 * timeoutMs + 5_000;
 /** Deliveries claimed at once, sent at once, and recorded by one statement. */
-const CLAIM_BATCH = 512;
-const LANES = 64;
-const RECORD_BATCH = 128;
+const CLAIM_BATCH = Number(process.env.X_CLAIM ?? 512);
+const LANES = Number(process.env.X_LANES ?? 64);
+const RECORD_BATCH = Number(process.env.X_RECORD ?? 128);
 /** Record statements that may run at once before lanes wait for one to finish. */
 const RECORDS_IN_FLIGHT = 4;
 
@@ -52,6 +52,8 @@ interface Claimed {
   id: string;
   claim: string;
   eventId: string;
+  /** The event's type, for the log; null if the event was pruned. */
+  eventType: string | null;
   /** The event as sent, built once per event by the claim; null if the event was pruned. */
   body: string | null;
   target: Target | undefined;
@@ -88,6 +90,7 @@ type ClaimRow = {
   id: string;
   event_id: string | null;
   endpoint_id: string | null;
+  type: string | null;
   body: string | null;
 };
 
@@ -120,19 +123,20 @@ const claimDueDeliveries = async (
        where d.id = due.id
       returning d.id, d.event_id, d.endpoint_id, d.created_at
     )
-    select 0 as kind, c.id, c.event_id, c.endpoint_id, null::text as body, c.created_at
+    select 0 as kind, c.id, c.event_id, c.endpoint_id, null as type, null::text as body,
+           c.created_at
       from claimed c
     union all
-    select 1, e.id, null, null, ${EVENT_BODY}, null
+    select 1, e.id, null, null, e.type, ${EVENT_BODY}, null
       from events e
      where e.id in (select event_id from claimed)
     order by kind, created_at`);
   const rows = (result as unknown as { rows: ClaimRow[] }).rows;
   if (rows.length === 0) return [];
-  const bodies = new Map<string, string>();
+  const events = new Map<string, ClaimRow>();
   const endpointIds = new Set<string>();
   for (const row of rows) {
-    if (row.kind === 1) bodies.set(row.id, row.body as string);
+    if (row.kind === 1) events.set(row.id, row);
     else endpointIds.add(row.endpoint_id as string);
   }
   const targets = await targetsOf(ctx, [...endpointIds], now, cache);
@@ -140,11 +144,13 @@ const claimDueDeliveries = async (
   for (const row of rows) {
     if (row.kind !== 0) continue;
     const eventId = row.event_id as string;
+    const event = events.get(eventId);
     claimed.push({
       id: row.id,
       claim,
       eventId,
-      body: bodies.get(eventId) ?? null,
+      eventType: event?.type ?? null,
+      body: event?.body ?? null,
       target: targets.get(row.endpoint_id as string),
     });
   }
@@ -275,11 +281,41 @@ const refusal = (error: string): Refusal => ({
   final: true,
 });
 
-/** What an attempt's record needs. */
+/**
+ * What an attempt's record needs, built as soon as the attempt ends (so the claimed delivery and
+ * its body are dropped at once): the record's row — delivery, claim, outcome (0 to retry, 1
+ * success, 2 final failure), status code, duration, error, response excerpt, attempt id, event
+ * type — and the endpoint, for its run of failures.
+ */
 interface Outcome {
-  claimed: Claimed;
-  result: SendResult | Refusal;
+  row: [
+    deliveryId: string,
+    claim: string,
+    outcome: 0 | 1 | 2,
+    statusCode: number | null,
+    durationMs: number,
+    error: string | null,
+    responseExcerpt: string | null,
+    attemptId: string,
+    eventType: string | null,
+  ];
+  target: Target | undefined;
 }
+
+const outcomeOf = (claimed: Claimed, result: SendResult | Refusal): Outcome => ({
+  row: [
+    claimed.id,
+    claimed.claim,
+    result.ok ? 1 : (result as Partial<Refusal>).final === true ? 2 : 0,
+    result.statusCode,
+    result.durationMs,
+    result.error,
+    result.responseExcerpt,
+    newSortableId("wha"),
+    claimed.eventType,
+  ],
+  target: claimed.target,
+});
 
 /** The retry delays as a PostgreSQL array literal (constants, so inlined in the statement). */
 const RETRY_DELAYS_SQL = sql.raw(`'{${RETRY_DELAYS_MS.join(",")}}'::bigint[]`);
@@ -296,24 +332,13 @@ const RETRY_DELAYS_SQL = sql.raw(`'{${RETRY_DELAYS_MS.join(",")}}'::bigint[]`);
 const recordAttempts = async (ctx: ServiceContext, outcomes: readonly Outcome[]) => {
   if (outcomes.length === 0) return;
   const now = ctx.clock.now();
-  // One array per attempt: delivery, claim, outcome (0 retry, 1 success, 2 final failure),
-  // status code, duration, error, response excerpt, attempt id.
-  const rows = outcomes.map(({ claimed, result }) => [
-    claimed.id,
-    claimed.claim,
-    result.ok ? 1 : (result as Partial<Refusal>).final === true ? 2 : 0,
-    result.statusCode,
-    result.durationMs,
-    result.error,
-    result.responseExcerpt,
-    newSortableId("wha"),
-  ]);
+  const rows = outcomes.map((o) => o.row);
   const at = now.toISOString();
   const recorded = await ctx.db.execute(sql`
     with v as (
       select r->>0 as delivery_id, r->>1 as claim, (r->>2)::int as outcome,
              (r->>3)::int as status_code, (r->>4)::int as duration_ms, r->>5 as error,
-             r->>6 as response_excerpt, r->>7 as attempt_id
+             r->>6 as response_excerpt, r->>7 as attempt_id, r->>8 as event_type
         from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) r
     ), updated as (
       update webhook_deliveries d
@@ -331,12 +356,11 @@ const recordAttempts = async (ctx: ServiceContext, outcomes: readonly Outcome[])
     )
     insert into webhook_attempts (id, delivery_id, endpoint_id, event_id, event_type, attempt,
       status_code, duration_ms, error, response_excerpt, succeeded, created_at)
-    select v.attempt_id, u.id, u.endpoint_id, u.event_id, coalesce(e.type, 'unknown'),
+    select v.attempt_id, u.id, u.endpoint_id, u.event_id, coalesce(v.event_type, 'unknown'),
       u.attempt_count, v.status_code, v.duration_ms, v.error, v.response_excerpt, v.outcome = 1,
       ${at}::timestamptz
     from updated u
     join v on v.delivery_id = u.id
-    left join events e on e.id = u.event_id
     returning delivery_id`);
   const wrote = new Set(
     ((recorded as unknown as { rows?: { delivery_id: string }[] }).rows ?? []).map(
@@ -345,14 +369,13 @@ const recordAttempts = async (ctx: ServiceContext, outcomes: readonly Outcome[])
   );
   const recovered = new Set<string>();
   const failing = new Set<string>();
-  for (const { claimed, result } of outcomes) {
-    if (!wrote.has(claimed.id)) {
-      ctx.logger.warn({ deliveryId: claimed.id }, "webhook attempt outlived its claim");
+  for (const { row, target } of outcomes) {
+    if (!wrote.has(row[0])) {
+      ctx.logger.warn({ deliveryId: row[0] }, "webhook attempt outlived its claim");
       continue;
     }
-    const { target } = claimed;
-    if (!target || (result as Partial<Refusal>).final) continue;
-    if (result.ok) {
+    if (!target || row[2] === 2) continue;
+    if (row[2] === 1) {
       if (target.failing) recovered.add(target.id);
     } else failing.add(target.id);
   }
@@ -454,7 +477,7 @@ export const deliverDueWebhooks = async ({ ctx }: { ctx: ServiceContext }): Prom
       // Claim the next batch while this one is being sent, so lanes never wait for a claim.
       if (queue.length < CLAIM_BATCH && !exhausted) refill().catch(() => {});
       const result = await attempt(ctx, next);
-      outcomes.push({ claimed: next, result });
+      outcomes.push(outcomeOf(next, result));
       attempted += 1;
       if (outcomes.length >= RECORD_BATCH) flush();
       while (recording.size >= RECORDS_IN_FLIGHT) await Promise.race(recording);

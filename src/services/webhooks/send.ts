@@ -56,7 +56,7 @@ export const destinationOf = (rawUrl: string, allowPrivate: boolean): Destinatio
       hostname,
       port: url.port === "" ? undefined : Number(url.port),
       path: `${url.pathname}${url.search}`,
-      ...(allowPrivate ? {} : { lookup: publicOnlyLookup }),
+      lookup: allowPrivate ? undefined : publicOnlyLookup,
     },
     host: url.host,
   };
@@ -112,9 +112,14 @@ export const postTo = (
       "user-agent",
       USER_AGENT,
     ];
+    const { options } = destination;
     const req = destination.send(
       {
-        ...destination.options,
+        protocol: options.protocol,
+        hostname: options.hostname,
+        port: options.port,
+        path: options.path,
+        lookup: options.lookup,
         method: "POST",
         headers: raw as unknown as RequestOptions["headers"],
       },
