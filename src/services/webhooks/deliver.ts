@@ -30,9 +30,9 @@ export const DISABLE_AFTER_MS = 5 * 86_400_000;
  */
 export const attemptLeaseMs = (timeoutMs: number) => 2 * timeoutMs + 5_000;
 /** Deliveries claimed at once, sent at once, and recorded by one statement. */
-const CLAIM_BATCH = Number(process.env.X_CLAIM ?? 512);
-const LANES = Number(process.env.X_LANES ?? 64);
-const RECORD_BATCH = Number(process.env.X_RECORD ?? 128);
+const CLAIM_BATCH = 512;
+const LANES = 64;
+const RECORD_BATCH = 128;
 /** Record statements that may run at once before lanes wait for one to finish. */
 const RECORDS_IN_FLIGHT = 4;
 
