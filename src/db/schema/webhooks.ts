@@ -54,8 +54,10 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [
     index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    // Pruning deletes an event's deliveries. No query looks deliveries up by endpoint (the
+    // delivery log reads webhook_attempts), so no index on endpoint_id: each delivery updates
+    // its row twice, and each non-HOT update writes every index.
     index("webhook_deliveries_event_idx").on(t.eventId),
-    index("webhook_deliveries_endpoint_idx").on(t.endpointId),
   ],
 );
 

@@ -1,19 +1,11 @@
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { and, eq, inArray, isNull, lte, min, sql } from "drizzle-orm";
-import {
-  type EventRow,
-  events,
-  type WebhookDeliveryRow,
-  type WebhookEndpointRow,
-  webhookDeliveries,
-  webhookEndpoints,
-} from "../../db/schema/index.ts";
-import { newId } from "../../ids.ts";
+import { webhookDeliveries, webhookEndpoints } from "../../db/schema/index.ts";
+import { newId, newSortableId } from "../../ids.ts";
 import type { ServiceContext } from "../context.ts";
-import { presentEvent } from "../events/queries.ts";
 import { recordEvent } from "../events/record-event.ts";
 import { activeSecrets, presentEndpoint } from "./endpoints.ts";
-import { type SendResult, sendWebhook } from "./send.ts";
+import { type Destination, destinationOf, postTo, type SendResult } from "./send.ts";
 
 /**
  * When the next attempt follows a failed one, as Svix schedules them: the first attempt at once,
@@ -44,52 +36,168 @@ const RECORD_BATCH = 128;
 /** Record statements that may run at once before lanes wait for one to finish. */
 const RECORDS_IN_FLIGHT = 4;
 
-interface Claimed {
-  delivery: WebhookDeliveryRow;
-  event: EventRow | undefined;
-  endpoint: WebhookEndpointRow | undefined;
-  /** The event as sent (`presentEvent`), serialised once for all its endpoints. */
-  body: string | undefined;
+/** An endpoint as a claim's attempts need it: where to send, and the keys to sign with. */
+interface Target {
+  id: string;
+  disabled: boolean;
+  /** In a run of failures (`failingSince` set). */
+  failing: boolean;
+  destination: Destination;
+  /** The HMAC keys of the secrets active when the deliveries were claimed. */
+  keys: KeyObject[];
 }
+
+/** A claimed delivery: what its attempt and its record need, nothing more. */
+interface Claimed {
+  id: string;
+  claim: string;
+  eventId: string;
+  /** The event's type, for the log; null if the event was pruned. */
+  eventType: string | null;
+  /** The event as sent, built once per event by the claim; null if the event was pruned. */
+  body: string | null;
+  target: Target | undefined;
+}
+
+/**
+ * What a pass parses or decodes once, whatever the number of its claims: the destination of each
+ * URL and the HMAC key of each secret.
+ */
+interface PassCache {
+  destinations: Map<string, Destination>;
+  keys: Map<string, KeyObject>;
+}
+
+const newPassCache = (): PassCache => ({ destinations: new Map(), keys: new Map() });
+
+/**
+ * The event as `presentEvent` serialises it (`{id, type, createdAt, platformId, data,
+ * previousAttributes?}`), built by PostgreSQL from the stored row: `data` and
+ * `previousAttributes` are the stored JSON's text, so the payload is the same JSON (jsonb's
+ * spacing), and no process parses and re-serialises it.
+ */
+const EVENT_BODY = sql.raw(`'{"id":' || to_json(e.id)::text
+  || ',"type":' || to_json(e.type)::text
+  || ',"createdAt":"' || to_char(e.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+  || '","platformId":' || coalesce(to_json(e.platform_id)::text, 'null')
+  || ',"data":' || e.data::text
+  || case when e.previous_attributes is null or jsonb_typeof(e.previous_attributes) = 'null'
+          then '' else ',"previousAttributes":' || e.previous_attributes::text end
+  || '}'`);
+
+type ClaimRow = {
+  kind: number;
+  id: string;
+  event_id: string | null;
+  endpoint_id: string | null;
+  type: string | null;
+  body: string | null;
+};
 
 /**
  * Claims due deliveries, oldest first, in one statement: `FOR UPDATE SKIP LOCKED` picks rows no
  * other worker is claiming, the claim names the attempt, and the lease moved into
  * `next_attempt_at` keeps them from every other worker until it lapses (an attempt whose process
- * died is made again after it).
+ * died is made again after it). The same statement returns each claimed event's body once
+ * (however many endpoints receive it); the endpoints are read next.
  */
-const claimDueDeliveries = async (ctx: ServiceContext, limit: number): Promise<Claimed[]> => {
+const claimDueDeliveries = async (
+  ctx: ServiceContext,
+  limit: number,
+  cache: PassCache,
+): Promise<Claimed[]> => {
   const now = ctx.clock.now();
   const lease = new Date(now.getTime() + attemptLeaseMs(ctx.config.webhooks.timeoutMs));
-  const due = ctx.db
-    .select({ id: webhookDeliveries.id })
-    .from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, now)))
-    .orderBy(webhookDeliveries.nextAttemptAt)
-    .limit(limit)
-    .for("update", { skipLocked: true });
-  const claimed = await ctx.db
-    .update(webhookDeliveries)
-    .set({ claim: newId("claim"), nextAttemptAt: lease })
-    .where(inArray(webhookDeliveries.id, due))
-    .returning();
-  if (claimed.length === 0) return [];
-  const eventIds = [...new Set(claimed.map((d) => d.eventId))];
-  const endpointIds = [...new Set(claimed.map((d) => d.endpointId))];
-  const [eventRows, endpointRows] = await Promise.all([
-    ctx.db.select().from(events).where(inArray(events.id, eventIds)),
-    ctx.db.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, endpointIds)),
-  ]);
-  const eventById = new Map(eventRows.map((e) => [e.id, e]));
-  const bodyById = new Map(eventRows.map((e) => [e.id, JSON.stringify(presentEvent(e))]));
-  const endpointById = new Map(endpointRows.map((e) => [e.id, e]));
-  claimed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
-  return claimed.map((delivery) => ({
-    delivery,
-    event: eventById.get(delivery.eventId),
-    endpoint: endpointById.get(delivery.endpointId),
-    body: bodyById.get(delivery.eventId),
-  }));
+  const claim = newId("claim");
+  const result = await ctx.db.execute(sql`
+    with due as (
+      select id from webhook_deliveries
+       where status = 'pending' and next_attempt_at <= ${now.toISOString()}::timestamptz
+       order by next_attempt_at
+       limit ${limit}
+       for update skip locked
+    ), claimed as (
+      update webhook_deliveries d
+         set claim = ${claim}, next_attempt_at = ${lease.toISOString()}::timestamptz
+        from due
+       where d.id = due.id
+      returning d.id, d.event_id, d.endpoint_id, d.created_at
+    )
+    select 0 as kind, c.id, c.event_id, c.endpoint_id, null as type, null::text as body,
+           c.created_at
+      from claimed c
+    union all
+    select 1, e.id, null, null, e.type, ${EVENT_BODY}, null
+      from events e
+     where e.id in (select event_id from claimed)
+    order by kind, created_at`);
+  const rows = (result as unknown as { rows: ClaimRow[] }).rows;
+  if (rows.length === 0) return [];
+  const events = new Map<string, ClaimRow>();
+  const endpointIds = new Set<string>();
+  for (const row of rows) {
+    if (row.kind === 1) events.set(row.id, row);
+    else endpointIds.add(row.endpoint_id as string);
+  }
+  const targets = await targetsOf(ctx, [...endpointIds], now, cache);
+  const claimed: Claimed[] = [];
+  for (const row of rows) {
+    if (row.kind !== 0) continue;
+    const eventId = row.event_id as string;
+    const event = events.get(eventId);
+    claimed.push({
+      id: row.id,
+      claim,
+      eventId,
+      eventType: event?.type ?? null,
+      body: event?.body ?? null,
+      target: targets.get(row.endpoint_id as string),
+    });
+  }
+  return claimed;
+};
+
+/** The endpoints of a claim, with their destinations and active keys (from the pass's cache). */
+const targetsOf = async (
+  ctx: ServiceContext,
+  ids: string[],
+  now: Date,
+  cache: PassCache,
+): Promise<Map<string, Target>> => {
+  const rows = await ctx.db
+    .select({
+      id: webhookEndpoints.id,
+      url: webhookEndpoints.url,
+      disabled: webhookEndpoints.disabled,
+      secrets: webhookEndpoints.secrets,
+      failingSince: webhookEndpoints.failingSince,
+    })
+    .from(webhookEndpoints)
+    .where(inArray(webhookEndpoints.id, ids));
+  const targets = new Map<string, Target>();
+  for (const row of rows) {
+    let destination = cache.destinations.get(row.url);
+    if (!destination) {
+      destination = destinationOf(row.url, ctx.config.webhooks.allowPrivate);
+      cache.destinations.set(row.url, destination);
+    }
+    const keys = activeSecrets(row, now).map(({ secret }) => {
+      let key = cache.keys.get(secret);
+      if (!key) {
+        key = createSecretKey(secretKey(secret));
+        cache.keys.set(secret, key);
+      }
+      return key;
+    });
+    targets.set(row.id, {
+      id: row.id,
+      disabled: row.disabled,
+      failing: row.failingSince !== null,
+      destination,
+      keys,
+    });
+  }
+  return targets;
 };
 
 /**
@@ -106,17 +214,34 @@ export const signDelivery = (input: {
   secrets: string[];
   at: Date;
 }): Record<string, string> => {
-  const timestamp = String(Math.floor(input.at.getTime() / 1000));
-  const signed = `${input.eventId}.${timestamp}.${input.body}`;
+  const [, , , timestamp, , signature] = signatureHeaders(
+    input.eventId,
+    input.body,
+    input.secrets.map((s) => secretKey(s)),
+    input.at,
+  );
   return {
     "webhook-id": input.eventId,
-    "webhook-timestamp": timestamp,
-    "webhook-signature": input.secrets
-      .map(
-        (secret) => `v1,${createHmac("sha256", secretKey(secret)).update(signed).digest("base64")}`,
-      )
-      .join(" "),
+    "webhook-timestamp": timestamp as string,
+    "webhook-signature": signature as string,
   };
+};
+
+/** `signDelivery` as the name, value pairs `postTo` sends, keyed by decoded keys. */
+const signatureHeaders = (
+  eventId: string,
+  body: string,
+  keys: readonly (KeyObject | Buffer)[],
+  at: Date,
+): string[] => {
+  const timestamp = String(Math.floor(at.getTime() / 1000));
+  const signed = `${eventId}.${timestamp}.${body}`;
+  let signature = "";
+  for (const key of keys) {
+    const mac = createHmac("sha256", key).update(signed).digest("base64");
+    signature = signature === "" ? `v1,${mac}` : `${signature} v1,${mac}`;
+  }
+  return ["webhook-id", eventId, "webhook-timestamp", timestamp, "webhook-signature", signature];
 };
 
 const SECRET_PREFIX = "whsec_";
@@ -127,31 +252,27 @@ const secretKey = (secret: string): Buffer =>
     "base64",
   );
 
+/** An attempt that is not made, and not retried. */
+interface Refusal extends SendResult {
+  final: true;
+}
+
 /** Attempts one claimed delivery (or explains why it cannot be made). */
-const attempt = async (ctx: ServiceContext, claimed: Claimed): Promise<SendResult> => {
-  const { event, endpoint } = claimed;
-  if (!event) return refusal("the event was pruned");
-  if (!endpoint) return refusal("the endpoint was deleted");
-  if (endpoint.disabled) return refusal("the endpoint is disabled");
-  const realClock = ctx.webhookClock ?? ctx.clock;
-  const body = claimed.body ?? JSON.stringify(presentEvent(event));
-  const headers = signDelivery({
-    eventId: event.id,
+const attempt = (ctx: ServiceContext, claimed: Claimed): Promise<SendResult | Refusal> => {
+  const { body, target } = claimed;
+  if (body === null) return Promise.resolve(refusal("the event was pruned"));
+  if (!target) return Promise.resolve(refusal("the endpoint was deleted"));
+  if (target.disabled) return Promise.resolve(refusal("the endpoint is disabled"));
+  const headers = signatureHeaders(
+    claimed.eventId,
     body,
-    secrets: activeSecrets(endpoint, ctx.clock.now()).map((s) => s.secret),
-    at: realClock.now(),
-  });
-  return sendWebhook({
-    url: endpoint.url,
-    body,
-    headers,
-    timeoutMs: ctx.config.webhooks.timeoutMs,
-    allowPrivate: ctx.config.webhooks.allowPrivate,
-    now: () => performance.now(),
-  });
+    target.keys,
+    (ctx.webhookClock ?? ctx.clock).now(),
+  );
+  return postTo(target.destination, body, headers, ctx.config.webhooks.timeoutMs);
 };
 
-const refusal = (error: string): SendResult & { final: true } => ({
+const refusal = (error: string): Refusal => ({
   statusCode: null,
   durationMs: 0,
   error,
@@ -160,66 +281,86 @@ const refusal = (error: string): SendResult & { final: true } => ({
   final: true,
 });
 
-/** What an attempt's record needs. */
+/**
+ * What an attempt's record needs, built as soon as the attempt ends (so the claimed delivery and
+ * its body are dropped at once): the record's row — delivery, claim, outcome (0 to retry, 1
+ * success, 2 final failure), status code, duration, error, response excerpt, attempt id, event
+ * type — and the endpoint, for its run of failures.
+ */
 interface Outcome {
-  claimed: Claimed;
-  result: SendResult;
+  row: [
+    deliveryId: string,
+    claim: string,
+    outcome: 0 | 1 | 2,
+    statusCode: number | null,
+    durationMs: number,
+    error: string | null,
+    responseExcerpt: string | null,
+    attemptId: string,
+    eventType: string | null,
+  ];
+  target: Target | undefined;
 }
+
+const outcomeOf = (claimed: Claimed, result: SendResult | Refusal): Outcome => ({
+  row: [
+    claimed.id,
+    claimed.claim,
+    result.ok ? 1 : (result as Partial<Refusal>).final === true ? 2 : 0,
+    result.statusCode,
+    result.durationMs,
+    result.error,
+    result.responseExcerpt,
+    newSortableId("wha"),
+    claimed.eventType,
+  ],
+  target: claimed.target,
+});
+
+/** The retry delays as a PostgreSQL array literal (constants, so inlined in the statement). */
+const RETRY_DELAYS_SQL = sql.raw(`'{${RETRY_DELAYS_MS.join(",")}}'::bigint[]`);
 
 /**
  * Records attempts under their claims, any number in one statement: each delivery succeeds,
- * waits for its next retry, or fails for good, and its attempt goes into the log. An attempt
- * whose claim was lost (its lease lapsed and another worker took it) records nothing. Then the
- * endpoints' runs of failures: a success ends one, a failure starts or extends it, and an
- * endpoint failing for 5 days is disabled. A crash before the record only repeats the attempt
- * once the lease lapses (at least once; `webhook-id` lets the receiver tell).
+ * waits for its next retry, or fails for good (the attempt number and the next attempt's time are
+ * worked out from the row), and its attempt goes into the log. An attempt whose claim was lost
+ * (its lease lapsed and another worker took it) records nothing. Then the endpoints' runs of
+ * failures: a success ends one, a failure starts or extends it, and an endpoint failing for 5
+ * days is disabled. A crash before the record only repeats the attempt once the lease lapses (at
+ * least once; `webhook-id` lets the receiver tell).
  */
 const recordAttempts = async (ctx: ServiceContext, outcomes: readonly Outcome[]) => {
   if (outcomes.length === 0) return;
   const now = ctx.clock.now();
-  const rows = outcomes.map(({ claimed: { delivery, event }, result }) => {
-    const attempt = delivery.attemptCount + 1;
-    const final = (result as { final?: boolean }).final === true;
-    const delay = RETRY_DELAYS_MS[attempt - 1];
-    const status = result.ok ? "succeeded" : final || delay === undefined ? "failed" : "pending";
-    return {
-      delivery_id: delivery.id,
-      claim: delivery.claim,
-      status,
-      attempt,
-      next_attempt_at:
-        status === "pending" ? new Date(now.getTime() + (delay as number)).toISOString() : null,
-      attempt_id: newId("wha"),
-      endpoint_id: delivery.endpointId,
-      event_id: delivery.eventId,
-      event_type: event?.type ?? "unknown",
-      status_code: result.statusCode,
-      duration_ms: result.durationMs,
-      error: result.error,
-      response_excerpt: result.responseExcerpt,
-      succeeded: result.ok,
-    };
-  });
+  const rows = outcomes.map((o) => o.row);
+  const at = now.toISOString();
   const recorded = await ctx.db.execute(sql`
     with v as (
-      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(
-        delivery_id text, claim text, status text, attempt int, next_attempt_at timestamptz,
-        attempt_id text, endpoint_id text, event_id text, event_type text, status_code int,
-        duration_ms int, error text, response_excerpt text, succeeded boolean)
+      select r->>0 as delivery_id, r->>1 as claim, (r->>2)::int as outcome,
+             (r->>3)::int as status_code, (r->>4)::int as duration_ms, r->>5 as error,
+             r->>6 as response_excerpt, r->>7 as attempt_id, r->>8 as event_type
+        from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) r
     ), updated as (
       update webhook_deliveries d
-         set status = v.status, attempt_count = v.attempt, claim = null,
-             next_attempt_at = v.next_attempt_at
+         set status = case when v.outcome = 1 then 'succeeded'
+                           when v.outcome = 2 or d.attempt_count + 1 >= ${MAX_ATTEMPTS} then 'failed'
+                           else 'pending' end,
+             attempt_count = d.attempt_count + 1,
+             claim = null,
+             next_attempt_at = case when v.outcome = 0 and d.attempt_count + 1 < ${MAX_ATTEMPTS}
+               then ${at}::timestamptz
+                 + (${RETRY_DELAYS_SQL})[d.attempt_count + 1] * interval '1 millisecond' end
         from v
        where d.id = v.delivery_id and d.claim = v.claim and d.status = 'pending'
-      returning d.id
+      returning d.id, d.event_id, d.endpoint_id, d.attempt_count
     )
     insert into webhook_attempts (id, delivery_id, endpoint_id, event_id, event_type, attempt,
       status_code, duration_ms, error, response_excerpt, succeeded, created_at)
-    select v.attempt_id, v.delivery_id, v.endpoint_id, v.event_id, v.event_type, v.attempt,
-      v.status_code, v.duration_ms, v.error, v.response_excerpt, v.succeeded,
-      ${now.toISOString()}::timestamptz
-    from v join updated u on u.id = v.delivery_id
+    select v.attempt_id, u.id, u.endpoint_id, u.event_id, coalesce(v.event_type, 'unknown'),
+      u.attempt_count, v.status_code, v.duration_ms, v.error, v.response_excerpt, v.outcome = 1,
+      ${at}::timestamptz
+    from updated u
+    join v on v.delivery_id = u.id
     returning delivery_id`);
   const wrote = new Set(
     ((recorded as unknown as { rows?: { delivery_id: string }[] }).rows ?? []).map(
@@ -228,16 +369,15 @@ const recordAttempts = async (ctx: ServiceContext, outcomes: readonly Outcome[])
   );
   const recovered = new Set<string>();
   const failing = new Set<string>();
-  for (const { claimed, result } of outcomes) {
-    if (!wrote.has(claimed.delivery.id)) {
-      ctx.logger.warn({ deliveryId: claimed.delivery.id }, "webhook attempt outlived its claim");
+  for (const { row, target } of outcomes) {
+    if (!wrote.has(row[0])) {
+      ctx.logger.warn({ deliveryId: row[0] }, "webhook attempt outlived its claim");
       continue;
     }
-    const { endpoint } = claimed;
-    if (!endpoint || (result as { final?: boolean }).final) continue;
-    if (result.ok) {
-      if (endpoint.failingSince) recovered.add(endpoint.id);
-    } else failing.add(endpoint.id);
+    if (!target || row[2] === 2) continue;
+    if (row[2] === 1) {
+      if (target.failing) recovered.add(target.id);
+    } else failing.add(target.id);
   }
   if (recovered.size > 0) {
     await ctx.db
@@ -293,6 +433,7 @@ const disableIfFailingTooLong = async (ctx: ServiceContext, endpointId: string) 
  */
 export const deliverDueWebhooks = async ({ ctx }: { ctx: ServiceContext }): Promise<number> => {
   const queue: Claimed[] = [];
+  const cache = newPassCache();
   let attempted = 0;
   // Outcomes are recorded a batch to a statement, a few statements at once (their deliveries
   // are disjoint, each under its own claim); lanes wait only when that many are in flight, so
@@ -314,7 +455,7 @@ export const deliverDueWebhooks = async ({ ctx }: { ctx: ServiceContext }): Prom
   let exhausted = false;
   let refilling: Promise<void> | undefined;
   const refill = () => {
-    refilling ??= claimDueDeliveries(ctx, CLAIM_BATCH)
+    refilling ??= claimDueDeliveries(ctx, CLAIM_BATCH, cache)
       .then((rows) => {
         queue.push(...rows);
         if (rows.length === 0) exhausted = true;
@@ -336,7 +477,7 @@ export const deliverDueWebhooks = async ({ ctx }: { ctx: ServiceContext }): Prom
       // Claim the next batch while this one is being sent, so lanes never wait for a claim.
       if (queue.length < CLAIM_BATCH && !exhausted) refill().catch(() => {});
       const result = await attempt(ctx, next);
-      outcomes.push({ claimed: next, result });
+      outcomes.push(outcomeOf(next, result));
       attempted += 1;
       if (outcomes.length >= RECORD_BATCH) flush();
       while (recording.size >= RECORDS_IN_FLIGHT) await Promise.race(recording);
