@@ -136,12 +136,15 @@ const usageWithDaily = async (ctx: ServiceContext, platformId: string) => {
   return { usage, daily };
 };
 
-/** A page of the platform's invoices with their credit notes. */
+/**
+ * A page of the platform's invoices with their credit notes, read only for the invoices that
+ * have any (`amountCredited` counts every note, pending ones too): most pages have none.
+ */
 const invoicesWithNotes = async (ctx: ServiceContext, platformId: string, limit: number) => {
   const invoices = await listInvoices({ ctx, input: { platformId, limit } });
   const creditNotes = await creditNotesOfInvoices({
     ctx,
-    input: { invoiceIds: invoices.data.map((i) => i.id) },
+    input: { invoiceIds: invoices.data.filter((i) => i.amountCredited > 0).map((i) => i.id) },
   });
   return { invoices, creditNotes };
 };
