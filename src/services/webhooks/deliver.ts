@@ -1,7 +1,7 @@
 import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { and, eq, inArray, isNull, lte, min, sql } from "drizzle-orm";
 import { webhookDeliveries, webhookEndpoints } from "../../db/schema/index.ts";
-import { newId, newSortableId } from "../../ids.ts";
+import { newId } from "../../ids.ts";
 import type { ServiceContext } from "../context.ts";
 import { recordEvent } from "../events/record-event.ts";
 import { activeSecrets, presentEndpoint } from "./endpoints.ts";
@@ -311,7 +311,7 @@ const outcomeOf = (claimed: Claimed, result: SendResult | Refusal): Outcome => (
     result.durationMs,
     result.error,
     result.responseExcerpt,
-    newSortableId("wha"),
+    newId("wha"),
     claimed.eventType,
   ],
   target: claimed.target,
