@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
 import { checkWebhookUrl, isPrivateAddress } from "../src/services/webhooks/destination.ts";
-import { sendWebhook } from "../src/services/webhooks/send.ts";
+import { destinationOf, postTo } from "../src/services/webhooks/send.ts";
 import { useTestApp } from "./harness.ts";
 
 /** Production's rule (BILLING_WEBHOOK_ALLOW_PRIVATE off): webhooks go to public https only. */
@@ -86,17 +86,11 @@ describe("webhook destinations in production mode", () => {
   });
 
   it("refuses at delivery time too (the connection resolves the name itself)", async () => {
-    const base = {
-      body: "{}",
-      headers: {},
-      timeoutMs: 2_000,
-      allowPrivate: false,
-      now: () => performance.now(),
-    };
-    const literal = await sendWebhook({ ...base, url: "https://127.0.0.1:9/hooks" });
+    const send = (url: string) => postTo(destinationOf(url, false), "{}", [], 2_000);
+    const literal = await send("https://127.0.0.1:9/hooks");
     expect(literal).toMatchObject({ ok: false, statusCode: null });
     expect(literal.error).toMatch(/refused/);
-    const named = await sendWebhook({ ...base, url: "https://localhost:9/hooks" });
+    const named = await send("https://localhost:9/hooks");
     expect(named).toMatchObject({ ok: false, statusCode: null });
     expect(named.error).toMatch(/refused/);
   });

@@ -214,34 +214,32 @@ export const signDelivery = (input: {
   secrets: string[];
   at: Date;
 }): Record<string, string> => {
-  const [, , , timestamp, , signature] = signatureHeaders(
-    input.eventId,
-    input.body,
-    input.secrets.map((s) => secretKey(s)),
-    input.at,
-  );
+  const timestamp = unixSeconds(input.at);
   return {
     "webhook-id": input.eventId,
-    "webhook-timestamp": timestamp as string,
-    "webhook-signature": signature as string,
+    "webhook-timestamp": timestamp,
+    "webhook-signature": signatureOf(
+      input.eventId,
+      timestamp,
+      input.body,
+      input.secrets.map(secretKey),
+    ),
   };
 };
 
-/** `signDelivery` as the name, value pairs `postTo` sends, keyed by decoded keys. */
-const signatureHeaders = (
+const unixSeconds = (at: Date) => String(Math.floor(at.getTime() / 1000));
+
+/** The `webhook-signature` value: `v1,<base64 HMAC-SHA256 of id.timestamp.body>` per key. */
+const signatureOf = (
   eventId: string,
+  timestamp: string,
   body: string,
   keys: readonly (KeyObject | Buffer)[],
-  at: Date,
-): string[] => {
-  const timestamp = String(Math.floor(at.getTime() / 1000));
+): string => {
   const signed = `${eventId}.${timestamp}.${body}`;
-  let signature = "";
-  for (const key of keys) {
-    const mac = createHmac("sha256", key).update(signed).digest("base64");
-    signature = signature === "" ? `v1,${mac}` : `${signature} v1,${mac}`;
-  }
-  return ["webhook-id", eventId, "webhook-timestamp", timestamp, "webhook-signature", signature];
+  return keys
+    .map((key) => `v1,${createHmac("sha256", key).update(signed).digest("base64")}`)
+    .join(" ");
 };
 
 const SECRET_PREFIX = "whsec_";
@@ -263,12 +261,15 @@ const attempt = (ctx: ServiceContext, claimed: Claimed): Promise<SendResult | Re
   if (body === null) return Promise.resolve(refusal("the event was pruned"));
   if (!target) return Promise.resolve(refusal("the endpoint was deleted"));
   if (target.disabled) return Promise.resolve(refusal("the endpoint is disabled"));
-  const headers = signatureHeaders(
+  const timestamp = unixSeconds((ctx.webhookClock ?? ctx.clock).now());
+  const headers = [
+    "webhook-id",
     claimed.eventId,
-    body,
-    target.keys,
-    (ctx.webhookClock ?? ctx.clock).now(),
-  );
+    "webhook-timestamp",
+    timestamp,
+    "webhook-signature",
+    signatureOf(claimed.eventId, timestamp, body, target.keys),
+  ];
   return postTo(target.destination, body, headers, ctx.config.webhooks.timeoutMs);
 };
 

@@ -160,18 +160,3 @@ export const postTo = (
     req.end(body);
   });
 };
-
-/** One POST of a signed payload to a URL (`destinationOf`, then `postTo`). */
-export const sendWebhook = (input: {
-  url: string;
-  body: string;
-  headers: Record<string, string>;
-  timeoutMs: number;
-  allowPrivate: boolean;
-}): Promise<SendResult> =>
-  postTo(
-    destinationOf(input.url, input.allowPrivate),
-    input.body,
-    Object.entries(input.headers).flat(),
-    input.timeoutMs,
-  );
