@@ -8,7 +8,9 @@ import { Worker } from "node:worker_threads";
  * pipe, once kept a stopped server alive for good. This thread has its own event loop, so it
  * fires whatever the main thread is doing. It writes one line to stderr first (without waiting
  * more than a second for it: stderr may be a stalled pipe too). Unref'd, it never keeps the
- * process alive; `execArgv: []` keeps the `--import tsx` loader out of it.
+ * process alive; `execArgv: []` keeps the `--import tsx` loader out of it. Its line's `time` is
+ * the wall clock, as in every line the logger writes: a log timestamp, not billing time, and
+ * this thread has no way to reach the service's injected clock.
  */
 export const armExitWatchdog = (ms: number): Worker => {
   const source = `
